@@ -1,0 +1,155 @@
+"""Checks for train_model, predict_classes and the end-to-end pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.checks.base import CheckFailed, GradingContext, check, raise_for_error
+from autograder.exercise import PIPELINE_EPOCHS
+from autograder.observations import ObservationError, PartObservation
+
+
+def _training(obs: PartObservation, key: str) -> dict:
+    call = "train_model(model, images, labels, epochs=2, callbacks=[...])" if key == "explicit" else "train_model(model, images, labels, callbacks=[...])"
+    raise_for_error(obs, key, call)
+    record = obs.data.get(key)
+    if not isinstance(record, dict):
+        raise CheckFailed(message=f"{call} produced no result.")
+    return record
+
+
+@check("train_model", "runs exactly `epochs` epochs (default 5)", points=3)
+def runs_epochs(obs: PartObservation, ctx: GradingContext) -> None:
+    for key, expected in (("explicit", 2), ("default", 5)):
+        record = _training(obs, key)
+        history_epochs = record.get("history_epochs") or []
+        callback_epochs = record.get("callback_epochs") or []
+        ran = len(callback_epochs) if callback_epochs else len(history_epochs)
+        if ran != expected:
+            call = "epochs=2" if key == "explicit" else "no epochs argument"
+            hint = ""
+            if ran == 1:
+                hint = "epochs is not passed to model.fit (Keras defaults to 1 epoch): fit(..., epochs=epochs)"
+            elif key == "default":
+                hint = "the default must be epochs=5"
+            raise CheckFailed(expected=f"{expected} epochs with {call}", received=f"{ran} epochs", hint=hint)
+
+
+@check("train_model", "passes the callbacks to fit", points=3)
+def passes_callbacks(obs: PartObservation, ctx: GradingContext) -> None:
+    record = _training(obs, "explicit")
+    if not record.get("callback_epochs") or not record.get("callback_inside_fit"):
+        raise CheckFailed(
+            expected="the callbacks given to train_model to be called by model.fit",
+            received="they were never called",
+            hint="callbacks are not passed to model.fit: fit(..., callbacks=callbacks)",
+        )
+
+
+@check("train_model", "returns the History of that fit", points=2)
+def returns_history(obs: PartObservation, ctx: GradingContext) -> None:
+    record = _training(obs, "explicit")
+    if not record.get("is_history"):
+        kind = record.get("returned", {}).get("type", "?")
+        raise CheckFailed(
+            expected="the keras.callbacks.History returned by model.fit",
+            received=kind,
+            hint="return model.fit(...)" if kind.endswith("NoneType") else "",
+        )
+    if not record.get("is_fit_history") or len(record.get("history_epochs") or []) != 2:
+        raise CheckFailed(
+            expected="the History of the fit that train_model ran",
+            received="another History object",
+            hint="return what model.fit returns; do not build a History yourself",
+        )
+
+
+@check("train_model", "really trains: the weights change", points=2)
+def weights_change(obs: PartObservation, ctx: GradingContext) -> None:
+    record = _training(obs, "explicit")
+    if not record.get("weights_changed"):
+        raise CheckFailed(
+            expected="the model's weights to change during training",
+            received="the weights are exactly as before",
+            hint="train the model that was passed in, with model.fit",
+        )
+
+
+def _predictions(obs: PartObservation, ctx: GradingContext) -> np.ndarray:
+    raise_for_error(obs, "call", "predict_classes(model, images)")
+    info = obs.data.get("result", {})
+    if not info.get("saved"):
+        raise CheckFailed(expected="a numpy array of class indices", received=info.get("type", "nothing"))
+    return obs.array("result")
+
+
+@check("predict_classes", "integer classes of shape (N,)", points=2)
+def predict_shape(obs: PartObservation, ctx: GradingContext) -> None:
+    result = _predictions(obs, ctx)
+    n = len(ctx.predict_images)
+    if result.shape != (n,) or result.dtype.kind not in "iu":
+        hint = ""
+        if result.shape == (n, 10):
+            hint = "these are probabilities: take np.argmax(..., axis=1) to get classes"
+        elif result.shape == (10,):
+            hint = "argmax over the wrong axis: use axis=1 (one class per image), not axis=0"
+        elif result.shape == ():
+            hint = "argmax without axis flattens everything: use axis=1"
+        elif result.shape == (n,):
+            hint = "return integer class indices (np.argmax gives them)"
+        raise CheckFailed(
+            expected=f"integers of shape ({n},)",
+            received=f"dtype {result.dtype}, shape {result.shape}",
+            hint=hint,
+        )
+
+
+@check("predict_classes", "agrees with the argmax of the model's predictions", points=4)
+def predict_agrees(obs: PartObservation, ctx: GradingContext) -> None:
+    result = _predictions(obs, ctx)
+    reference = ctx.reference_predictions
+    if result.shape != reference.shape:
+        hint = "these are probabilities: take np.argmax(..., axis=1)" if result.shape == (len(reference), 10) else ""
+        raise CheckFailed(expected=f"{len(reference)} class indices", received=f"shape {result.shape}", hint=hint)
+    agreement = float(np.mean(result == reference))
+    if agreement < 1.0:
+        raise CheckFailed(
+            expected="exactly the classes the given model predicts (argmax of model.predict)",
+            received=f"{agreement:.1%} agreement",
+            hint="use the model passed in and np.argmax(model.predict(images), axis=1); do not look labels up",
+        )
+
+
+@check("pipeline", f"test accuracy after {PIPELINE_EPOCHS} epochs reaches the threshold", points=11)
+def pipeline_accuracy(obs: PartObservation, ctx: GradingContext) -> None:
+    for key, call in (("scale_images", "scale_images"), ("build_model", "build_model()"), ("train_model", "train_model")):
+        raise_for_error(obs, key, f"{call} (used by the pipeline)")
+    if not obs.data.get("model_saved"):
+        raise CheckFailed(
+            message="the trained model could not be saved for evaluation: "
+            + str(obs.data.get("model_save_error", "no model came back"))
+        )
+    try:
+        from autograder.checks.model import _load
+
+        model = _load(str(obs.path("model.keras")))
+    except ObservationError as exc:
+        raise CheckFailed(message=f"the trained model cannot be evaluated: {exc}") from None
+    images = ctx.test_images.astype(np.float32) / 255.0
+    probabilities = np.asarray(model.predict(images, verbose=0, batch_size=1000))
+    if probabilities.ndim != 2:
+        raise CheckFailed(expected="one row of 10 scores per image", received=f"output shape {probabilities.shape}")
+    predicted = probabilities.argmax(axis=1)
+    accuracy = float(np.mean(predicted == ctx.test_labels))
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (ctx.test_labels.astype(int), predicted.clip(0, 9)), 1)
+    ctx.artifacts["test_accuracy"] = round(accuracy, 4)
+    ctx.artifacts["confusion_matrix"] = confusion.tolist()
+    if isinstance(obs.data.get("history"), dict):
+        ctx.artifacts["history"] = obs.data["history"]
+    if accuracy < ctx.pipeline_threshold:
+        raise CheckFailed(
+            expected=f"test accuracy of at least {ctx.pipeline_threshold:.3f} (measured by the grader on the real test set)",
+            received=f"test accuracy {accuracy:.4f}",
+            hint="check the parts above: scaling, architecture and training all feed this result",
+        )

@@ -1,0 +1,1 @@
+"""Exporters: each turns a GradingReport (or several) into one output format."""
