@@ -157,16 +157,7 @@ class Grader:
         )
         try:
             result = session.run(list(self.options.parts))
-            self.context.artifacts = {}
-            tests: list[TestResult] = []
-            notes: dict[str, str] = {}
-            for part in self.options.parts:
-                run = result.runs.get(part, PartRun("crashed", "did not run"))
-                obs = read_observations(result.out_dir, part, run)
-                reason = part_failure(obs)
-                if run.status != "ok":
-                    notes[part] = run.message
-                tests += [run_check(c, obs, self.context, reason) for c in checks if c.part == part]
+            tests, notes = self._score(result.out_dir, result.runs, self.options.parts)
             if result.network_attempts:
                 notes["network"] = "tried to open a network connection: " + "; ".join(result.network_attempts[:3])
             if result.output_truncated:
@@ -176,3 +167,58 @@ class Grader:
         finally:
             session.cleanup()
         return GradingReport(name, tests, time.monotonic() - started, self.sandbox.describe(), notes, artifacts)
+
+    def _score(
+        self, out_dir: Path, runs: dict[str, PartRun], parts: tuple[str, ...] | list[str]
+    ) -> tuple[list[TestResult], dict[str, str]]:
+        """Run the trusted checks over the observations in `out_dir`."""
+        self.context.artifacts = {}
+        checks = rubric()
+        tests: list[TestResult] = []
+        notes: dict[str, str] = {}
+        for part in parts:
+            run = runs.get(part, PartRun("crashed", "did not run"))
+            obs = read_observations(out_dir, part, run)
+            if run.status != "ok":
+                notes[part] = run.message
+            reason = part_failure(obs)
+            tests += [run_check(c, obs, self.context, reason) for c in checks if c.part == part]
+        return tests, notes
+
+    def check_namespace(self, namespace: dict, parts: tuple[str, ...] | list[str], label: str = "notebook") -> GradingReport:
+        """Self-check objects already defined in the caller's process (a student's kernel).
+
+        Same probes, same checks and same feedback as `grade`, without the sandbox: only for
+        students checking their own work. Grades always come from `grade`.
+        """
+        from autograder.sandbox import probe
+
+        started = time.monotonic()
+        out_dir = Path(tempfile.mkdtemp(prefix="autograder-selfcheck-"))
+        try:
+            config = {
+                **self._probe_config(),
+                "out_dir": str(out_dir),
+                "inputs_dir": str(self.inputs_dir),
+                "parts": list(parts),
+                "source_names": sorted({f for f in _code_filenames(namespace)}),
+            }
+            probe.run_in_process(config, namespace)
+            runs = {part: PartRun("ok") for part in parts}
+            tests, notes = self._score(out_dir, runs, parts)
+            artifacts = dict(self.context.artifacts)
+        finally:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        return GradingReport(label, tests, time.monotonic() - started, "none (self-check in your own kernel)", notes, artifacts)
+
+
+def _code_filenames(namespace: dict) -> list[str]:
+    """Filenames of the code objects defined in a namespace, so tracebacks keep the student's lines."""
+    names = []
+    for value in list(namespace.values()):
+        code = getattr(value, "__code__", None)
+        if code is None and isinstance(value, type):
+            code = next((getattr(v, "__code__", None) for v in vars(value).values() if hasattr(v, "__code__")), None)
+        if code is not None:
+            names.append(code.co_filename)
+    return names

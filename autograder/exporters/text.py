@@ -13,16 +13,7 @@ def render(report: GradingReport, *, verbose: bool = False) -> str:
     """The summary printed by `autograder grade`."""
     lines = [f"Grading {report.submission}", f"Isolation: {report.isolation}", ""]
     for part in report.parts():
-        score, maximum = report.part_score(part)
-        lines.append(f"{part}  {score:g}/{maximum:g}")
-        previous = ""
-        for test in (t for t in report.tests if t.part == part):
-            mark = PASS if test.passed else FAIL
-            lines.append(f"  [{mark}] {test.name}  ({test.score:g}/{test.max_score:g})")
-            # A part-level reason (crash, timeout, stub) is the same for all its checks: say it once.
-            if test.output and (verbose or not test.passed) and test.output != previous:
-                lines.append(textwrap.indent(test.output, "         "))
-                previous = test.output
+        lines += render_part(report, part, verbose=verbose)
         lines.append("")
     for key, note in report.part_notes.items():
         if key not in report.parts():
@@ -32,3 +23,18 @@ def render(report: GradingReport, *, verbose: bool = False) -> str:
         lines.append(f"Pipeline test accuracy measured by the grader: {accuracy:.4f}")
     lines.append(f"Score: {report.score:g}/{report.max_score:g}   ({report.execution_time:.1f} s)")
     return "\n".join(lines)
+
+
+def render_part(report: GradingReport, part: str, *, verbose: bool = False) -> list[str]:
+    """The lines for one part: its score, one line per check, feedback under each failure."""
+    score, maximum = report.part_score(part)
+    lines = [f"{part}  {score:g}/{maximum:g}"]
+    previous = ""
+    for test in (t for t in report.tests if t.part == part):
+        mark = PASS if test.passed else FAIL
+        lines.append(f"  [{mark}] {test.name}  ({test.score:g}/{test.max_score:g})")
+        # A part-level reason (crash, timeout, stub) is the same for all its checks: say it once.
+        if test.output and (verbose or not test.passed) and test.output != previous:
+            lines.append(textwrap.indent(test.output, "         "))
+            previous = test.output
+    return lines

@@ -1,0 +1,74 @@
+"""Each typical mistake loses exactly the part it breaks, with the diagnosis a student needs.
+
+Every defective submission is the reference solution with one mistake written in. The pipeline
+part trains the student's own scaling, model and training end to end, so a mistake that makes
+training fail costs the pipeline too ("fails"); one that only lowers accuracy may or may not
+cross the threshold on the small synthetic data ("either": the real-data tests pin those down).
+A mistake in any other part never touches the pipeline ("passes").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import failed_parts, reference_source
+
+
+@dataclass(frozen=True)
+class Defect:
+    id: str
+    old: str
+    new: str
+    breaks: frozenset[str]  # exactly these parts fail, apart from the pipeline
+    hint: str  # must appear in the feedback of a failed check
+    pipeline: str = "passes"  # "passes", "fails" or "either"
+
+    def source(self) -> str:
+        reference = reference_source()
+        assert self.old in reference, f"{self.id}: {self.old!r} not in the reference"
+        return reference.replace(self.old, self.new, 1)
+
+
+FIT = "return model.fit(images, labels, epochs=epochs, callbacks=callbacks)"
+HIDDEN = 'keras.layers.Dense(hidden_units, activation="relu")'
+
+DEFECTS = [
+    Defect("class_names_order", '"Coat",\n    "Sandal",\n    "Shirt"', '"Shirt",\n    "Sandal",\n    "Coat"', frozenset({"CLASS_NAMES"}), "out of order"),
+    Defect("load_data_swapped", "return (train_images, train_labels), (test_images, test_labels)", "return (test_images, test_labels), (train_images, train_labels)", frozenset({"load_data"}), "Expected: train_images: shape"),
+    Defect("no_scaling", "return images / 255.0", "return images.astype('float64')", frozenset({"scale_images"}), "not scaled", pipeline="either"),
+    Defect("floor_division", "return images / 255.0", "return images // 255", frozenset({"scale_images"}), "integer division", pipeline="either"),
+    Defect("in_place_uint8", "return images / 255.0", "images /= 255.0\n    return images", frozenset({"scale_images"}), "in-place division of a uint8 array", pipeline="fails"),
+    Defect("batch_axis_last", "np.expand_dims(image, 0)", "np.expand_dims(image, -1)", frozenset({"add_batch_dimension"}), "new axis goes first"),
+    Defect("units_128", HIDDEN, 'keras.layers.Dense(128, activation="relu")', frozenset({"build_model"}), "128 hidden units instead of 512"),
+    Defect("hidden_units_ignored", HIDDEN, 'keras.layers.Dense(512, activation="relu")', frozenset({"build_model"}), "hidden_units is ignored"),
+    Defect("missing_flatten", "keras.layers.Flatten(),", "", frozenset({"build_model"}), "missing Flatten", pipeline="fails"),
+    Defect("output_sigmoid", 'keras.layers.Dense(10, activation="softmax")', 'keras.layers.Dense(10, activation="sigmoid")', frozenset({"build_model"}), "needs softmax"),
+    Defect("output_size_9", 'keras.layers.Dense(10, activation="softmax")', 'keras.layers.Dense(9, activation="softmax")', frozenset({"build_model"}), "10 units", pipeline="fails"),
+    Defect("categorical_loss", '        loss="sparse_categorical_crossentropy"', '        loss="categorical_crossentropy"', frozenset({"build_model"}), "one-hot", pipeline="fails"),
+    Defect("reversed_comparison", "loss < self.threshold", "loss > self.threshold", frozenset({"StopOnLoss"}), "comparison is reversed"),
+    Defect("self_stop_training", "self.model.stop_training = True", "self.stop_training = True", frozenset({"StopOnLoss"}), "self.model.stop_training = True"),
+    Defect("threshold_ignored", "loss < self.threshold", "loss < 0.4", frozenset({"StopOnLoss"}), "threshold argument is ignored"),
+    Defect("acc_key", 'accuracy = logs.get("accuracy")', 'accuracy = logs["acc"]', frozenset({"StopOnAccuracy"}), "'accuracy', not 'acc'"),
+    Defect("exclusive_target", "accuracy >= self.target", "accuracy > self.target", frozenset({"StopOnAccuracy"}), "(inclusive)"),
+    Defect("epochs_not_passed", FIT, "return model.fit(images, labels, callbacks=callbacks)", frozenset({"train_model"}), "epochs is not passed", pipeline="either"),
+    Defect("callbacks_not_passed", FIT, "return model.fit(images, labels, epochs=epochs)", frozenset({"train_model"}), "callbacks are not passed"),
+    Defect("probabilities", "np.argmax(model.predict(images, verbose=0), axis=1)", "model.predict(images, verbose=0)", frozenset({"predict_classes"}), "probabilities"),
+    Defect("argmax_axis_0", "np.argmax(model.predict(images, verbose=0), axis=1)", "np.argmax(model.predict(images, verbose=0), axis=0)", frozenset({"predict_classes"}), "wrong axis"),
+]
+
+
+@pytest.mark.parametrize("defect", DEFECTS, ids=lambda d: d.id)
+def test_defect_loses_exactly_its_part(defect: Defect, grader, tmp_path: Path) -> None:
+    submission = tmp_path / f"{defect.id}.py"
+    submission.write_text(defect.source())
+    report = grader.grade(submission)
+    failed = failed_parts(report)
+    details = "\n".join(t.name + "\n" + t.output for t in report.tests if not t.passed)
+    assert failed - {"pipeline"} == defect.breaks, details
+    if defect.pipeline != "either":
+        assert ("pipeline" in failed) == (defect.pipeline == "fails"), details
+    outputs = "\n".join(t.output for t in report.tests if not t.passed)
+    assert defect.hint in outputs
