@@ -1,0 +1,87 @@
+"""Reading submissions: graded cells only, magics stripped, clear errors for bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder.submission import SubmissionError, load_chunks, python_chunks, strip_ipython
+
+
+def notebook(*cells: dict) -> dict:
+    return {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def code(source: str, tags: list[str] | None = None, grade_id: str | None = None) -> dict:
+    metadata: dict = {"tags": tags or []}
+    if grade_id:
+        metadata["nbgrader"] = {"grade_id": grade_id}
+    return {"cell_type": "code", "metadata": metadata, "source": source, "outputs": []}
+
+
+def test_only_graded_cells_count(tmp_path: Path) -> None:
+    path = tmp_path / "a.ipynb"
+    path.write_text(json.dumps(notebook(
+        code("x = 1", ["graded"], "first"),
+        code("raise RuntimeError('exploratory')"),
+        {"cell_type": "markdown", "metadata": {}, "source": "# text"},
+        code(["y = ", "2"], ["graded"]),
+    )))
+    chunks = load_chunks(path)
+    assert [c.source for c in chunks] == ["x = 1", "y = 2"]
+    assert [c.label for c in chunks] == ["first", "cell 4"]
+    assert chunks[0].filename == "<cell first>"
+
+
+def test_untagged_notebook_uses_every_code_cell(tmp_path: Path) -> None:
+    path = tmp_path / "a.ipynb"
+    path.write_text(json.dumps(notebook(code("a = 1"), code("b = 2"))))
+    assert [c.source for c in load_chunks(path)] == ["a = 1", "b = 2"]
+
+
+def test_magics_and_shell_lines_are_blanked_keeping_line_numbers() -> None:
+    source = "%matplotlib inline\nx = 1\n  !ls\ny = 2"
+    assert strip_ipython(source) == "\nx = 1\n\ny = 2"
+    assert strip_ipython("%%time\nx = 1") == ""
+
+
+def test_python_file_is_split_into_top_level_statements() -> None:
+    source = "import os\n\n@decorator\ndef f():\n    return 1\n\nraise NotImplementedError()\nz = 3\n"
+    chunks = python_chunks(source)
+    assert [c.first_line for c in chunks] == [1, 3, 7, 8]
+    assert chunks[1].source.startswith("@decorator")
+
+
+def test_python_syntax_error_becomes_one_chunk() -> None:
+    chunks = python_chunks("def broken(:\n")
+    assert len(chunks) == 1 and chunks[0].source == "def broken(:\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.ipynb", "{not json", "not JSON"),
+        ("list.ipynb", "[1, 2]", "not an object"),
+        ("nocells.ipynb", "{}", "no list of cells"),
+        ("sub.txt", "x = 1", "must be a .ipynb or .py"),
+    ],
+)
+def test_bad_submissions_raise_clear_errors(tmp_path: Path, name: str, content: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(SubmissionError, match=message):
+        load_chunks(path)
+
+
+def test_missing_submission(tmp_path: Path) -> None:
+    with pytest.raises(SubmissionError, match="does not exist"):
+        load_chunks(tmp_path / "nope.ipynb")
+
+
+def test_binary_submission(tmp_path: Path) -> None:
+    path = tmp_path / "bin.py"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(SubmissionError, match="not UTF-8"):
+        load_chunks(path)
