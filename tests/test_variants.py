@@ -1,0 +1,71 @@
+"""Every correct way of writing the exercise earns full marks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import reference_source
+
+SEQUENTIAL = '''    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(hidden_units, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer="adam",
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )'''
+
+FUNCTIONAL = '''    inputs = keras.Input((28, 28))
+    x = keras.layers.Flatten()(inputs)
+    x = keras.layers.Dense(hidden_units, activation=tf.nn.relu)(x)
+    outputs = keras.layers.Dense(10, activation=tf.nn.softmax)(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=keras.optimizers.Adam(),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )'''
+
+INPUT_SHAPE = '''    model = tf.keras.models.Sequential([
+        tf.keras.layers.Flatten(input_shape=(28, 28)),
+        tf.keras.layers.Dense(hidden_units, activation=tf.nn.relu),
+        tf.keras.layers.Dense(10, activation=tf.nn.softmax),
+    ])
+    model.compile(optimizer=tf.optimizers.Adam(),
+                  loss=tf.keras.losses.sparse_categorical_crossentropy,
+                  metrics=["accuracy"])'''
+
+VARIANTS = {
+    "functional_tf_nn_objects": [
+        (SEQUENTIAL, FUNCTIONAL),
+        ("return images / 255.0", "return (images / 255).astype('float32')"),
+        ("np.argmax(model.predict(images, verbose=0), axis=1)", "tf.argmax(model.predict(images), axis=1).numpy()"),
+        ("CLASS_NAMES = [", "CLASS_NAMES = tuple(["),
+        ('    "Ankle boot",\n]', '    "Ankle boot",\n])'),
+    ],
+    "input_shape_functions": [
+        (SEQUENTIAL, INPUT_SHAPE),
+        ("return model.fit(images, labels, epochs=epochs, callbacks=callbacks)", "history = model.fit(x=images, y=labels, epochs=epochs, callbacks=callbacks, verbose=0)\n    return history"),
+        ('loss = logs.get("loss")', 'loss = logs["loss"]'),
+        ("np.expand_dims(image, 0)", "image[np.newaxis, ...]"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_correct_variant_scores_full_marks(name: str, grader, tmp_path: Path) -> None:
+    source = reference_source()
+    for old, new in VARIANTS[name]:
+        assert old in source, old
+        source = source.replace(old, new, 1)
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    report = grader.grade(path)
+    assert [f"{t.name}: {t.output}" for t in report.tests if not t.passed] == []
