@@ -18,7 +18,7 @@ def _training(obs: PartObservation, key: str) -> dict:
     return record
 
 
-@check("train_model", "runs exactly `epochs` epochs (default 5)", points=3)
+@check("train_model", "runs exactly the requested epochs (default 5)", points=3)
 def runs_epochs(obs: PartObservation, ctx: GradingContext) -> None:
     for key, expected in (("explicit", 2), ("default", 5)):
         record = _training(obs, key)
