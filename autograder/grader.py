@@ -164,6 +164,8 @@ class Grader:
                 notes["output"] = f"output was capped at {self.options.limits.output_bytes // 1024} KiB per stream"
             artifacts = dict(self.context.artifacts)
             artifacts["stdout_tail"] = result.stdout[-2000:]
+            artifacts["part_seconds"] = {p: r.seconds for p, r in result.runs.items()}
+            artifacts["children_started"] = result.children_started
         finally:
             session.cleanup()
         return GradingReport(name, tests, time.monotonic() - started, self.sandbox.describe(), notes, artifacts)
