@@ -22,6 +22,7 @@ from autograder import exercise
 from autograder.checks import GradingContext, rubric
 from autograder.checks.base import part_failure, run_check
 from autograder.checks.callbacks import CALLBACK_CASES, CALLBACK_FITS
+from autograder.checks.training import predict_probabilities
 from autograder.data import FILES, locate_data, read_dataset
 from autograder.observations import read_observations
 from autograder.results import GradingReport, TestResult
@@ -94,7 +95,7 @@ class Grader:
         np.save(self.inputs_dir / "predict_images.npy", predict_images)
         reference = self._reference_model()
         reference.save(self.inputs_dir / "reference_model.keras")
-        predictions = np.asarray(reference.predict(predict_images, verbose=0)).argmax(axis=1)
+        predictions = predict_probabilities(reference, predict_images).argmax(axis=1)
         for path in self.inputs_dir.iterdir():
             path.chmod(0o444)
         self.inputs_dir.chmod(0o555)
