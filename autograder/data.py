@@ -52,7 +52,9 @@ def _keras_cache_dirs() -> list[Path]:
     return [home / "datasets" / "fashion-mnist" for home in homes]
 
 
-def locate_data(data_dir: str | os.PathLike[str] | None = None, *, allow_download: bool = True) -> Path:
+def locate_data(
+    data_dir: str | os.PathLike[str] | None = None, *, allow_download: bool = True
+) -> Path:
     """Return a directory holding the four official `.gz` files.
 
     Args:
@@ -112,7 +114,9 @@ def read_idx(path: Path) -> np.ndarray:
     offset = 4 + 4 * ndim
     expected = int(np.prod(dims))
     if len(payload) - offset != expected:
-        raise DataError(f"{path} holds {len(payload) - offset} bytes of data, header says {expected}")
+        raise DataError(
+            f"{path} holds {len(payload) - offset} bytes of data, header says {expected}"
+        )
     return np.frombuffer(payload, dtype=np.uint8, offset=offset).reshape(dims)
 
 

@@ -65,7 +65,9 @@ class Grader:
         self.options = options or GraderOptions()
         unknown = set(self.options.parts) - set(exercise.PARTS)
         if unknown:
-            raise ValueError(f"unknown parts {sorted(unknown)}; parts are {', '.join(exercise.PARTS)}")
+            raise ValueError(
+                f"unknown parts {sorted(unknown)}; parts are {', '.join(exercise.PARTS)}"
+            )
         self.data_dir = locate_data(self.options.data_dir)
         self.dataset = read_dataset(self.data_dir)
         self.sandbox = choose_sandbox(self.options.sandbox)
@@ -146,7 +148,13 @@ class Grader:
             chunks = load_chunks(submission)
         except SubmissionError as exc:
             tests = [run_check(c, None, self.context, f"Not graded: {exc}.") for c in checks]  # type: ignore[arg-type]
-            return GradingReport(name, tests, time.monotonic() - started, self.sandbox.describe(), {"submission": str(exc)})
+            return GradingReport(
+                name,
+                tests,
+                time.monotonic() - started,
+                self.sandbox.describe(),
+                {"submission": str(exc)},
+            )
         session = Session(
             sandbox=self.sandbox,
             limits=self.options.limits,
@@ -160,16 +168,22 @@ class Grader:
             result = session.run(list(self.options.parts))
             tests, notes = self._score(result.out_dir, result.runs, self.options.parts)
             if result.network_attempts:
-                notes["network"] = "tried to open a network connection: " + "; ".join(result.network_attempts[:3])
+                notes["network"] = "tried to open a network connection: " + "; ".join(
+                    result.network_attempts[:3]
+                )
             if result.output_truncated:
-                notes["output"] = f"output was capped at {self.options.limits.output_bytes // 1024} KiB per stream"
+                notes["output"] = (
+                    f"output was capped at {self.options.limits.output_bytes // 1024} KiB per stream"
+                )
             artifacts = dict(self.context.artifacts)
             artifacts["stdout_tail"] = result.stdout[-2000:]
             artifacts["part_seconds"] = {p: r.seconds for p, r in result.runs.items()}
             artifacts["children_started"] = result.children_started
         finally:
             session.cleanup()
-        return GradingReport(name, tests, time.monotonic() - started, self.sandbox.describe(), notes, artifacts)
+        return GradingReport(
+            name, tests, time.monotonic() - started, self.sandbox.describe(), notes, artifacts
+        )
 
     def _score(
         self, out_dir: Path, runs: dict[str, PartRun], parts: tuple[str, ...] | list[str]
@@ -188,7 +202,9 @@ class Grader:
             tests += [run_check(c, obs, self.context, reason) for c in checks if c.part == part]
         return tests, notes
 
-    def check_namespace(self, namespace: dict, parts: tuple[str, ...] | list[str], label: str = "notebook") -> GradingReport:
+    def check_namespace(
+        self, namespace: dict, parts: tuple[str, ...] | list[str], label: str = "notebook"
+    ) -> GradingReport:
         """Self-check objects already defined in the caller's process (a student's kernel).
 
         Same probes, same checks and same feedback as `grade`, without the sandbox: only for
@@ -212,7 +228,14 @@ class Grader:
             artifacts = dict(self.context.artifacts)
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
-        return GradingReport(label, tests, time.monotonic() - started, "none (self-check in your own kernel)", notes, artifacts)
+        return GradingReport(
+            label,
+            tests,
+            time.monotonic() - started,
+            "none (self-check in your own kernel)",
+            notes,
+            artifacts,
+        )
 
 
 def _code_filenames(namespace: dict) -> list[str]:
@@ -221,7 +244,14 @@ def _code_filenames(namespace: dict) -> list[str]:
     for value in list(namespace.values()):
         code = getattr(value, "__code__", None)
         if code is None and isinstance(value, type):
-            code = next((getattr(v, "__code__", None) for v in vars(value).values() if hasattr(v, "__code__")), None)
+            code = next(
+                (
+                    getattr(v, "__code__", None)
+                    for v in vars(value).values()
+                    if hasattr(v, "__code__")
+                ),
+                None,
+            )
         if code is not None:
             names.append(code.co_filename)
     return names

@@ -54,7 +54,9 @@ def graded_cells(notebook: dict) -> list[tuple[int, dict]]:
     cells = notebook.get("cells")
     if not isinstance(cells, list):
         raise SubmissionError("the notebook has no list of cells")
-    code = [(i, c) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"]
+    code = [
+        (i, c) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"
+    ]
     tagged = [(i, c) for i, c in code if GRADED_TAG in (c.get("metadata", {}).get("tags") or [])]
     return tagged or code
 
@@ -103,7 +105,9 @@ def load_chunks(path: str | Path) -> list[Chunk]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise SubmissionError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise SubmissionError(
+            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     if path.suffix == ".py":
         return python_chunks(text)
     try:

@@ -46,12 +46,16 @@ def main() -> None:
         started = time.perf_counter()
         images = namespace["scale_images"](dataset.train_images)
         model = namespace["build_model"]()
-        namespace["train_model"](model, images, dataset.train_labels, epochs=exercise.PIPELINE_EPOCHS)
+        namespace["train_model"](
+            model, images, dataset.train_labels, epochs=exercise.PIPELINE_EPOCHS
+        )
         seconds = time.perf_counter() - started
         predicted = model.predict(dataset.test_images / 255.0, verbose=0).argmax(axis=1)
         accuracy = float(np.mean(predicted == dataset.test_labels))
         accuracies.append(accuracy)
-        print(f"seed {seed:>5}: test accuracy {accuracy:.4f}  ({seconds:.1f} s training)", flush=True)
+        print(
+            f"seed {seed:>5}: test accuracy {accuracy:.4f}  ({seconds:.1f} s training)", flush=True
+        )
     print(
         f"min {min(accuracies):.4f}  mean {statistics.mean(accuracies):.4f}  "
         f"max {max(accuracies):.4f}  stdev {statistics.pstdev(accuracies):.4f}  "

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("submission", nargs="?", default=str(ROOT / "solutions/fashion_mnist/fashion_mnist.ipynb"))
+    parser.add_argument(
+        "submission", nargs="?", default=str(ROOT / "solutions/fashion_mnist/fashion_mnist.ipynb")
+    )
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
@@ -31,11 +33,15 @@ def main() -> None:
 
     started = time.perf_counter()
     with Grader(GraderOptions(data_dir=args.data_dir)) as grader:
-        print(f"grader set-up: {time.perf_counter() - started:.1f} s  (isolation: {grader.sandbox.describe()})")
+        print(
+            f"grader set-up: {time.perf_counter() - started:.1f} s  (isolation: {grader.sandbox.describe()})"
+        )
         for run in range(1, args.repeat + 1):
             report = grader.grade(args.submission)
             parts = report.artifacts.get("part_seconds", {})
-            slowest = ", ".join(f"{p} {s:.1f} s" for p, s in sorted(parts.items(), key=lambda kv: -kv[1])[:4])
+            slowest = ", ".join(
+                f"{p} {s:.1f} s" for p, s in sorted(parts.items(), key=lambda kv: -kv[1])[:4]
+            )
             print(
                 f"run {run}: {report.execution_time:.1f} s total, score {report.score:g}/{report.max_score:g}, "
                 f"accuracy {report.artifacts.get('test_accuracy')}, children {report.artifacts.get('children_started')}"

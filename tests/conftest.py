@@ -102,7 +102,7 @@ def stub_notebook_text() -> str:
     """The solution notebook with every solution region replaced as nbgrader does."""
     text = SOLUTION.read_text()
     pattern = re.compile(r'( *)### BEGIN SOLUTION\\n".*?"\1### END SOLUTION(\\n)?', re.S)
-    return pattern.sub(lambda m: f'{m.group(1)}raise NotImplementedError()\\n', text)
+    return pattern.sub(lambda m: f"{m.group(1)}raise NotImplementedError()\\n", text)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from autograder import data
-from autograder.data import FILES, DataError, locate_data, prepare_keras_cache, read_dataset, read_idx, write_idx
+from autograder.data import (
+    FILES,
+    DataError,
+    locate_data,
+    prepare_keras_cache,
+    read_dataset,
+    read_idx,
+    write_idx,
+)
 
 
 def test_idx_round_trip(tmp_path: Path) -> None:
@@ -26,7 +34,9 @@ def test_idx_round_trip(tmp_path: Path) -> None:
 def test_corrupt_idx_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad.gz"
     with gzip.open(path, "wb") as handle:
-        handle.write(b"\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x1c\x00\x00\x00\x1c" + b"\x00" * 10)
+        handle.write(
+            b"\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x1c\x00\x00\x00\x1c" + b"\x00" * 10
+        )
     with pytest.raises(DataError, match="header says"):
         read_idx(path)
     with gzip.open(path, "wb") as handle:
@@ -35,7 +45,9 @@ def test_corrupt_idx_is_refused(tmp_path: Path) -> None:
         read_idx(path)
 
 
-def test_synthetic_files_load_through_the_real_keras_loader(synthetic_dir: Path, tmp_path: Path) -> None:
+def test_synthetic_files_load_through_the_real_keras_loader(
+    synthetic_dir: Path, tmp_path: Path
+) -> None:
     """The child reads data with keras.datasets.fashion_mnist.load_data() from a prepared cache."""
     keras_home = prepare_keras_cache(synthetic_dir, tmp_path / "keras_home")
     code = (
@@ -43,9 +55,14 @@ def test_synthetic_files_load_through_the_real_keras_loader(synthetic_dir: Path,
         "print(json.dumps([a.shape, str(a.dtype), b[:5].tolist(), c.shape, d.shape]))"
     )
     env = {"KERAS_HOME": str(keras_home), "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[[600, 28, 28], \"uint8\", [9, 0, 0, 3, 0], [200, 28, 28], [200]]"
+    assert (
+        result.stdout.strip().splitlines()[-1]
+        == '[[600, 28, 28], "uint8", [9, 0, 0, 3, 0], [200, 28, 28], [200]]'
+    )
     grader_copy = read_dataset(synthetic_dir)
     assert grader_copy.train_labels[:5].tolist() == [9, 0, 0, 3, 0]
 
@@ -55,17 +72,23 @@ def test_explicit_directory_must_be_complete(tmp_path: Path) -> None:
         locate_data(tmp_path)
 
 
-def test_explicit_directory_from_environment(synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explicit_directory_from_environment(
+    synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FASHION_MNIST_DIR", str(synthetic_dir))
     assert locate_data() == synthetic_dir.resolve()
 
 
-def test_keras_cache_then_debian_then_error(tmp_path: Path, synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keras_cache_then_debian_then_error(
+    tmp_path: Path, synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "debian")
-    monkeypatch.setattr(data, "_keras_cache_dirs", lambda: [tmp_path / "keras" / "datasets" / "fashion-mnist"])
+    monkeypatch.setattr(
+        data, "_keras_cache_dirs", lambda: [tmp_path / "keras" / "datasets" / "fashion-mnist"]
+    )
     with pytest.raises(DataError) as error:
         locate_data(allow_download=False)
     for way in ("--data-dir", "FASHION_MNIST_DIR", "~/.keras", "dataset-fashion-mnist", "download"):
@@ -75,4 +98,7 @@ def test_keras_cache_then_debian_then_error(tmp_path: Path, synthetic_dir: Path,
         (tmp_path / "debian" / name).symlink_to(synthetic_dir / name)
     assert locate_data(allow_download=False) == (tmp_path / "debian").resolve()
     prepare_keras_cache(synthetic_dir, tmp_path / "keras")
-    assert locate_data(allow_download=False) == (tmp_path / "keras" / "datasets" / "fashion-mnist").resolve()
+    assert (
+        locate_data(allow_download=False)
+        == (tmp_path / "keras" / "datasets" / "fashion-mnist").resolve()
+    )

@@ -11,7 +11,13 @@ import pytest
 
 from autograder.checks.base import CheckFailed, format_error, part_failure, run_check
 from autograder.checks.model import normalise
-from autograder.observations import ObservationError, read_array, read_json, read_observations, vet_keras_archive
+from autograder.observations import (
+    ObservationError,
+    read_array,
+    read_json,
+    read_observations,
+    vet_keras_archive,
+)
 from autograder.sandbox.runner import PartRun
 
 
@@ -72,14 +78,22 @@ def test_malformed_observations_fail_the_check_without_raising(tmp_path: Path) -
 
 
 def test_part_failure_messages() -> None:
-    obs = read_observations(Path("/nonexistent"), "build_model", PartRun("timeout", "timed out after 5 s"))
+    obs = read_observations(
+        Path("/nonexistent"), "build_model", PartRun("timeout", "timed out after 5 s")
+    )
     assert part_failure(obs) == "build_model timed out after 5 s."
     obs = read_observations(Path("/nonexistent"), "build_model", PartRun("ok"))
     assert "left no readable observations" in part_failure(obs)
 
 
 def test_traceback_is_trimmed_to_student_lines() -> None:
-    error = {"type": "ValueError", "message": "bad", "frames": [{"file": "<cell build_model>", "line": 3, "function": "build_model", "code": "x = y"}]}
+    error = {
+        "type": "ValueError",
+        "message": "bad",
+        "frames": [
+            {"file": "<cell build_model>", "line": 3, "function": "build_model", "code": "x = y"}
+        ],
+    }
     text = format_error(error)
     assert text == "  cell build_model, line 3, in build_model\n    x = y\nValueError: bad"
 
@@ -93,8 +107,18 @@ def test_check_failed_carries_feedback() -> None:
     ("identifier", "expected"),
     [
         ("sparse_categorical_crossentropy", "sparsecategoricalcrossentropy"),
-        ({"class_name": "SparseCategoricalCrossentropy", "config": {}}, "sparsecategoricalcrossentropy"),
-        ({"module": "builtins", "class_name": "function", "config": "sparse_categorical_crossentropy"}, "sparsecategoricalcrossentropy"),
+        (
+            {"class_name": "SparseCategoricalCrossentropy", "config": {}},
+            "sparsecategoricalcrossentropy",
+        ),
+        (
+            {
+                "module": "builtins",
+                "class_name": "function",
+                "config": "sparse_categorical_crossentropy",
+            },
+            "sparsecategoricalcrossentropy",
+        ),
         ({"module": "keras.optimizers", "class_name": "Adam"}, "adam"),
         (None, ""),
     ],

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import SOLUTION, failed_parts
 from test_defects import DEFECTS
 
@@ -34,7 +33,9 @@ def test_reference_scores_full_marks_on_real_data(real_grader) -> None:
     assert [f"{t.name}: {t.output}" for t in report.tests if not t.passed] == []
     assert report.score == 100
     assert report.artifacts["test_accuracy"] >= PIPELINE_THRESHOLD
-    print(f"reference on real data: {report.execution_time:.1f} s, accuracy {report.artifacts['test_accuracy']}")
+    print(
+        f"reference on real data: {report.execution_time:.1f} s, accuracy {report.artifacts['test_accuracy']}"
+    )
 
 
 def test_unscaled_training_loses_the_pipeline_on_real_data(real_grader, tmp_path: Path) -> None:

@@ -54,11 +54,24 @@ def test_same_submission_same_score(grader, tmp_path: Path) -> None:
     assert first.artifacts["test_accuracy"] == second.artifacts["test_accuracy"]
 
 
-def test_notebook_with_failing_exploratory_cells_and_magics_is_graded(grader, tmp_path: Path) -> None:
+def test_notebook_with_failing_exploratory_cells_and_magics_is_graded(
+    grader, tmp_path: Path
+) -> None:
     notebook = json.loads(SOLUTION.read_text())
-    notebook["cells"].insert(1, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": "raise RuntimeError('exploration broke')"})
+    notebook["cells"].insert(
+        1,
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": "raise RuntimeError('exploration broke')",
+        },
+    )
     graded = [c for c in notebook["cells"] if "graded" in c.get("metadata", {}).get("tags", [])]
-    graded[0]["source"] = "%matplotlib inline\n!pip install nothing\n" + "".join(graded[0]["source"])
+    graded[0]["source"] = "%matplotlib inline\n!pip install nothing\n" + "".join(
+        graded[0]["source"]
+    )
     path = tmp_path / "explore.ipynb"
     path.write_text(json.dumps(notebook))
     assert grader.grade(path).score == 100

@@ -23,12 +23,16 @@ def code(source: str, tags: list[str] | None = None, grade_id: str | None = None
 
 def test_only_graded_cells_count(tmp_path: Path) -> None:
     path = tmp_path / "a.ipynb"
-    path.write_text(json.dumps(notebook(
-        code("x = 1", ["graded"], "first"),
-        code("raise RuntimeError('exploratory')"),
-        {"cell_type": "markdown", "metadata": {}, "source": "# text"},
-        code(["y = ", "2"], ["graded"]),
-    )))
+    path.write_text(
+        json.dumps(
+            notebook(
+                code("x = 1", ["graded"], "first"),
+                code("raise RuntimeError('exploratory')"),
+                {"cell_type": "markdown", "metadata": {}, "source": "# text"},
+                code(["y = ", "2"], ["graded"]),
+            )
+        )
+    )
     chunks = load_chunks(path)
     assert [c.source for c in chunks] == ["x = 1", "y = 2"]
     assert [c.label for c in chunks] == ["first", "cell 4"]
@@ -48,7 +52,9 @@ def test_magics_and_shell_lines_are_blanked_keeping_line_numbers() -> None:
 
 
 def test_python_file_is_split_into_top_level_statements() -> None:
-    source = "import os\n\n@decorator\ndef f():\n    return 1\n\nraise NotImplementedError()\nz = 3\n"
+    source = (
+        "import os\n\n@decorator\ndef f():\n    return 1\n\nraise NotImplementedError()\nz = 3\n"
+    )
     chunks = python_chunks(source)
     assert [c.first_line for c in chunks] == [1, 3, 7, 8]
     assert chunks[1].source.startswith("@decorator")
@@ -68,7 +74,9 @@ def test_python_syntax_error_becomes_one_chunk() -> None:
         ("sub.txt", "x = 1", "must be a .ipynb or .py"),
     ],
 )
-def test_bad_submissions_raise_clear_errors(tmp_path: Path, name: str, content: str, message: str) -> None:
+def test_bad_submissions_raise_clear_errors(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
     path = tmp_path / name
     path.write_text(content)
     with pytest.raises(SubmissionError, match=message):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import reference_source
 
-SEQUENTIAL = '''    model = keras.Sequential(
+SEQUENTIAL = """    model = keras.Sequential(
         [
             keras.Input(shape=(28, 28)),
             keras.layers.Flatten(),
@@ -20,9 +19,9 @@ SEQUENTIAL = '''    model = keras.Sequential(
         optimizer="adam",
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
-    )'''
+    )"""
 
-FUNCTIONAL = '''    inputs = keras.Input((28, 28))
+FUNCTIONAL = """    inputs = keras.Input((28, 28))
     x = keras.layers.Flatten()(inputs)
     x = keras.layers.Dense(hidden_units, activation=tf.nn.relu)(x)
     outputs = keras.layers.Dense(10, activation=tf.nn.softmax)(x)
@@ -31,28 +30,34 @@ FUNCTIONAL = '''    inputs = keras.Input((28, 28))
         optimizer=keras.optimizers.Adam(),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )'''
+    )"""
 
-INPUT_SHAPE = '''    model = tf.keras.models.Sequential([
+INPUT_SHAPE = """    model = tf.keras.models.Sequential([
         tf.keras.layers.Flatten(input_shape=(28, 28)),
         tf.keras.layers.Dense(hidden_units, activation=tf.nn.relu),
         tf.keras.layers.Dense(10, activation=tf.nn.softmax),
     ])
     model.compile(optimizer=tf.optimizers.Adam(),
                   loss=tf.keras.losses.sparse_categorical_crossentropy,
-                  metrics=["accuracy"])'''
+                  metrics=["accuracy"])"""
 
 VARIANTS = {
     "functional_tf_nn_objects": [
         (SEQUENTIAL, FUNCTIONAL),
         ("return images / 255.0", "return (images / 255).astype('float32')"),
-        ("np.argmax(model.predict(images, verbose=0), axis=1)", "tf.argmax(model.predict(images), axis=1).numpy()"),
+        (
+            "np.argmax(model.predict(images, verbose=0), axis=1)",
+            "tf.argmax(model.predict(images), axis=1).numpy()",
+        ),
         ("CLASS_NAMES = [", "CLASS_NAMES = tuple(["),
         ('    "Ankle boot",\n]', '    "Ankle boot",\n])'),
     ],
     "input_shape_functions": [
         (SEQUENTIAL, INPUT_SHAPE),
-        ("return model.fit(images, labels, epochs=epochs, callbacks=callbacks)", "history = model.fit(x=images, y=labels, epochs=epochs, callbacks=callbacks, verbose=0)\n    return history"),
+        (
+            "return model.fit(images, labels, epochs=epochs, callbacks=callbacks)",
+            "history = model.fit(x=images, y=labels, epochs=epochs, callbacks=callbacks, verbose=0)\n    return history",
+        ),
         ('loss = logs.get("loss")', 'loss = logs["loss"]'),
         ("np.expand_dims(image, 0)", "image[np.newaxis, ...]"),
     ],

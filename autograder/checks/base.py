@@ -29,7 +29,9 @@ CheckFunction = Callable[[PartObservation, "GradingContext"], None]
 class CheckFailed(Exception):
     """Raised by a check: what was expected, what was received, and the likely cause."""
 
-    def __init__(self, expected: str = "", received: str = "", hint: str = "", message: str = "") -> None:
+    def __init__(
+        self, expected: str = "", received: str = "", hint: str = "", message: str = ""
+    ) -> None:
         super().__init__(message or expected)
         self.feedback = Feedback(expected=expected, received=received, hint=hint)
         self.message = message
@@ -109,7 +111,11 @@ def diagnose_error(error: dict[str, Any]) -> str:
     """Likely causes of common exceptions in this exercise."""
     message = str(error.get("message", ""))
     kind = error.get("type", "")
-    if "Network is unreachable" in message or "network" in message.lower() and kind.endswith("Error"):
+    if (
+        "Network is unreachable" in message
+        or "network" in message.lower()
+        and kind.endswith("Error")
+    ):
         return "the code tried to open a network connection; the grader has no network"
     if kind == "KeyError" and "'acc'" in message:
         return "Keras 3 logs the metric as 'accuracy', not 'acc'"
@@ -123,7 +129,11 @@ def diagnose_error(error: dict[str, Any]) -> str:
 def part_failure(obs: PartObservation) -> str | None:
     """Why a whole part could not be checked, or None when its probe ran."""
     if obs.run.status != "ok":
-        return f"{obs.part} {obs.run.message}." if obs.run.status != "not_loaded" else obs.run.message + "."
+        return (
+            f"{obs.part} {obs.run.message}."
+            if obs.run.status != "not_loaded"
+            else obs.run.message + "."
+        )
     missing = obs.data.get("missing")
     if missing:
         text = f"`{missing}` is not defined."
@@ -143,7 +153,9 @@ def part_failure(obs: PartObservation) -> str | None:
     return None
 
 
-def run_check(item: Check, obs: PartObservation, ctx: GradingContext, reason: str | None) -> TestResult:
+def run_check(
+    item: Check, obs: PartObservation, ctx: GradingContext, reason: str | None
+) -> TestResult:
     """Run one check, turning every outcome into a TestResult; never raises."""
     if reason is not None:
         return TestResult(item.name, item.part, item.points, 0.0, message=reason)
@@ -155,7 +167,10 @@ def run_check(item: Check, obs: PartObservation, ctx: GradingContext, reason: st
         return TestResult(item.name, item.part, item.points, 0.0, message=f"Not gradable: {exc}.")
     except Exception as exc:  # a malformed observation must cost the check, not the grade
         return TestResult(
-            item.name, item.part, item.points, 0.0,
+            item.name,
+            item.part,
+            item.points,
+            0.0,
             message=f"Not gradable: the submission's output was malformed ({type(exc).__name__}).",
         )
     return TestResult(item.name, item.part, item.points, item.points)

@@ -71,7 +71,8 @@ def load_shapes(obs: PartObservation, ctx: GradingContext) -> None:
         info = infos[key]
         if not info.get("saved"):
             raise CheckFailed(
-                expected=f"{key} as a numpy array", received=shape_text(info),
+                expected=f"{key} as a numpy array",
+                received=shape_text(info),
             )
         array = obs.array(key)
         if array.shape != reference.shape or array.dtype != reference.dtype:
@@ -103,10 +104,14 @@ def load_values(obs: PartObservation, ctx: GradingContext) -> None:
         if array.shape != reference.shape or not np.array_equal(array, reference):
             received = f"{key} differs from the dataset"
             if key == "train_labels" and array.ndim == 1 and array.size >= 5:
-                received += f" (first labels {array[:5].tolist()}, expected {reference[:5].tolist()})"
+                received += (
+                    f" (first labels {array[:5].tolist()}, expected {reference[:5].tolist()})"
+                )
             hint = ""
-            if key.endswith("labels") and array.size == reference.size and np.array_equal(
-                np.sort(array, axis=None), np.sort(reference, axis=None)
+            if (
+                key.endswith("labels")
+                and array.size == reference.size
+                and np.array_equal(np.sort(array, axis=None), np.sort(reference, axis=None))
             ):
                 hint = "the labels are shuffled or swapped between train and test"
             elif key.startswith("train") and array.shape == ctx.test_images.shape[: array.ndim]:
@@ -155,10 +160,16 @@ def scale_range(obs: PartObservation, ctx: GradingContext) -> None:
     result = _scaled(obs)
     if result.dtype.kind != "f":
         hint = "integer division (`// 255`) or an integer cast" if result.dtype.kind in "iu" else ""
-        raise CheckFailed(expected="a float dtype (float32 or float64)", received=f"dtype {result.dtype}", hint=hint)
+        raise CheckFailed(
+            expected="a float dtype (float32 or float64)",
+            received=f"dtype {result.dtype}",
+            hint=hint,
+        )
     low, high = float(result.min()), float(result.max())
     if low < 0.0 or high > 1.0:
-        raise CheckFailed(expected="all values within [0, 1]", received=f"values from {low:g} to {high:g}")
+        raise CheckFailed(
+            expected="all values within [0, 1]", received=f"values from {low:g} to {high:g}"
+        )
 
 
 @check("scale_images", "shape unchanged", points=1)

@@ -11,7 +11,12 @@ from autograder.observations import PartObservation
 
 
 def _case(case_id: str, kwargs: dict, loss: float, accuracy: float, stop: bool) -> dict:
-    return {"id": case_id, "kwargs": kwargs, "logs": {"loss": loss, "accuracy": accuracy}, "stop": stop}
+    return {
+        "id": case_id,
+        "kwargs": kwargs,
+        "logs": {"loss": loss, "accuracy": accuracy},
+        "stop": stop,
+    }
 
 
 # Each log pairs the watched value with an unwatched one that points the other way, so reading the
@@ -51,7 +56,10 @@ TITLES = {
     "StopOnLoss": ("stops when loss < 0.4", "keeps training at or above 0.4"),
     "StopOnAccuracy": ("stops when accuracy >= 0.9, boundary included", "keeps training below 0.9"),
 }
-WATCHED = {"StopOnLoss": ("loss", "<", "threshold", 0.4), "StopOnAccuracy": ("accuracy", ">=", "target", 0.9)}
+WATCHED = {
+    "StopOnLoss": ("loss", "<", "threshold", 0.4),
+    "StopOnAccuracy": ("accuracy", ">=", "target", 0.9),
+}
 
 
 def _describe_case(part: str, case: dict) -> str:
@@ -65,11 +73,17 @@ def _outcomes(obs: PartObservation, part: str) -> dict[str, dict]:
     if obs.error("init above") or obs.error("init below"):
         error = obs.error("init above") or obs.error("init below")
         if error.get("type") == "NotImplementedError":
-            raise CheckFailed(message=f"{part} is not implemented yet (it raises NotImplementedError).")
+            raise CheckFailed(
+                message=f"{part} is not implemented yet (it raises NotImplementedError)."
+            )
     results = obs.data.get("cases")
     if not isinstance(results, list):
         raise CheckFailed(message=f"{part} could not be driven with synthetic logs.")
-    return {r["case"]["id"]: r for r in results if isinstance(r, dict) and isinstance(r.get("case"), dict)}
+    return {
+        r["case"]["id"]: r
+        for r in results
+        if isinstance(r, dict) and isinstance(r.get("case"), dict)
+    }
 
 
 def _verify(part: str, outcomes: dict[str, dict], ids: list[str]) -> None:
@@ -83,9 +97,12 @@ def _verify(part: str, outcomes: dict[str, dict], ids: list[str]) -> None:
         error = outcome.get("error")
         if error:
             if error.get("type") == "NotImplementedError":
-                raise CheckFailed(message=f"{part} is not implemented yet (it raises NotImplementedError).")
+                raise CheckFailed(
+                    message=f"{part} is not implemented yet (it raises NotImplementedError)."
+                )
             raise CheckFailed(
-                message=f"{what} raised an error:\n{format_error(error)}", hint=diagnose_error(error)
+                message=f"{what} raised an error:\n{format_error(error)}",
+                hint=diagnose_error(error),
             )
         stopped = bool(outcome.get("model_stop_training"))
         if stopped == case["stop"]:
@@ -96,9 +113,8 @@ def _verify(part: str, outcomes: dict[str, dict], ids: list[str]) -> None:
         elif _looks_reversed(part, outcomes):
             hint = f"the comparison is reversed: stop when logs['{key}'] {op} self.{argument}"
         elif "boundary" in case_id:
-            hint = (
-                f"at exactly the {argument} the rule is logs['{key}'] {op} self.{argument}"
-                + (" (strict)" if op == "<" else " (inclusive)")
+            hint = f"at exactly the {argument} the rule is logs['{key}'] {op} self.{argument}" + (
+                " (strict)" if op == "<" else " (inclusive)"
             )
         elif case_id.startswith("custom"):
             hint = f"the {argument} argument is ignored: store it in __init__ and compare with self.{argument}"
@@ -127,7 +143,9 @@ def _verify_fits(obs: PartObservation, part: str) -> None:
         error = record.get("error") or obs.error(f"fit {fit.get('id')}")
         if error:
             if error.get("type") == "NotImplementedError":
-                raise CheckFailed(message=f"{part} is not implemented yet (it raises NotImplementedError).")
+                raise CheckFailed(
+                    message=f"{part} is not implemented yet (it raises NotImplementedError)."
+                )
             raise CheckFailed(
                 message=f"model.fit with {part}({fit.get('kwargs')}) raised an error:\n{format_error(error)}",
                 hint=diagnose_error(error),

@@ -53,7 +53,9 @@ def model_for(obs: PartObservation, key: str, call: str):
     try:
         return _load(str(obs.path(f"{key}.keras")))
     except ObservationError as exc:
-        raise CheckFailed(message=f"The model returned by {call} cannot be graded: {exc}.") from None
+        raise CheckFailed(
+            message=f"The model returned by {call} cannot be graded: {exc}."
+        ) from None
 
 
 def graded_layers(model) -> list:
@@ -88,7 +90,9 @@ def _architecture_hint(model, hidden: int) -> str:
     if len(dense) == 2 and int(dense[0].units) == SMALL_HIDDEN_UNITS and hidden == HIDDEN_UNITS:
         return "128 hidden units instead of 512: use the hidden_units argument (default 512)"
     if len(dense) == 2 and int(dense[0].units) != hidden:
-        return f"the hidden layer must have hidden_units ({hidden}) units, got {int(dense[0].units)}"
+        return (
+            f"the hidden layer must have hidden_units ({hidden}) units, got {int(dense[0].units)}"
+        )
     return ""
 
 
@@ -115,7 +119,11 @@ def activations(obs: PartObservation, ctx: GradingContext) -> None:
             hint = "the output layer needs softmax so the 10 outputs are class probabilities"
         elif got[:1] != ["relu"]:
             hint = "the hidden layer uses relu"
-        raise CheckFailed(expected="Dense activations: relu, softmax", received=f"Dense activations: {', '.join(got) or 'none'}", hint=hint)
+        raise CheckFailed(
+            expected="Dense activations: relu, softmax",
+            received=f"Dense activations: {', '.join(got) or 'none'}",
+            hint=hint,
+        )
 
 
 def _check_params(model, hidden: int, call: str) -> None:
@@ -161,7 +169,9 @@ def input_shape(obs: PartObservation, ctx: GradingContext) -> None:
             hint = "the model should take 28 x 28 images and flatten them itself"
         elif shape is None:
             hint = "give the model an input: keras.Input((28, 28)) or input_shape=(28, 28)"
-        raise CheckFailed(expected="input shape (None, 28, 28)", received=f"input shape {shape}", hint=hint)
+        raise CheckFailed(
+            expected="input shape (None, 28, 28)", received=f"input shape {shape}", hint=hint
+        )
 
 
 def _compiled(obs: PartObservation) -> dict:
@@ -180,7 +190,11 @@ def _compiled(obs: PartObservation) -> dict:
 def optimizer(obs: PartObservation, ctx: GradingContext) -> None:
     got = normalise(_compiled(obs).get("optimizer"))
     if got != "adam":
-        raise CheckFailed(expected="the Adam optimizer", received=f"optimizer {got or 'none'}", hint="optimizer='adam'")
+        raise CheckFailed(
+            expected="the Adam optimizer",
+            received=f"optimizer {got or 'none'}",
+            hint="optimizer='adam'",
+        )
 
 
 @check("build_model", "loss sparse categorical cross-entropy", points=3)
@@ -192,7 +206,11 @@ def loss(obs: PartObservation, ctx: GradingContext) -> None:
             hint = "categorical cross-entropy expects one-hot labels; the labels are integers 0-9, so use sparse_categorical_crossentropy"
         elif got in {"mse", "meansquarederror"}:
             hint = "mean squared error is for regression; this is a 10-class classification"
-        raise CheckFailed(expected="loss sparse_categorical_crossentropy", received=f"loss {got or 'none'}", hint=hint)
+        raise CheckFailed(
+            expected="loss sparse_categorical_crossentropy",
+            received=f"loss {got or 'none'}",
+            hint=hint,
+        )
 
 
 ACCURACY_NAMES = {"accuracy", "sparsecategoricalaccuracy"}
@@ -213,4 +231,6 @@ def metric(obs: PartObservation, ctx: GradingContext) -> None:
         hint = "metrics=['accuracy'] (so the logs use the key 'accuracy')"
         if "acc" in names:
             hint = "name the metric 'accuracy': with 'acc' the logs key is 'acc' and callbacks reading 'accuracy' fail"
-        raise CheckFailed(expected="metrics=['accuracy']", received=f"metrics {names or 'none'}", hint=hint)
+        raise CheckFailed(
+            expected="metrics=['accuracy']", received=f"metrics {names or 'none'}", hint=hint
+        )

@@ -22,7 +22,11 @@ def predict_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> 
 
 
 def _training(obs: PartObservation, key: str) -> dict:
-    call = "train_model(model, images, labels, epochs=2, callbacks=[...])" if key == "explicit" else "train_model(model, images, labels, callbacks=[...])"
+    call = (
+        "train_model(model, images, labels, epochs=2, callbacks=[...])"
+        if key == "explicit"
+        else "train_model(model, images, labels, callbacks=[...])"
+    )
     raise_for_error(obs, key, call)
     record = obs.data.get(key)
     if not isinstance(record, dict):
@@ -44,7 +48,9 @@ def runs_epochs(obs: PartObservation, ctx: GradingContext) -> None:
                 hint = "epochs is not passed to model.fit (Keras defaults to 1 epoch): fit(..., epochs=epochs)"
             elif key == "default":
                 hint = "the default must be epochs=5"
-            raise CheckFailed(expected=f"{expected} epochs with {call}", received=f"{ran} epochs", hint=hint)
+            raise CheckFailed(
+                expected=f"{expected} epochs with {call}", received=f"{ran} epochs", hint=hint
+            )
 
 
 @check("train_model", "passes the callbacks to fit", points=3)
@@ -91,7 +97,9 @@ def _predictions(obs: PartObservation, ctx: GradingContext) -> np.ndarray:
     raise_for_error(obs, "call", "predict_classes(model, images)")
     info = obs.data.get("result", {})
     if not info.get("saved"):
-        raise CheckFailed(expected="a numpy array of class indices", received=info.get("type", "nothing"))
+        raise CheckFailed(
+            expected="a numpy array of class indices", received=info.get("type", "nothing")
+        )
     return obs.array("result")
 
 
@@ -121,8 +129,14 @@ def predict_agrees(obs: PartObservation, ctx: GradingContext) -> None:
     result = _predictions(obs, ctx)
     reference = ctx.reference_predictions
     if result.shape != reference.shape:
-        hint = "these are probabilities: take np.argmax(..., axis=1)" if result.shape == (len(reference), 10) else ""
-        raise CheckFailed(expected=f"{len(reference)} class indices", received=f"shape {result.shape}", hint=hint)
+        hint = (
+            "these are probabilities: take np.argmax(..., axis=1)"
+            if result.shape == (len(reference), 10)
+            else ""
+        )
+        raise CheckFailed(
+            expected=f"{len(reference)} class indices", received=f"shape {result.shape}", hint=hint
+        )
     agreement = float(np.mean(result == reference))
     if agreement < 1.0:
         raise CheckFailed(
@@ -134,7 +148,11 @@ def predict_agrees(obs: PartObservation, ctx: GradingContext) -> None:
 
 @check("pipeline", f"test accuracy after {PIPELINE_EPOCHS} epochs reaches the threshold", points=11)
 def pipeline_accuracy(obs: PartObservation, ctx: GradingContext) -> None:
-    for key, call in (("scale_images", "scale_images"), ("build_model", "build_model()"), ("train_model", "train_model")):
+    for key, call in (
+        ("scale_images", "scale_images"),
+        ("build_model", "build_model()"),
+        ("train_model", "train_model"),
+    ):
         raise_for_error(obs, key, f"{call} (used by the pipeline)")
     if not obs.data.get("model_saved"):
         raise CheckFailed(
@@ -150,7 +168,10 @@ def pipeline_accuracy(obs: PartObservation, ctx: GradingContext) -> None:
     images = ctx.test_images.astype(np.float32) / 255.0
     probabilities = predict_probabilities(model, images)
     if probabilities.ndim != 2:
-        raise CheckFailed(expected="one row of 10 scores per image", received=f"output shape {probabilities.shape}")
+        raise CheckFailed(
+            expected="one row of 10 scores per image",
+            received=f"output shape {probabilities.shape}",
+        )
     predicted = probabilities.argmax(axis=1)
     accuracy = float(np.mean(predicted == ctx.test_labels))
     confusion = np.zeros((10, 10), dtype=int)
