@@ -34,6 +34,8 @@ class Feedback:
 class TestResult:
     """One named check. `name` always starts with the part it grades, e.g. `build_model: ...`."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     name: str
     part: str
     max_score: float

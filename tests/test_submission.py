@@ -93,3 +93,12 @@ def test_binary_submission(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(SubmissionError, match="not UTF-8"):
         load_chunks(path)
+
+
+def test_syntax_error_is_shown_to_the_student(grader, tmp_path: Path) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text("import numpy as np\n\nthis is not python(\n")
+    report = grader.grade(path)
+    assert report.score == 0
+    first = report.tests[0].output
+    assert "could not be parsed" in first and "SyntaxError" in first and "line 3" in first

@@ -144,6 +144,9 @@ def part_failure(obs: PartObservation) -> str | None:
                 if error.get("type") == "NotImplementedError":
                     return f"{missing} is not implemented yet: its cell raises NotImplementedError."
                 return f"{text} Its cell raised an error:\n{format_error(error)}"
+        for error in obs.import_errors:
+            if error.get("type") in {"SyntaxError", "IndentationError", "TabError"}:
+                return f"{text} The code could not be parsed:\n{format_error(error)}"
         return text + f" Define `{missing}` in a graded cell (check the spelling)."
     probe_error = obs.error("probe")
     if probe_error is not None:
