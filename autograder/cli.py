@@ -1,4 +1,5 @@
-"""Command line: `autograder grade`, `autograder batch`, `autograder rubric`.
+"""Command line: `autograder grade`, `autograder batch`, `autograder check`, `autograder tamper`,
+`autograder rubric`.
 
 Exit status is 0 whenever grading completed, whatever the score; 2 with a one-line message when
 grading could not run (no data, bad arguments, a missing submission path).
@@ -62,6 +63,27 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from autograder.batch import find_submissions, grade_folder, is_error
+    from autograder.grader import Grader
+
+    if not Path(args.folder).is_dir():
+        return _fail(f"folder {args.folder!r} not found")
+    if not find_submissions(args.folder):
+        return _fail(f"no .ipynb or .py submissions in {args.folder!r}")
+    with Grader(_options(args)) as grader:
+        reports = grade_folder(args.folder, grader, args.out)
+    errors = sum(is_error(r) for r in reports)
+    mean = sum(r.score for r in reports) / len(reports)
+    maximum = max(r.max_score for r in reports)
+    print(
+        f"Graded {len(reports)} submissions: mean score {mean:.2f}/{maximum:g}"
+        + (f", {errors} could not be graded" if errors else "")
+        + f". Results in {args.out}"
+    )
+    return EXIT_OK
+
+
 def cmd_rubric(args: argparse.Namespace) -> int:
     from autograder.checks import rubric
 
@@ -70,6 +92,42 @@ def cmd_rubric(args: argparse.Namespace) -> int:
         print(f"| `{item.name}` | {item.points:g} |")
     print(f"| **total** | **{sum(c.points for c in rubric()):g}** |")
     return EXIT_OK
+
+
+def _tamper_lines(submission: str, release: str | None) -> list[str]:
+    from autograder import tamper
+
+    release_path = release or tamper.find_release(submission)
+    if release_path is None:
+        raise ValueError(f"no release notebook found for {submission}; pass --release PATH")
+    cells = tamper.tampered_cells(submission, release_path)
+    return [tamper.describe(cells)] if cells else []
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from autograder.exporters import text
+    from autograder.grader import Grader
+
+    options = _options(args)
+    options.parts = tuple(p for p in options.parts if args.slow or p != "pipeline")
+    with Grader(options) as grader:
+        report = grader.grade(args.submission)
+    print(text.render(report, verbose=args.verbose))
+    if not args.slow:
+        print("The pipeline part (5 epochs of training) was skipped; add --slow to run it.")
+    if not Path(args.submission).exists():
+        return _fail(f"submission {args.submission!r} not found")
+    if args.release:
+        print("\n".join(_tamper_lines(args.submission, args.release)))
+    return EXIT_OK
+
+
+def cmd_tamper(args: argparse.Namespace) -> int:
+    if not Path(args.submission).is_file():
+        return _fail(f"submission {args.submission!r} not found")
+    lines = _tamper_lines(args.submission, args.release)
+    print("\n".join(lines) if lines else "No locked cell was changed.")
+    return 1 if lines else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,8 +141,24 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("-v", "--verbose", action="store_true", help="show details for passed checks too")
     _grader_arguments(grade)
     grade.set_defaults(handler=cmd_grade)
+    batch = commands.add_parser("batch", help="grade every .ipynb and .py file in a folder")
+    batch.add_argument("folder", help="the folder of submissions (files directly in it)")
+    batch.add_argument("--out", default="results/batch", help="output folder (default results/batch)")
+    _grader_arguments(batch)
+    batch.set_defaults(handler=cmd_batch)
     rubric_parser = commands.add_parser("rubric", help="print the rubric as a Markdown table")
     rubric_parser.set_defaults(handler=cmd_rubric)
+    check = commands.add_parser("check", help="quick check of all parts but the slow pipeline")
+    check.add_argument("submission", help="the notebook (.ipynb) or module (.py) to check")
+    check.add_argument("--slow", action="store_true", help="also run the pipeline part (training)")
+    check.add_argument("--release", help="the released notebook: name locked cells changed since")
+    check.add_argument("-v", "--verbose", action="store_true", help="show passed checks' details")
+    _grader_arguments(check)
+    check.set_defaults(handler=cmd_check)
+    tamper = commands.add_parser("tamper", help="name the locked cells a submission changed")
+    tamper.add_argument("submission", help="the student's notebook")
+    tamper.add_argument("--release", help="the released notebook (default: under assignments/)")
+    tamper.set_defaults(handler=cmd_tamper)
     return parser
 
 

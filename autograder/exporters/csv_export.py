@@ -1,0 +1,59 @@
+"""A gradebook CSV: one row per submission, one column per part.
+
+Example:
+    >>> write(reports, "results/batch/grades.csv").read_text().splitlines()[0]
+    'submission,score,max_score,CLASS_NAMES,load_data,...,pipeline,execution_time,isolation,notes'
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from autograder import exercise
+from autograder.results import GradingReport
+
+COLUMNS: tuple[str, ...] = (
+    "submission",
+    "score",
+    "max_score",
+    *exercise.PARTS,
+    "execution_time",
+    "isolation",
+    "notes",
+)
+
+
+def _text(value: str) -> str:
+    """One line of text that a spreadsheet shows as text, never runs as a formula."""
+    value = re.sub(r"\s*\n\s*", " | ", value.strip())
+    # Notes and file names come from students; a leading = + - @ would be a formula in Excel.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def row(report: GradingReport) -> dict[str, str]:
+    """The CSV row of one report; a part that was not graded is left empty."""
+    graded = set(report.parts())
+    values = {
+        "submission": _text(report.submission),
+        "score": f"{report.score:g}",
+        "max_score": f"{report.max_score:g}",
+        "execution_time": f"{report.execution_time:.2f}",
+        "isolation": _text(report.isolation),
+        "notes": _text("; ".join(f"{part}: {note}" for part, note in report.part_notes.items())),
+    }
+    for part in exercise.PARTS:
+        values[part] = f"{report.part_score(part)[0]:g}" if part in graded else ""
+    return values
+
+
+def write(reports: list[GradingReport], path: str | Path) -> Path:
+    """Write the gradebook of `reports` to `path`, header first."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(row(report) for report in reports)
+    return path
