@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,10 +73,13 @@ class Grader:
         self.dataset = read_dataset(self.data_dir)
         self.sandbox = choose_sandbox(self.options.sandbox)
         self.inputs_dir = Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
+        # Removed by close(), or when the grader is garbage-collected or the interpreter exits
+        # (a grader kept in a global, as the self-check and nbgrader cells do, is never closed).
+        self._remove_inputs = weakref.finalize(self, shutil.rmtree, self.inputs_dir, True)
         self.context = self._prepare_inputs()
 
     def close(self) -> None:
-        shutil.rmtree(self.inputs_dir, ignore_errors=True)
+        self._remove_inputs()
 
     def __enter__(self) -> Grader:
         return self

@@ -111,12 +111,23 @@ def diagnose_error(error: dict[str, Any]) -> str:
     """Likely causes of common exceptions in this exercise."""
     message = str(error.get("message", ""))
     kind = error.get("type", "")
+    network = (
+        "Network is unreachable",
+        "Connection refused",
+        "Name or service not known",
+        "name resolution",
+        "No address associated",
+    )
     if (
-        "Network is unreachable" in message
-        or "network" in message.lower()
-        and kind.endswith("Error")
+        kind in ("ConnectionRefusedError", "gaierror")
+        or any(m in message for m in network)
+        or ("network" in message.lower() and kind.endswith("Error"))
     ):
         return "the code tried to open a network connection; the grader has no network"
+    if "can't start new thread" in message or "Resource temporarily unavailable" in message:
+        return "the code started too many processes or threads; the sandbox limits how many may run"
+    if kind == "MemoryError":
+        return "the code ran out of memory"
     if kind == "KeyError" and "'acc'" in message:
         return "Keras 3 logs the metric as 'accuracy', not 'acc'"
     if "Cannot cast ufunc" in message and "divide" in message:

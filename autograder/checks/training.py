@@ -31,6 +31,12 @@ def _training(obs: PartObservation, key: str) -> dict:
     record = obs.data.get(key)
     if not isinstance(record, dict):
         raise CheckFailed(message=f"{call} produced no result.")
+    if record.get("trained_steps") == 0:
+        raise CheckFailed(
+            expected="model.fit to train the model that was passed in",
+            received="no training step ran (the optimizer never updated the weights)",
+            hint="return model.fit(...); do not build or fake a History yourself",
+        )
     return record
 
 

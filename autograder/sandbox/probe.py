@@ -10,23 +10,111 @@ Usage (the grader builds this command):
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import gzip
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 
 import numpy
 
-# Bind what the probe needs before student code can monkeypatch anything.
+# Bind what the probe needs before student code can monkeypatch anything. Student code shares
+# this interpreter: rebinding `builtins.bool`, `numpy.array_equal`, `builtins.open` or `os.write`
+# must not change what the probe observes. Builtins are copied into this module's namespace
+# (module globals are looked up before builtins), the rest is bound to private names.
+for _name in dir(builtins):
+    if not _name.startswith("__"):
+        globals().setdefault(_name, getattr(builtins, _name))
+del _name
 _open = open
-_json_dump = json.dump
+_encoder = json.JSONEncoder(default=repr)
+_json_load = json.load
 _isinstance = isinstance
 _type = type
 _repr = repr
 _time = time.perf_counter
 _BaseException = BaseException
+_ndarray = numpy.ndarray
+_np_array = numpy.array
+_np_asarray = numpy.asarray
 _np_save = numpy.save
+_np_load = numpy.load
+_np_frombuffer = numpy.frombuffer
+_gzip_open = gzip.open
+_os_open = os.open
+_os_write = os.write
+_os_close = os.close
+_os_exit = os._exit
+_fdopen = os.fdopen
+_unlink = os.unlink
+_getpid = os.getpid
+_join = os.path.join
+_listdir = os.listdir
+_enumerate_threads = threading.enumerate
+_MAIN_PID = os.getpid()
+NETWORK_EVENTS = {
+    "socket.connect",
+    "socket.sendto",
+    "socket.sendmsg",
+    "socket.getaddrinfo",
+    "socket.gethostbyname",
+    "socket.gethostbyaddr",
+    "socket.getnameinfo",
+}
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+}
+
+
+_KERAS: dict = {}
+
+
+def bind_keras() -> dict:
+    """Import Keras and bind the objects the probe uses, before student code can rebind them
+    (`keras.callbacks.History = object` would otherwise make anything look like a History)."""
+    if not _KERAS:
+        import keras
+        import tensorflow as tf
+
+        _KERAS.update(
+            Sequential=keras.Sequential,
+            Input=keras.Input,
+            Flatten=keras.layers.Flatten,
+            Dense=keras.layers.Dense,
+            Callback=keras.callbacks.Callback,
+            History=keras.callbacks.History,
+            load_model=keras.saving.load_model,
+            set_random_seed=keras.utils.set_random_seed,
+            fashion_mnist=keras.datasets.fashion_mnist.load_data,
+            op_determinism=tf.config.experimental.enable_op_determinism,
+        )
+    return _KERAS
+
+
+def create(path: str):
+    """A new file for writing, replacing whatever the submission may have put at `path` (a
+    symlink would otherwise redirect the probe's output)."""
+    with contextlib.suppress(FileNotFoundError):
+        _unlink(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    return _fdopen(_os_open(path, flags, 0o644), "wb")
+
+
+def guard() -> None:
+    """A process the submission forked must never come back into the probe: end it here."""
+    if _getpid() != _MAIN_PID:
+        _os_exit(0)
+
+
+def same_array(a, b) -> bool:
+    """Exact equality of two real ndarrays, by raw bytes (no numpy function to monkeypatch)."""
+    return (a.shape, a.dtype.str, a.tobytes()) == (b.shape, b.dtype.str, b.tobytes())
+
 
 SUBMISSION_MODULE = "submission"
 
@@ -40,24 +128,29 @@ class Recorder:
         self.data: dict = {"part": part}
 
     def path(self, name: str) -> str:
-        return os.path.join(self.out_dir, f"{self.part}.{name}")
+        return _join(self.out_dir, f"{self.part}.{name}")
 
     def save_array(self, key: str, value) -> dict:
-        """Save `value` as .npy if it is a real numeric array; describe it either way."""
-        import numpy as np
+        """Save `value` as .npy if it is a real numeric array; describe it either way.
 
+        Only the array's own memory is saved (a base-class copy), so a subclass or an object
+        with forged `shape`, `dtype` or `__eq__` cannot change what the grader compares.
+        """
         info = describe(value)
         array = None
-        if _isinstance(value, np.ndarray):
-            array = np.array(value, copy=True)
-        elif _type(value).__module__.startswith(("tensorflow", "keras")) and hasattr(value, "numpy"):
+        if issubclass(_type(value), _ndarray):
+            array = _np_array(value, copy=True, subok=False)
+        elif _type(value).__module__.startswith(("tensorflow", "keras")) and hasattr(
+            value, "numpy"
+        ):
             try:
-                array = np.asarray(value.numpy())
+                array = _np_asarray(value.numpy())
                 info["converted_from"] = _type(value).__name__
             except Exception:
                 array = None
-        if array is not None and array.dtype.kind in "biuf":
-            _np_save(self.path(f"{key}.npy"), array)
+        if _type(array) is _ndarray and array.dtype.kind in "biuf":
+            with create(self.path(f"{key}.npy")) as handle:
+                _np_save(handle, array, allow_pickle=False)
             info["saved"] = True
         else:
             info["saved"] = False
@@ -65,8 +158,10 @@ class Recorder:
         return info
 
     def finish(self) -> None:
-        with _open(os.path.join(self.out_dir, f"{self.part}.json"), "w") as handle:
-            _json_dump(self.data, handle, default=_repr)
+        guard()
+        text = _encoder.encode(self.data)
+        with create(_join(self.out_dir, f"{self.part}.json")) as handle:
+            handle.write(text.encode())
 
 
 def describe(value) -> dict:
@@ -90,15 +185,21 @@ def describe(value) -> dict:
 
 def error_info(exc: BaseException, source_names: set[str]) -> dict:
     """The exception with its traceback trimmed to the student's own lines."""
-    frames = [
-        {"file": f.filename, "line": f.lineno, "function": f.name, "code": (f.line or "")[:200]}
-        for f in traceback.extract_tb(exc.__traceback__)
-        if f.filename in source_names
-    ]
-    message = str(exc)
-    if _isinstance(exc, SystemExit):
-        message = f"the submission called sys.exit({exc.code!r})"
-    return {"type": _type(exc).__name__, "message": message[:1000], "frames": frames[-8:]}
+    try:
+        frames = [
+            {"file": f.filename, "line": f.lineno, "function": f.name, "code": (f.line or "")[:200]}
+            for f in traceback.extract_tb(exc.__traceback__)
+            if f.filename in source_names
+        ]
+    except _BaseException:
+        frames = []
+    try:
+        message = str(exc)
+        if _isinstance(exc, SystemExit):
+            message = f"the submission called sys.exit({_repr(exc.code)[:100]})"
+    except _BaseException:
+        message = "<the exception could not be printed>"
+    return {"type": str(_type(exc).__name__), "message": message[:1000], "frames": frames[-8:]}
 
 
 class Probe:
@@ -109,29 +210,43 @@ class Probe:
         self.out_dir = config["out_dir"]
         self.inputs = config["inputs_dir"]
         self.preloaded = namespace is not None
-        self.namespace: dict = namespace if namespace is not None else {"__name__": SUBMISSION_MODULE}
-        self.source_names: set[str] = set(config.get("source_names", []))
-        self.progress = os.open(
-            os.path.join(self.out_dir, "progress"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+        self.namespace: dict = (
+            namespace if namespace is not None else {"__name__": SUBMISSION_MODULE}
         )
+        self.source_names: set[str] = set(config.get("source_names", []))
+        self.progress = _os_open(
+            _join(self.out_dir, "progress"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+        )
+        self.current = "import"
 
     def watch_network(self) -> None:
-        """Record every attempt to open a network connection (an audit hook cannot be removed)."""
-        log = os.open(
-            os.path.join(self.out_dir, "network.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
-        )
+        """Record every attempt to reach the network, with the part that made it (an audit
+        hook cannot be removed; the sandbox blocks the network, this says who tried)."""
+        path = _join(self.out_dir, "network.log")
+        try:  # appended to by every child of one grading; never through a planted symlink
+            log = _os_open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError:
+            log = create(path).detach().fileno()
+        probe = self
 
         def hook(event: str, args: tuple) -> None:
-            if event == "socket.connect" or event == "socket.getaddrinfo":
-                address = args[1] if event == "socket.connect" else args[:2]
-                if _isinstance(address, str):  # AF_UNIX paths are local
+            if event not in NETWORK_EVENTS:
+                return
+            address = args[1] if event in ("socket.connect", "socket.sendto") else args[:2]
+            if _type(address) in (str, bytes):  # AF_UNIX paths are local
+                return
+            if event == "socket.connect" and _type(address) is tuple and len(address) == 2:
+                host = str(address[0])
+                if host.startswith("/"):
                     return
-                os.write(log, f"{event} {_repr(address)[:200]}\n".encode())
+            line = f"{probe.current}: {event} {_repr(address)[:200]}\n"
+            _os_write(log, line.encode())
 
         sys.addaudithook(hook)
 
     def say(self, line: str) -> None:
-        os.write(self.progress, (line + "\n").encode())
+        guard()
+        _os_write(self.progress, (line + "\n").encode())
 
     # -- loading the submission ------------------------------------------------------------
     def load_submission(self) -> None:
@@ -145,7 +260,7 @@ class Probe:
         sys.modules[SUBMISSION_MODULE] = module
         self.namespace = module.__dict__
         with _open(self.config["chunks"]) as handle:
-            chunks = json.load(handle)
+            chunks = _json_load(handle)
         errors = []
         for chunk in chunks:
             filename = chunk["filename"]
@@ -155,9 +270,12 @@ class Probe:
                 code = compile(source, filename, "exec")
                 exec(code, self.namespace)
             except _BaseException as exc:
+                guard()
                 errors.append({"label": chunk["label"], **error_info(exc, self.source_names)})
-        with _open(os.path.join(self.out_dir, "import.json"), "w") as handle:
-            _json_dump({"errors": errors, "defined": sorted(self.namespace)}, handle)
+            guard()
+        defined = sorted(str(name) for name in self.namespace)
+        with create(_join(self.out_dir, "import.json")) as handle:
+            handle.write(_encoder.encode({"errors": errors, "defined": defined}).encode())
 
     def student(self, name: str):
         if name not in self.namespace:
@@ -167,28 +285,43 @@ class Probe:
     def call(self, rec: Recorder, key: str, function, *args, **kwargs):
         """Call student code; record an error under `key` instead of raising."""
         try:
-            return True, function(*args, **kwargs)
+            result = function(*args, **kwargs)
         except _BaseException as exc:
+            guard()
             rec.data.setdefault("errors", {})[key] = error_info(exc, self.source_names)
             return False, None
+        guard()
+        return True, result
 
     # -- shared helpers ------------------------------------------------------------------------
     def load_input(self, name: str):
-        import numpy as np
+        return _np_load(_join(self.inputs, name), allow_pickle=False)
 
-        return np.load(os.path.join(self.inputs, name), allow_pickle=False)
+    def training_set(self):
+        """The real training set, read from the data files without keras: what the student may
+        have patched (keras' loader, numpy) cannot change the pipeline's training data."""
+        directory = _join(self.config["root"], "keras_home", "datasets", "fashion-mnist")
+        arrays = {}
+        for key, name in IDX_FILES.items():
+            with _gzip_open(_join(directory, name), "rb") as handle:
+                raw = handle.read()
+            dims = raw[3]
+            shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
+            arrays[key] = (
+                _np_frombuffer(raw, dtype="uint8", offset=4 + 4 * dims).reshape(shape).copy()
+            )
+        return arrays["train_images"], arrays["train_labels"]
 
     def reference_model(self):
         """A freshly seeded copy of the reference architecture (the grader's own input)."""
-        import keras
-
-        keras.utils.set_random_seed(self.config["seed"])
-        model = keras.Sequential(
+        k = bind_keras()
+        k["set_random_seed"](self.config["seed"])
+        model = k["Sequential"](
             [
-                keras.Input((28, 28)),
-                keras.layers.Flatten(),
-                keras.layers.Dense(self.config["hidden_units"], activation="relu"),
-                keras.layers.Dense(10, activation="softmax"),
+                k["Input"]((28, 28)),
+                k["Flatten"](),
+                k["Dense"](self.config["hidden_units"], activation="relu"),
+                k["Dense"](10, activation="softmax"),
             ]
         )
         model.compile(
@@ -226,22 +359,18 @@ class Probe:
             rec.save_array(key, value)
 
     def probe_scale_images(self, rec: Recorder) -> None:
-        import numpy as np
-
         scale = self.student("scale_images")
         images = self.load_input("sample_images.npy")
         before = images.copy()
         ok, result = self.call(rec, "call", scale, images)
-        rec.data["input_modified"] = not np.array_equal(images, before)
+        rec.data["input_modified"] = not same_array(images, before)
         rec.data["input_dtype_after"] = str(images.dtype)
         if ok:
             rec.data["returned_input_object"] = result is images
             rec.save_array("result", result)
 
     def probe_add_batch_dimension(self, rec: Recorder) -> None:
-        import numpy as np
-
-        image = self.load_input("sample_images.npy")[0].astype(np.float32) / 255.0
+        image = self.load_input("sample_images.npy")[0].astype("float32") / 255.0
         ok, result = self.call(rec, "call", self.student("add_batch_dimension"), image)
         if ok:
             rec.save_array("result", result)
@@ -258,6 +387,7 @@ class Probe:
     def save_model(self, rec: Recorder, key: str, model) -> None:
         path = rec.path(f"{key}.keras")
         try:
+            create(path).close()  # a fresh regular file: keras writes into whatever is there
             model.save(path)
             rec.data[f"{key}_saved"] = True
         except Exception as exc:
@@ -266,10 +396,9 @@ class Probe:
 
     def probe_callback(self, rec: Recorder, class_name: str, cases: list[dict]) -> None:
         """Drive a callback with synthetic logs on a stand-in model, then in a real short fit."""
-        import keras
-
+        k = bind_keras()
         callback_class = self.student(class_name)
-        stand_in = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        stand_in = k["Sequential"]([k["Input"]((1,)), k["Dense"](1)])
         results = []
         for case in cases:
             outcome: dict = {"case": case}
@@ -315,14 +444,12 @@ class Probe:
         self.probe_callback(rec, "StopOnAccuracy", self.config["callback_cases"]["StopOnAccuracy"])
 
     def probe_train_model(self, rec: Recorder) -> None:
-        import keras
-        import numpy as np
-
+        k = bind_keras()
         train = self.student("train_model")
         images, labels = self.subset()
         images = images.astype("float32") / 255.0
 
-        class EpochRecorder(keras.callbacks.Callback):
+        class EpochRecorder(k["Callback"]):
             def __init__(self) -> None:
                 super().__init__()
                 self.epochs: list[int] = []
@@ -346,40 +473,42 @@ class Probe:
                 continue
             after = model.get_weights()
             changed = len(after) == len(before) and any(
-                not np.array_equal(a, b) for a, b in zip(after, before, strict=True)
+                not same_array(_np_asarray(a), b) for a, b in zip(after, before, strict=True)
             )
             rec.data[key] = {
                 "requested_epochs": epochs,
                 "returned": describe(history),
-                "is_history": _isinstance(history, keras.callbacks.History),
+                "is_history": _isinstance(history, k["History"]),
                 "is_fit_history": history is getattr(model, "history", None),
                 "history_epochs": list(getattr(history, "epoch", []) or [])[:100],
                 "history_keys": sorted(getattr(history, "history", {}) or {})[:20],
                 "callback_epochs": recorder.epochs[:100],
                 "callback_inside_fit": recorder.inside_fit,
                 "weights_changed": bool(changed),
+                # Optimizer steps taken: 0 means model.fit never ran, whatever History came back.
+                "trained_steps": optimizer_steps(model),
             }
 
     def probe_predict_classes(self, rec: Recorder) -> None:
-        import keras
-
+        k = bind_keras()
         predict = self.student("predict_classes")
-        model = keras.saving.load_model(os.path.join(self.inputs, "reference_model.keras"))
+        model = k["load_model"](_join(self.inputs, "reference_model.keras"))
         images = self.load_input("predict_images.npy")
         ok, result = self.call(rec, "call", predict, model, images)
         if ok:
             rec.save_array("result", result)
 
     def probe_pipeline(self, rec: Recorder) -> None:
-        import keras
-        import tensorflow as tf
-
+        k = bind_keras()
         scale = self.student("scale_images")
         build = self.student("build_model")
         train = self.student("train_model")
-        (train_x, train_y), _ = keras.datasets.fashion_mnist.load_data()
-        keras.utils.set_random_seed(self.config["seed"])
-        tf.config.experimental.enable_op_determinism()
+        if "root" in self.config:
+            train_x, train_y = self.training_set()
+        else:  # a self-check in the student's own kernel: keras' own cache
+            (train_x, train_y), _ = k["fashion_mnist"]()
+        k["set_random_seed"](self.config["seed"])
+        k["op_determinism"]()
         ok, scaled = self.call(rec, "scale_images", scale, train_x)
         if not ok:
             return
@@ -409,7 +538,9 @@ class Probe:
             self.say("begin import")
             self.load_submission()
             self.say("end import")
+        baseline = {t.ident for t in _enumerate_threads()}
         for part in self.config["parts"]:
+            self.current = part
             self.say(f"begin {part}")
             rec = Recorder(self.out_dir, part)
             started = _time()
@@ -418,11 +549,43 @@ class Probe:
             except LookupError as exc:
                 rec.data["missing"] = str(exc.args[0]) if exc.args else part
             except _BaseException as exc:
+                guard()
                 rec.data.setdefault("errors", {})["probe"] = error_info(exc, self.source_names)
             rec.data["seconds"] = round(_time() - started, 3)
+            left = [] if self.preloaded else left_running(baseline)
+            if left:
+                rec.data["left_running"] = left
             rec.finish()
             self.say(f"end {part}")
-        os.close(self.progress)
+            if left:
+                # Processes or threads the submission started are still running: stop here, so
+                # the grader starts a fresh child (and kills these) for the remaining parts.
+                break
+        _os_close(self.progress)
+
+
+def optimizer_steps(model) -> int | None:
+    try:
+        return int(_np_asarray(model.optimizer.iterations))
+    except Exception:
+        return None
+
+
+def left_running(baseline: set) -> list[str]:
+    """Child processes and new Python threads still alive after a part."""
+    found = []
+    try:
+        for task in _listdir("/proc/self/task"):
+            with _open(f"/proc/self/task/{task}/children") as handle:
+                found += [f"process {pid}" for pid in handle.read().split()]
+    except OSError:
+        pass
+    found += [
+        f"thread {t.name!r}"
+        for t in _enumerate_threads()
+        if t.ident not in baseline and t.is_alive()
+    ]
+    return found[:20]
 
 
 def run_in_process(config: dict, namespace: dict) -> None:
@@ -435,11 +598,16 @@ def run_in_process(config: dict, namespace: dict) -> None:
 
 def main() -> None:
     with _open(sys.argv[1]) as handle:
-        config = json.load(handle)
+        config = _json_load(handle)
+    bind_keras()
     Probe(config).run()
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except _BaseException:
+        pass
     # Skip interpreter teardown: student threads or atexit hooks must not change the outcome.
-    os._exit(0)
+    _os_exit(0)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,14 @@ its own checks.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import pwd
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -21,11 +24,24 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.sandbox.isolation import NOBODY, Cgroup, Limits, Sandbox, bubblewrap_command, make_preexec
+from autograder.sandbox.isolation import (
+    NOBODY,
+    SANDBOX_ROOT,
+    SANDBOX_UID,
+    Cgroup,
+    Limits,
+    Sandbox,
+    bubblewrap_command,
+    child_layout,
+    jail_command,
+    make_preexec,
+)
 
 PROBE = Path(__file__).with_name("probe.py")
 POLL_SECONDS = 0.1
 IMPORT_PHASE = "import"
+MAX_PROGRESS_BYTES = 256 * 1024  # a real probe writes a few hundred bytes of progress
+MAX_NETWORK_LOG_BYTES = 64 * 1024
 
 
 @dataclass
@@ -48,6 +64,7 @@ class SessionResult:
     output_truncated: bool = False
     network_attempts: list[str] = field(default_factory=list)
     children_started: int = 0
+    peak_memory_mib: int = 0  # the largest cgroup memory peak of any child (0 without cgroups)
 
 
 class CappedReader(threading.Thread):
@@ -63,7 +80,11 @@ class CappedReader(threading.Thread):
 
     def run(self) -> None:
         while True:
-            chunk = self.stream.read1(65536) if hasattr(self.stream, "read1") else self.stream.read(65536)
+            chunk = (
+                self.stream.read1(65536)
+                if hasattr(self.stream, "read1")
+                else self.stream.read(65536)
+            )
             if not chunk:
                 break
             self.total += len(chunk)
@@ -117,7 +138,10 @@ def _rss_bytes(pids: list[int]) -> int:
     return total
 
 
-def _describe_exit(code: int) -> str:
+def _describe_exit(code: int, wrapped: bool = False) -> str:
+    """`wrapped`: the child ran under bubblewrap or the jail, which report signal N as 128 + N."""
+    if wrapped and code > 128:
+        code = -(code - 128)
     if code < 0:
         try:
             name = signal.Signals(-code).name
@@ -125,6 +149,70 @@ def _describe_exit(code: int) -> str:
             name = f"signal {-code}"
         return f"was killed by {name}"
     return f"exited with status {code}"
+
+
+def open_plain(path: Path) -> int:
+    """Open a file the child wrote, for reading: a regular file, never through a symlink and
+    never a FIFO or device (which could block the grader or expose a host file). Returns a fd."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_plain(path: Path, limit: int, offset: int = 0) -> bytes:
+    """At most `limit` bytes of a regular file the child wrote, from `offset`."""
+    fd = open_plain(path)
+    try:
+        return os.pread(fd, limit, offset)
+    finally:
+        os.close(fd)
+
+
+class ProgressReader:
+    """Reads the child's progress lines incrementally, bounded: a child cannot make the grader
+    read a huge file (it may write to the progress file like any file of its own), nor block it
+    (a FIFO in its place is refused)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.pending = b""
+        self.tampered = False  # something other than a regular file is in its place
+
+    def new_lines(self) -> list[str]:
+        if self.offset >= MAX_PROGRESS_BYTES:
+            return []
+        try:
+            data = read_plain(self.path, MAX_PROGRESS_BYTES - self.offset, self.offset)
+        except FileNotFoundError:
+            return []
+        except OSError:
+            self.tampered = True
+            return []
+        self.offset += len(data)
+        *lines, self.pending = (self.pending + data).split(b"\n")
+        return [line.decode("utf-8", "replace")[:200] for line in lines]
+
+
+def _pid_alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+@functools.cache
+def remove_stale_workdirs() -> list[str]:
+    """Remove the working directories of grader processes that died (once per process)."""
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob("autograder-child-*-*"):
+        owner = path.name.split("-")[2]
+        if owner.isdigit() and not _pid_alive(int(owner)) and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+    return removed
 
 
 class Session:
@@ -148,43 +236,109 @@ class Session:
         self.inputs_dir = inputs_dir
         self.data_files = data_files
         self.config = config
-        self.workdir = Path(tempfile.mkdtemp(prefix="autograder-child-"))
+        remove_stale_workdirs()
+        self.base = Path(tempfile.mkdtemp(prefix=f"autograder-child-{os.getpid()}-"))
+        self.workdir = self.base / "sandbox"  # the child's working directory, /sandbox inside
+        self.grader_dir = self.workdir / "grader"  # probe, config, chunks: read-only for the child
         self.out_dir = self.workdir / "out"
+        self.peak_memory_mib = 0
 
     # -- working directory --------------------------------------------------------------------
     def _prepare_workdir(self) -> dict:
-        """Lay out only what the child needs; returns the probe config as the child sees paths."""
-        bwrap = self.sandbox.mode == "bubblewrap"
-        root = Path("/sandbox") if bwrap else self.workdir
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy(PROBE, self.workdir / "probe.py")
-        (self.workdir / "chunks.json").write_text(json.dumps(self.chunks))
+        """Lay out only what the child needs; returns the probe config as the child sees paths.
+
+        Host layout: `base/sandbox` is the child's working directory (its `out/`, `home/` and
+        keras cache are writable), `base/sandbox/grader` holds the probe, its config and the code
+        chunks, `base/sandbox/inputs` the grader's inputs; the last two are read-only for the
+        child (read-only binds in the namespace modes, root-owned as nobody).
+        """
+        private = self.sandbox.private_root
+        root = Path(SANDBOX_ROOT) if private else self.workdir
+        self.workdir.mkdir(mode=0o755)
+        self._make_out_dir()
+        (self.workdir / "home").mkdir()
         keras_cache = self.workdir / "keras_home" / "datasets" / "fashion-mnist"
-        keras_cache.mkdir(parents=True, exist_ok=True)
-        inputs = self.workdir / "inputs"
-        if bwrap:
-            inputs.mkdir(exist_ok=True)
+        keras_cache.mkdir(parents=True)
+        if private:
+            # Mount points for the read-only binds; the host directory stays root's.
+            self.grader_dir = self.base / "grader"
+            (self.workdir / "grader").mkdir()
+            (self.workdir / "inputs").mkdir()
             for name in self.data_files:
-                (keras_cache / name).touch()  # mount points for the read-only binds
+                (keras_cache / name).touch()
         else:
-            shutil.copytree(self.inputs_dir, inputs, dirs_exist_ok=True)
+            shutil.copytree(self.inputs_dir, self.workdir / "inputs")
             for name, source in self.data_files.items():
-                link = keras_cache / name
-                if not link.exists():
-                    link.symlink_to(source)
-        (self.workdir / "home").mkdir(exist_ok=True)
-        if self.sandbox.child_user == NOBODY:
-            user = pwd.getpwnam(NOBODY)
+                (keras_cache / name).symlink_to(source)
+        self.grader_dir.mkdir(mode=0o755, exist_ok=True)
+        shutil.copy(PROBE, self.grader_dir / "probe.py")
+        (self.grader_dir / "chunks.json").write_text(json.dumps(self.chunks))
+        owner = self._child_owner()
+        if owner is not None:
+            protected = {self.grader_dir, self.workdir / "inputs"}
             for path in [self.workdir, *self.workdir.rglob("*")]:
-                if not path.is_symlink():
-                    os.chown(path, user.pw_uid, user.pw_gid)
+                if path.is_symlink() or any(p in protected for p in (path, *path.parents)):
+                    continue
+                os.chown(path, owner, owner)
         return {
             **self.config,
             "out_dir": str(root / "out"),
             "inputs_dir": str(root / "inputs"),
-            "chunks": str(root / "chunks.json"),
+            "chunks": str(root / "grader" / "chunks.json"),
             "root": str(root),
         }
+
+    def _make_out_dir(self) -> None:
+        self.out_dir.mkdir()
+        owner = self._child_owner()
+        if owner is not None:
+            os.chown(self.out_dir, owner, owner)
+        info = os.lstat(self.out_dir)
+        self.out_identity = (info.st_dev, info.st_ino)
+
+    def _out_dir_intact(self) -> bool:
+        """`out/` is still the directory the grader made (the child may replace it with a
+        symlink to a host directory: the grader must then neither read nor delete there)."""
+        try:
+            info = os.lstat(self.out_dir)
+        except OSError:
+            return False
+        return stat.S_ISDIR(info.st_mode) and (info.st_dev, info.st_ino) == self.out_identity
+
+    def _renew_out_dir(self) -> None:
+        """Replace a tampered `out/` with a fresh, empty one (never following a symlink)."""
+        try:
+            if stat.S_ISDIR(os.lstat(self.out_dir).st_mode):
+                shutil.rmtree(self.out_dir)
+            else:
+                os.unlink(self.out_dir)
+        except FileNotFoundError:
+            pass
+        self._make_out_dir()
+
+    def _child_owner(self) -> int | None:
+        """The uid that must own the child's writable files, when it is not the grader's."""
+        if self.sandbox.mode == "namespaces":
+            return SANDBOX_UID
+        if self.sandbox.mode == "rlimits+nobody":
+            return pwd.getpwnam(NOBODY).pw_uid
+        return None
+
+    def _data_files_for_child(self) -> dict[str, Path]:
+        """Data files the child's user can read (copies of those it cannot, e.g. mode 0600)."""
+        if self._child_owner() is None:
+            return self.data_files
+        files = {}
+        for name, source in self.data_files.items():
+            if os.stat(source).st_mode & 0o004:
+                files[name] = source
+            else:
+                copy = self.base / "data" / name
+                copy.parent.mkdir(exist_ok=True)
+                shutil.copyfile(source, copy)
+                copy.chmod(0o644)
+                files[name] = copy
+        return files
 
     def _environment(self, root: Path) -> dict[str, str]:
         """A scrubbed environment: nothing of the grader's leaks into the child."""
@@ -205,6 +359,7 @@ class Session:
 
     # -- running --------------------------------------------------------------------------------
     def run(self, parts: list[str]) -> SessionResult:
+        self.data_files = self._data_files_for_child()
         config = self._prepare_workdir()
         root = Path(config["root"])
         runs: dict[str, PartRun] = {}
@@ -215,7 +370,10 @@ class Session:
         while remaining:
             children += 1
             config["parts"] = remaining
-            (self.workdir / "config.json").write_text(json.dumps(config))
+            (self.grader_dir / "config.json").write_text(json.dumps(config))
+            if not self._out_dir_intact():
+                self._renew_out_dir()
+            self._clear_observations(remaining)
             outcome, out, err, cut = self._run_child(root, remaining)
             stdout_parts.append(out)
             stderr_parts.append(err)
@@ -225,30 +383,63 @@ class Session:
                 outcome = {remaining[0]: PartRun("crashed", "the child process ended unexpectedly")}
             runs.update(outcome)
             remaining = [p for p in remaining if p not in runs]
-        network = []
-        log = self.out_dir / "network.log"
-        if log.is_file():
-            network = log.read_text(errors="replace").splitlines()[:20]
+        if not self._out_dir_intact():
+            self._renew_out_dir()  # the parts' observations are gone: they fail as unreadable
         return SessionResult(
             runs=runs,
             out_dir=self.out_dir,
             stdout="".join(stdout_parts)[-self.limits.output_bytes :],
             stderr="".join(stderr_parts)[-self.limits.output_bytes :],
             output_truncated=truncated,
-            network_attempts=network,
+            network_attempts=self._network_attempts(),
             children_started=children,
+            peak_memory_mib=self.peak_memory_mib,
         )
 
+    def _clear_observations(self, parts: list[str]) -> None:
+        """Remove files a previous child left for parts still to run: only a probe that runs a
+        part now can report on it."""
+        for entry in self.out_dir.iterdir():  # out/ itself was checked: not a symlink
+            if entry.name == "progress" or entry.name.split(".", 1)[0] in parts:
+                try:
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry)
+                    else:
+                        entry.unlink()
+                except OSError:
+                    pass
+
+    def _network_attempts(self) -> list[str]:
+        try:
+            raw = read_plain(self.out_dir / "network.log", MAX_NETWORK_LOG_BYTES)
+        except OSError:
+            return []
+        text = raw.decode("utf-8", "replace")
+        # One line per part (the part that tried first comes first), with its first attempts.
+        by_part: dict[str, list[str]] = {}
+        for line in text.splitlines():
+            part, _, attempt = line.partition(": ")
+            by_part.setdefault(part[:60], []).append(attempt[:200])
+        summary = []
+        for part, attempts in list(by_part.items())[:20]:
+            more = f" (+{len(attempts) - 2} more)" if len(attempts) > 2 else ""
+            summary.append(f"{part}: {', '.join(attempts[:2])}{more}")
+        return summary
+
     def _command(self, root: Path) -> list[str]:
-        argv = [sys.executable, "-B", str(root / "probe.py"), str(root / "config.json")]
+        grader = root / "grader"
+        argv = [sys.executable, "-B", str(grader / "probe.py"), str(grader / "config.json")]
+        if not self.sandbox.private_root:
+            return argv
+        ops = child_layout(self.workdir, self.grader_dir, self.inputs_dir, self.data_files)
         if self.sandbox.mode == "bubblewrap":
-            return bubblewrap_command(self.workdir, self.inputs_dir, self.data_files, argv)
-        return argv
+            return bubblewrap_command(ops, argv)
+        new_root = self.base / "root"
+        new_root.mkdir(exist_ok=True)
+        return jail_command(ops, argv, new_root, self.base / "jail.json")
 
     def _run_child(self, root: Path, parts: list[str]) -> tuple[dict[str, PartRun], str, str, bool]:
-        progress = self.out_dir / "progress"
-        if progress.exists():
-            progress.unlink()
+        progress = ProgressReader(self.out_dir / "progress")
         cgroup = Cgroup(self.limits)
         runs: dict[str, PartRun] = {}
         proc = subprocess.Popen(
@@ -260,16 +451,18 @@ class Session:
             stderr=subprocess.PIPE,
             preexec_fn=make_preexec(self.sandbox, self.limits, cgroup),
         )
-        readers = [CappedReader(proc.stdout, self.limits.output_bytes), CappedReader(proc.stderr, self.limits.output_bytes)]
+        readers = [
+            CappedReader(proc.stdout, self.limits.output_bytes),
+            CappedReader(proc.stderr, self.limits.output_bytes),
+        ]
         for reader in readers:
             reader.start()
-        phase, phase_started, seen = IMPORT_PHASE, time.monotonic(), 0
+        phase, phase_started = IMPORT_PHASE, time.monotonic()
         limit_bytes = self.limits.memory_mib * 1024 * 1024
         failure: PartRun | None = None
         try:
             while True:
-                lines = progress.read_text(errors="replace").splitlines() if progress.exists() else []
-                for line in lines[seen:]:
+                for line in progress.new_lines():
                     verb, _, name = line.partition(" ")
                     now = time.monotonic()
                     if verb == "begin" and (name in parts or name == IMPORT_PHASE):
@@ -278,18 +471,26 @@ class Session:
                         if name != IMPORT_PHASE:
                             runs[name] = PartRun("ok", seconds=round(now - phase_started, 2))
                         phase, phase_started = "", now
-                seen = len(lines)
+                if progress.tampered:
+                    failure = PartRun("crashed", "replaced the grader's progress file")
+                    break
                 code = proc.poll()
                 if code is not None:
                     break
                 elapsed = time.monotonic() - phase_started
                 timeout = self.timeouts.get(phase or "between", self.timeouts.get("between", 30.0))
                 if elapsed > timeout:
-                    failure = PartRun("timeout", f"timed out after {timeout:g} s", round(elapsed, 2))
-                    break
-                if _rss_bytes(_children(proc.pid)) > limit_bytes:
                     failure = PartRun(
-                        "memory", f"exceeded the memory limit of {self.limits.memory_mib} MiB", round(elapsed, 2)
+                        "timeout", f"timed out after {timeout:g} s", round(elapsed, 2)
+                    )
+                    break
+                # With a memory cgroup the kernel enforces the limit exactly (and the RSS of forked
+                # children would count shared pages many times); without one, watch RSS here.
+                if cgroup.memory is None and _rss_bytes(_children(proc.pid)) > limit_bytes:
+                    failure = PartRun(
+                        "memory",
+                        f"exceeded the memory limit of {self.limits.memory_mib} MiB",
+                        round(elapsed, 2),
                     )
                     break
                 time.sleep(POLL_SECONDS)
@@ -297,12 +498,18 @@ class Session:
             self._kill(proc, cgroup)
             for reader in readers:
                 reader.join(timeout=5)
-            if failure is None and cgroup.hit_memory_limit() and proc.returncode not in (0, None):
-                failure = PartRun("memory", f"exceeded the memory limit of {self.limits.memory_mib} MiB")
+            if failure is None and proc.returncode not in (0, None) and cgroup.oom_killed():
+                failure = PartRun(
+                    "memory", f"exceeded the memory limit of {self.limits.memory_mib} MiB"
+                )
+            self.peak_memory_mib = max(self.peak_memory_mib, cgroup.peak_memory_mib())
             cgroup.remove()
         code = proc.returncode
         if failure is None and phase:
-            failure = PartRun("crashed", _describe_exit(code) if code is not None else "stopped")
+            wrapped = self.sandbox.private_root
+            failure = PartRun(
+                "crashed", _describe_exit(code, wrapped) if code is not None else "stopped"
+            )
         if failure is not None:
             if phase in ("", IMPORT_PHASE):
                 # Nothing after the crash can run: every remaining part fails with the cause.
@@ -317,26 +524,21 @@ class Session:
         return runs, stdout, stderr, any(r.truncated for r in readers)
 
     def _kill(self, proc: subprocess.Popen, cgroup: Cgroup) -> None:
-        """Kill the child and everything it started, even processes that left its session."""
+        """Kill the child and everything it started, even processes that left its session.
+
+        In the namespace modes killing the outer process is enough (PID 1 of the child's
+        namespace dies with it, and the kernel kills the rest); the cgroup catches processes
+        that left the tree in the other modes.
+        """
         if proc.poll() is None:
             for pid in _children(proc.pid):
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        for pid in cgroup.pids():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
+        cgroup.kill_all()
+        with contextlib.suppress(OSError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
 
     def cleanup(self) -> None:
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        shutil.rmtree(self.base, ignore_errors=True)
