@@ -53,6 +53,10 @@ format: install
 	$(BIN)/ruff format autograder tests benchmarks
 	$(BIN)/ruff check --fix autograder tests benchmarks
 
+# The student's notebook: assignments/ from the instructor's solutions/ (commit the result).
+release: install
+	$(BIN)/nbgrader generate_assignment fashion_mnist --force
+
 bench: install
 	$(BIN)/python benchmarks/grading_time.py
 

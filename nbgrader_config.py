@@ -1,0 +1,79 @@
+"""nbgrader configuration for the Fashion-MNIST course (this repository is the course directory).
+
+Run nbgrader from the repository root with the environment's `bin` on PATH (`make release` does):
+
+    nbgrader generate_assignment fashion_mnist     # solutions/ -> assignments/
+    nbgrader autograde fashion_mnist               # submitted/<student>/fashion_mnist/ -> autograded/
+    nbgrader generate_feedback fashion_mnist       # -> feedback/
+    nbgrader export                                # -> grades.csv
+
+The autograded test cells call the kit's own grader (`autograder.nbgrader_cells.grade_part`), so
+nbgrader gives the same points as `autograder grade`. The environment variables set below are
+inherited by the kernels nbgrader starts.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
+
+ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.course_id = "fashion-mnist"
+# solutions/fashion_mnist/fashion_mnist.ipynb -> assignments/fashion_mnist/fashion_mnist.ipynb
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+# gradebook.db, submitted/, autograded/, feedback/ stay at the root (ignored by .gitignore).
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
+
+# Autograding runs the exploratory cells (a 5-epoch training), and the first test cell runs the
+# whole sandboxed grading (about a minute and a half; the grader's own per-part time limits add up
+# to 25 minutes): give every cell more than that, so nbgrader never cuts the grader short.
+c.Execute.timeout = 2400
+c.Execute.startup_timeout = 120
+
+# Feedback shows the kit's want/got explanation (the test cells' output), never the hidden tests.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# `nbgrader release_assignment`/`collect` use an exchange directory; set NBGRADER_EXCHANGE to use
+# one other than nbgrader's default (/srv/nbgrader/exchange).
+if os.environ.get("NBGRADER_EXCHANGE"):
+    c.Exchange.root = os.environ["NBGRADER_EXCHANGE"]
+
+# nbgrader scores a test cell 0 when it writes to stderr: keep TensorFlow's start-up logs quiet.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def _keras_home() -> None:
+    """Give kernels a writable KERAS_HOME whose fashion-mnist files link to the real data, so
+    `keras.datasets.fashion_mnist.load_data()` works offline in the students' notebooks."""
+    try:
+        from autograder.data import FILES, DataError, locate_data, prepare_keras_cache
+    except ImportError:  # nbgrader run outside the kit's environment: nothing to prepare
+        return
+    try:
+        found = locate_data(allow_download=False)
+    except DataError:
+        return  # no local copy: keras downloads the data itself when it has network
+    # The real files (not links into a cache this function made on an earlier run).
+    source = Path(os.path.realpath(found / FILES["train_images"])).parent
+    for home in (
+        ROOT / ".cache" / "keras",
+        Path(tempfile.gettempdir()) / f"autograder-keras-{os.getuid()}",
+    ):
+        try:
+            prepare_keras_cache(source, home)
+        except OSError:
+            continue
+        os.environ["KERAS_HOME"] = str(home)
+        return
+
+
+_keras_home()

@@ -1,0 +1,132 @@
+"""Helpers for the nbgrader tests: a temporary copy of the course, submissions, running nbgrader.
+
+The course copy holds `nbgrader_config.py`, `solutions/` and `assignments/`; the config resolves
+`CourseDirectory.root` from its own location, so nbgrader run in the copy works on the copy only.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "fashion_mnist"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+BIN = Path(sys.executable).parent
+HIDDEN_UNITS_LINE = 'keras.layers.Dense(hidden_units, activation="relu")'
+# Exploratory training in the notebook: cheaper in the test copies only (the course is untouched).
+EXPLORATORY_FIT = "    scale_images(train_images),\n    train_labels,\n    epochs=5,"
+CHEAP_FIT = "    scale_images(train_images[:1000]),\n    train_labels[:1000],\n    epochs=1,"
+
+
+def make_course(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    for folder in ("solutions", "assignments"):
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, root / folder, dirs_exist_ok=True)
+    return root
+
+
+def nbgrader_env(data_dir: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    # nbgrader runs alembic (and the kernel) from the environment's bin.
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    for name in ("NBGRADER_EXECUTION", "JPY_SESSION_NAME", "AUTOGRADER_NOTEBOOK", "KERAS_HOME"):
+        env.pop(name, None)
+    if data_dir is not None:
+        env["FASHION_MNIST_DIR"] = str(data_dir)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    return env
+
+
+def nbgrader(
+    root: Path, env: dict[str, str], *args: str, timeout: float = 3600
+) -> subprocess.CompletedProcess:
+    """Run `nbgrader ARGS` in the course copy; fail with its log when it fails."""
+    command = [str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={root}"]
+    result = subprocess.run(
+        command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def comparable(notebook: nbformat.NotebookNode) -> list[tuple]:
+    """What a release is made of, without volatile fields (outputs, counts, ids)."""
+    cells = []
+    for cell in notebook.cells:
+        metadata = {
+            k: v
+            for k, v in cell.get("metadata", {}).items()
+            if k not in {"execution", "collapsed", "scrolled"}
+        }
+        cells.append((cell.cell_type, cell.source, repr(sorted(metadata.items()))))
+    return cells
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(str(path), as_version=4)
+
+
+def _strip_solution_markers(source: str) -> str:
+    return "\n".join(
+        line
+        for line in source.split("\n")
+        if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+    )
+
+
+def answered(
+    release: nbformat.NotebookNode, source: nbformat.NotebookNode
+) -> nbformat.NotebookNode:
+    """The release with every solution cell answered as in the instructor's notebook: what a
+    student who gets everything right hands in."""
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: _strip_solution_markers(c.source)
+        for c in source.cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+    }
+    notebook = copy.deepcopy(release)
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in solutions:
+            cell.source = solutions[grade_id]
+    return notebook
+
+
+def cheapen_exploration(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    notebook = copy.deepcopy(notebook)
+    hits = 0
+    for cell in notebook.cells:
+        if EXPLORATORY_FIT in cell.source:
+            cell.source = cell.source.replace(EXPLORATORY_FIT, CHEAP_FIT)
+            hits += 1
+    assert hits == 1, "the notebook's exploratory training cell changed: update EXPLORATORY_FIT"
+    return notebook
+
+
+def edit_cell(notebook: nbformat.NotebookNode, grade_id: str, edit) -> nbformat.NotebookNode:
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = edit(cell.source)
+            return notebook
+    raise AssertionError(f"no cell {grade_id}")
+
+
+def submit(root: Path, student: str, notebook: nbformat.NotebookNode) -> Path:
+    path = root / "submitted" / student / ASSIGNMENT / NOTEBOOK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(path))
+    return path
