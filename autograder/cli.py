@@ -19,10 +19,28 @@ EXIT_OK, EXIT_CANNOT_RUN = 0, 2
 
 
 def _grader_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="folder with the four Fashion-MNIST .gz files (default: $FASHION_MNIST_DIR, keras cache, Debian's package)")
-    parser.add_argument("--sandbox", choices=["auto", "bubblewrap", "rlimits"], default="auto", help="isolation to use (default: the strongest available)")
-    parser.add_argument("--memory-mib", type=int, default=4096, help="memory limit of the student's process (default 4096)")
-    parser.add_argument("--timeout-scale", type=float, default=1.0, help="multiply every per-part time limit (slow machines)")
+    parser.add_argument(
+        "--data-dir",
+        help="folder with the four Fashion-MNIST .gz files (default: $FASHION_MNIST_DIR, keras cache, Debian's package)",
+    )
+    parser.add_argument(
+        "--sandbox",
+        choices=["auto", "bubblewrap", "namespaces", "rlimits", "plain"],
+        default="auto",
+        help="isolation to use (default: the strongest available; see README, Security)",
+    )
+    parser.add_argument(
+        "--memory-mib",
+        type=int,
+        default=4096,
+        help="memory limit of the student's process (default 4096)",
+    )
+    parser.add_argument(
+        "--timeout-scale",
+        type=float,
+        default=1.0,
+        help="multiply every per-part time limit (slow machines)",
+    )
 
 
 def _options(args: argparse.Namespace):
@@ -131,19 +149,25 @@ def cmd_tamper(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autograder", description="Grade the Fashion-MNIST exercise in a sandbox.")
+    parser = argparse.ArgumentParser(
+        prog="autograder", description="Grade the Fashion-MNIST exercise in a sandbox."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one .ipynb or .py submission")
     grade.add_argument("submission", help="the student's notebook (.ipynb) or module (.py)")
     grade.add_argument("--results", help="write Gradescope results.json here")
     grade.add_argument("--junit", help="write a JUnit XML report here")
     grade.add_argument("--html", help="write an HTML feedback report here")
-    grade.add_argument("-v", "--verbose", action="store_true", help="show details for passed checks too")
+    grade.add_argument(
+        "-v", "--verbose", action="store_true", help="show details for passed checks too"
+    )
     _grader_arguments(grade)
     grade.set_defaults(handler=cmd_grade)
     batch = commands.add_parser("batch", help="grade every .ipynb and .py file in a folder")
     batch.add_argument("folder", help="the folder of submissions (files directly in it)")
-    batch.add_argument("--out", default="results/batch", help="output folder (default results/batch)")
+    batch.add_argument(
+        "--out", default="results/batch", help="output folder (default results/batch)"
+    )
     _grader_arguments(batch)
     batch.set_defaults(handler=cmd_batch)
     rubric_parser = commands.add_parser("rubric", help="print the rubric as a Markdown table")

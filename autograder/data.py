@@ -144,7 +144,10 @@ def prepare_keras_cache(source: Path, keras_home: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for name in FILES.values():
         link = target / name
+        real = (source / name).resolve()  # before unlinking: source may be this very cache
+        if link.resolve() == real and link.is_file():
+            continue
         if link.is_symlink() or link.exists():
             link.unlink()
-        link.symlink_to((source / name).resolve())
+        link.symlink_to(real)
     return keras_home

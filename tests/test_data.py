@@ -102,3 +102,10 @@ def test_keras_cache_then_debian_then_error(
         locate_data(allow_download=False)
         == (tmp_path / "keras" / "datasets" / "fashion-mnist").resolve()
     )
+
+
+def test_preparing_a_cache_from_itself_keeps_the_files(synthetic_dir: Path, tmp_path: Path) -> None:
+    home = prepare_keras_cache(synthetic_dir, tmp_path / "keras")
+    cache = home / "datasets" / "fashion-mnist"
+    prepare_keras_cache(cache, home)
+    assert read_dataset(cache).train_labels[:5].tolist() == [9, 0, 0, 3, 0]

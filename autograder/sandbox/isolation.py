@@ -85,7 +85,9 @@ def _can_unshare_network() -> bool:
     flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
     code = f"import ctypes,sys; sys.exit(ctypes.CDLL(None).unshare({flags}) != 0)"
     try:
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
+        result = subprocess.run(
+            [os.path.abspath(sys.executable), "-c", code], capture_output=True, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return result.returncode == 0
@@ -188,7 +190,7 @@ def jail_command(
         "gid": SANDBOX_UID,
     }
     spec_path.write_text(json.dumps(spec))
-    return [sys.executable, "-I", "-S", "-B", str(JAIL), str(spec_path)]
+    return [os.path.abspath(sys.executable), "-I", "-S", "-B", str(JAIL), str(spec_path)]
 
 
 # -- detection ----------------------------------------------------------------------------------
@@ -207,7 +209,7 @@ def bubblewrap_works() -> bool:
     base = Path(tempfile.mkdtemp(prefix="autograder-probe-"))
     try:
         ops, _ = _trial_layout(base)
-        cmd = bubblewrap_command(ops, [sys.executable, "-c", "import numpy"])
+        cmd = bubblewrap_command(ops, [os.path.abspath(sys.executable), "-c", "import numpy"])
         result = subprocess.run(cmd, capture_output=True, timeout=60)
         return result.returncode == 0
     except (OSError, subprocess.TimeoutExpired):
@@ -224,7 +226,9 @@ def namespaces_work() -> bool:
     base = Path(tempfile.mkdtemp(prefix="autograder-probe-"))
     try:
         ops, root = _trial_layout(base)
-        cmd = jail_command(ops, [sys.executable, "-c", "import numpy"], root, base / "jail.json")
+        cmd = jail_command(
+            ops, [os.path.abspath(sys.executable), "-c", "import numpy"], root, base / "jail.json"
+        )
         result = subprocess.run(cmd, capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
         return result.returncode == 0
     except (OSError, subprocess.TimeoutExpired):
@@ -249,7 +253,10 @@ def interpreter_usable_by_nobody() -> bool:
 
     try:
         result = subprocess.run(
-            [sys.executable, "-c", "import numpy"], preexec_fn=drop, capture_output=True, timeout=60
+            [os.path.abspath(sys.executable), "-c", "import numpy"],
+            preexec_fn=drop,
+            capture_output=True,
+            timeout=60,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False

@@ -428,7 +428,12 @@ class Session:
 
     def _command(self, root: Path) -> list[str]:
         grader = root / "grader"
-        argv = [sys.executable, "-B", str(grader / "probe.py"), str(grader / "config.json")]
+        argv = [
+            os.path.abspath(sys.executable),
+            "-B",
+            str(grader / "probe.py"),
+            str(grader / "config.json"),
+        ]
         if not self.sandbox.private_root:
             return argv
         ops = child_layout(self.workdir, self.grader_dir, self.inputs_dir, self.data_files)
