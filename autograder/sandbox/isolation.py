@@ -1,6 +1,6 @@
 """How the child is confined: bubblewrap when it works, else the best the OS offers.
 
-Modes, strongest first (see docs/security.md for what each one defends):
+Modes, strongest first (the README's Security section says what each one defends):
 - `bubblewrap`: own mount, PID, network and IPC namespaces; only the interpreter, the child's
   fresh working directory, the grader's inputs and the data files are visible; uid 65534.
 - `namespaces` (root without bubblewrap): the same layout built by the grader's own small jail
