@@ -47,6 +47,11 @@ def class_names_in_order(obs: PartObservation, ctx: GradingContext) -> None:
     )
 
 
+def _grader_copy(ctx: GradingContext) -> list[tuple[str, np.ndarray]]:
+    """The grader's own arrays, keyed like load_data's result."""
+    return [(key, getattr(ctx, key)) for key in LOAD_KEYS]
+
+
 def _loaded(obs: PartObservation) -> dict[str, dict]:
     raise_for_error(obs, "call", "load_data()")
     if "structure_error" in obs.data:
@@ -61,13 +66,7 @@ def _loaded(obs: PartObservation) -> dict[str, dict]:
 @check("load_data", "shapes and dtypes", points=4)
 def load_shapes(obs: PartObservation, ctx: GradingContext) -> None:
     infos = _loaded(obs)
-    expected = {
-        "train_images": ctx.train_images,
-        "train_labels": ctx.train_labels,
-        "test_images": ctx.test_images,
-        "test_labels": ctx.test_labels,
-    }
-    for key, reference in expected.items():
+    for key, reference in _grader_copy(ctx):
         info = infos[key]
         if not info.get("saved"):
             raise CheckFailed(
@@ -91,13 +90,7 @@ def load_shapes(obs: PartObservation, ctx: GradingContext) -> None:
 @check("load_data", "values equal the real Fashion-MNIST", points=4)
 def load_values(obs: PartObservation, ctx: GradingContext) -> None:
     infos = _loaded(obs)
-    pairs = [
-        ("train_images", ctx.train_images),
-        ("train_labels", ctx.train_labels),
-        ("test_images", ctx.test_images),
-        ("test_labels", ctx.test_labels),
-    ]
-    for key, reference in pairs:
+    for key, reference in _grader_copy(ctx):
         if not infos[key].get("saved"):
             raise CheckFailed(expected=f"{key} as a numpy array", received=shape_text(infos[key]))
         array = obs.array(key)

@@ -206,16 +206,7 @@ def bubblewrap_works() -> bool:
     """True when `bwrap` exists and can run this interpreter with the child's layout."""
     if not shutil.which("bwrap"):
         return False
-    base = Path(tempfile.mkdtemp(prefix="autograder-probe-"))
-    try:
-        ops, _ = _trial_layout(base)
-        cmd = bubblewrap_command(ops, [os.path.abspath(sys.executable), "-c", "import numpy"])
-        result = subprocess.run(cmd, capture_output=True, timeout=60)
-        return result.returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    return _trial_run(lambda ops, root, base, argv: bubblewrap_command(ops, argv))
 
 
 @functools.cache
@@ -223,13 +214,21 @@ def namespaces_work() -> bool:
     """True when the grader is root and its own jail can run this interpreter as nobody."""
     if os.geteuid() != 0:
         return False
+    return _trial_run(
+        lambda ops, root, base, argv: jail_command(ops, argv, root, base / "jail.json"),
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+
+def _trial_run(build_command, env: dict[str, str] | None = None) -> bool:
+    """Run `import numpy` in a throwaway child laid out as a real one; True if it worked."""
     base = Path(tempfile.mkdtemp(prefix="autograder-probe-"))
     try:
         ops, root = _trial_layout(base)
-        cmd = jail_command(
-            ops, [os.path.abspath(sys.executable), "-c", "import numpy"], root, base / "jail.json"
+        argv = [os.path.abspath(sys.executable), "-c", "import numpy"]
+        result = subprocess.run(
+            build_command(ops, root, base, argv), capture_output=True, timeout=60, env=env
         )
-        result = subprocess.run(cmd, capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
         return result.returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
