@@ -71,6 +71,10 @@ class Graders:
             options = fast_options(self.data_dir, sandbox=mode, parts=QUICK)
             options.timeouts.update(timeouts)
             self.made[mode] = Grader(options)
+        resolved = self.made[mode].sandbox.mode
+        if mode in STRONG and resolved not in ("bubblewrap", "namespaces"):
+            # Without a private PID namespace, threats like kill(-1) would hit the test runner.
+            pytest.skip(f"{mode!r} resolved to {resolved!r} here: no private PID namespace")
         return self.made[mode]
 
     def close(self) -> None:

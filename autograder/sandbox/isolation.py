@@ -141,10 +141,11 @@ def child_layout(
     """
     ops = [
         *system_layout(),
-        *interpreter_layout(),
         ["proc", "/proc"],
         ["dev", "/dev"],
+        # Before the interpreter: a checkout (and its .venv) may live under /tmp.
         ["tmpfs", "/tmp"],
+        *interpreter_layout(),
         ["bind", str(workdir), SANDBOX_ROOT],
         ["ro-bind", str(grader_dir), f"{SANDBOX_ROOT}/grader"],
         ["ro-bind", str(inputs), f"{SANDBOX_ROOT}/inputs"],
