@@ -55,21 +55,19 @@ def _keras_home() -> None:
     """Give kernels a writable KERAS_HOME whose fashion-mnist files link to the real data, so
     `keras.datasets.fashion_mnist.load_data()` works offline in the students' notebooks."""
     try:
-        from autograder.data import FILES, DataError, locate_data, prepare_keras_cache
+        from autograder.data import DataError, locate_data, prepare_keras_cache
     except ImportError:  # nbgrader run outside the kit's environment: nothing to prepare
         return
     try:
         found = locate_data(allow_download=False)
     except DataError:
         return  # no local copy: keras downloads the data itself when it has network
-    # The real files (not links into a cache this function made on an earlier run).
-    source = Path(os.path.realpath(found / FILES["train_images"])).parent
     for home in (
         ROOT / ".cache" / "keras",
         Path(tempfile.gettempdir()) / f"autograder-keras-{os.getuid()}",
     ):
         try:
-            prepare_keras_cache(source, home)
+            prepare_keras_cache(found, home)  # safe when found is this cache
         except OSError:
             continue
         os.environ["KERAS_HOME"] = str(home)
