@@ -12,6 +12,7 @@ import pytest
 
 from autograder import exercise
 from autograder.exporters import csv_export, gradescope, html, junit
+from autograder.exporters.sanitize import printable
 from autograder.results import Feedback, GradingReport
 from autograder.results import TestResult as Result  # pytest would try to collect "Test*"
 
@@ -57,7 +58,9 @@ def test_gradescope_json_schema_and_total(tmp_path):
     for test in data["tests"]:
         assert {"name", "score", "max_score", "status", "output"} <= test.keys()
     assert [t["status"] for t in data["tests"]] == ["passed", "failed", "failed", "passed"]
-    assert "Received: " + HOSTILE in data["tests"][1]["output"]
+    # Printable text only: the escape sequence and the NUL are gone, the rest is kept as is.
+    assert "Received: " + printable(HOSTILE) in data["tests"][1]["output"]
+    assert "\x1b" not in json.dumps(data) and "\\u001b" not in json.dumps(data)
 
 
 def test_junit_parses_counts_failures_and_strips_control_characters(tmp_path):
@@ -85,7 +88,7 @@ def test_junit_parses_counts_failures_and_strips_control_characters(tmp_path):
     assert [f is not None for f in failures] == [False, True, True, False]
     assert failures[1].get("message") == "output layer is wrong"
     assert "Received: got <script>" in failures[1].text
-    assert "\ufffd nul \ufffd[31m" in failures[1].text
+    assert "  nul  escape" in failures[1].text and "[31m" not in failures[1].text
     assert "timed out" in alice.find("system-out").text
 
 
@@ -94,9 +97,9 @@ def test_junit_write_accepts_a_single_report(tmp_path):
     assert len(root.findall("testsuite")) == 1
 
 
-def test_xml_text_replaces_every_illegal_character():
-    cleaned = junit.xml_text("a\x00b\x08c\x0bd\x1fe\tf\ng\rh\ud800i\uffff")
-    assert cleaned == "a\ufffdb\ufffdc\ufffdd\ufffde\tf\ng\rh\ufffdi\ufffd"
+def test_xml_text_drops_controls_and_replaces_other_illegal_characters():
+    cleaned = junit.xml_text("a\x00b\x08c\x0bd\x1fe\tf\ng\rh\ud800i\uffff\x1b[2Jj")
+    assert cleaned == "abcde\tf\ngh\ufffdi\ufffdj"
 
 
 def test_csv_has_every_part_and_the_right_numbers(tmp_path):

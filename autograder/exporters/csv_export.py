@@ -8,10 +8,10 @@ Example:
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 from autograder import exercise
+from autograder.exporters.sanitize import spreadsheet_cell
 from autograder.results import GradingReport
 
 COLUMNS: tuple[str, ...] = (
@@ -26,10 +26,9 @@ COLUMNS: tuple[str, ...] = (
 
 
 def _text(value: str) -> str:
-    """One line of text that a spreadsheet shows as text, never runs as a formula."""
-    value = re.sub(r"\s*\n\s*", " | ", value.strip())
-    # Notes and file names come from students; a leading = + - @ would be a formula in Excel.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    """One line of text that a spreadsheet shows as text, never runs as a formula (notes and
+    file names come from students)."""
+    return spreadsheet_cell(value)
 
 
 def row(report: GradingReport) -> dict[str, str]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from autograder.exporters.sanitize import printable
 from autograder.results import GradingReport
 
 
@@ -19,15 +20,15 @@ def to_gradescope(report: GradingReport) -> dict[str, Any]:
     return {
         "score": report.score,
         "execution_time": round(report.execution_time, 2),
-        "output": output,
+        "output": printable(output),
         "visibility": "visible",
         "tests": [
             {
-                "name": t.name,
+                "name": printable(t.name),
                 "score": t.score,
                 "max_score": t.max_score,
                 "status": t.status,
-                "output": t.output,
+                "output": printable(t.output),
             }
             for t in report.tests
         ],

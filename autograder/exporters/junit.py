@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from autograder.exporters.sanitize import printable
 from autograder.results import GradingReport
 
 # Characters XML 1.0 forbids even when escaped (C0 controls but tab/newline/return, lone
@@ -21,12 +22,13 @@ REPLACEMENT = "\ufffd"
 
 
 def xml_text(value: object) -> str:
-    """`value` as text that is legal in XML 1.0 and HTML: illegal characters become U+FFFD.
+    """`value` as printable text that is legal in XML 1.0 and HTML: escape sequences and control
+    characters are dropped, other illegal characters become U+FFFD.
 
-    >>> xml_text("ok\\x00\\x1b[31m") == "ok\\ufffd\\ufffd[31m"
+    >>> xml_text("ok\\x00\\x1b[31m!\\ud800") == "ok!\\ufffd"
     True
     """
-    return _ILLEGAL_XML.sub(REPLACEMENT, str(value))
+    return _ILLEGAL_XML.sub(REPLACEMENT, printable(value))
 
 
 def _number(value: float) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import textwrap
 
+from autograder.exporters.sanitize import printable
 from autograder.results import GradingReport
 
 PASS, FAIL = "PASS", "FAIL"
 
 
 def render(report: GradingReport, *, verbose: bool = False) -> str:
-    """The summary printed by `autograder grade`."""
+    """The summary printed by `autograder grade`: printable text only (student output can carry
+    escape sequences that would repaint the terminal)."""
     lines = [f"Grading {report.submission}", f"Isolation: {report.isolation}", ""]
     for part in report.parts():
         lines += render_part(report, part, verbose=verbose)
@@ -22,19 +24,19 @@ def render(report: GradingReport, *, verbose: bool = False) -> str:
     if accuracy is not None:
         lines.append(f"Pipeline test accuracy measured by the grader: {accuracy:.4f}")
     lines.append(f"Score: {report.score:g}/{report.max_score:g}   ({report.execution_time:.1f} s)")
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def render_part(report: GradingReport, part: str, *, verbose: bool = False) -> list[str]:
     """The lines for one part: its score, one line per check, feedback under each failure."""
     score, maximum = report.part_score(part)
-    lines = [f"{part}  {score:g}/{maximum:g}"]
+    lines = [printable(f"{part}  {score:g}/{maximum:g}")]
     previous = ""
     for test in (t for t in report.tests if t.part == part):
         mark = PASS if test.passed else FAIL
-        lines.append(f"  [{mark}] {test.name}  ({test.score:g}/{test.max_score:g})")
+        lines.append(printable(f"  [{mark}] {test.name}  ({test.score:g}/{test.max_score:g})"))
         # A part-level reason (crash, timeout, stub) is the same for all its checks: say it once.
         if test.output and (verbose or not test.passed) and test.output != previous:
-            lines.append(textwrap.indent(test.output, "         "))
+            lines.append(textwrap.indent(printable(test.output), "         "))
             previous = test.output
     return lines
