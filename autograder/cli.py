@@ -60,12 +60,23 @@ def _fail(message: str) -> int:
     return EXIT_CANNOT_RUN
 
 
+def _release(args: argparse.Namespace) -> Path | None:
+    """The released notebook whose locked cells a notebook submission is graded with."""
+    from autograder import tamper
+
+    if args.release:
+        return Path(args.release)
+    if not str(args.submission).endswith(".ipynb") or not Path(args.submission).is_file():
+        return None
+    return tamper.find_release(args.submission)
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.exporters import gradescope, text
     from autograder.grader import Grader
 
     with Grader(_options(args)) as grader:
-        report = grader.grade(args.submission)
+        report = grader.grade(args.submission, release=_release(args))
     print(text.render(report, verbose=args.verbose))
     if args.results:
         gradescope.write(report, args.results)
@@ -118,7 +129,10 @@ def _tamper_lines(submission: str, release: str | None) -> list[str]:
     release_path = release or tamper.find_release(submission)
     if release_path is None:
         raise ValueError(f"no release notebook found for {submission}; pass --release PATH")
-    cells = tamper.tampered_cells(submission, release_path)
+    try:
+        cells = tamper.tampered_cells(submission, release_path)
+    except Exception as exc:  # a notebook nbformat cannot read: say so, never a traceback
+        return [f"The locked cells could not be compared with the release ({type(exc).__name__})."]
     return [tamper.describe(cells)] if cells else []
 
 
@@ -129,7 +143,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     options = _options(args)
     options.parts = tuple(p for p in options.parts if args.slow or p != "pipeline")
     with Grader(options) as grader:
-        report = grader.grade(args.submission)
+        report = grader.grade(args.submission, release=_release(args))
     print(text.render(report, verbose=args.verbose))
     if not args.slow:
         print("The pipeline part (5 epochs of training) was skipped; add --slow to run it.")
@@ -159,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--junit", help="write a JUnit XML report here")
     grade.add_argument("--html", help="write an HTML feedback report here")
     grade.add_argument(
+        "--release",
+        help="the released notebook: locked cells are graded as released "
+        "(default: assignments/<assignment>/<name>.ipynb above the submission or here)",
+    )
+    grade.add_argument(
         "-v", "--verbose", action="store_true", help="show details for passed checks too"
     )
     _grader_arguments(grade)
@@ -175,7 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="quick check of all parts but the slow pipeline")
     check.add_argument("submission", help="the notebook (.ipynb) or module (.py) to check")
     check.add_argument("--slow", action="store_true", help="also run the pipeline part (training)")
-    check.add_argument("--release", help="the released notebook: name locked cells changed since")
+    check.add_argument(
+        "--release",
+        help="the released notebook: locked cells are graded as released, and changed ones named",
+    )
     check.add_argument("-v", "--verbose", action="store_true", help="show passed checks' details")
     _grader_arguments(check)
     check.set_defaults(handler=cmd_check)

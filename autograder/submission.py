@@ -8,11 +8,13 @@ contributes its top-level statements. Each chunk runs on its own in the child, s
 from __future__ import annotations
 
 import ast
+import copy
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 GRADED_TAG = "graded"
+MAX_SUBMISSION_BYTES = 32 * 2**20  # a notebook with many plots is a few MiB
 PY_FILENAME = "submission.py"
 
 
@@ -46,24 +48,103 @@ def strip_ipython(source: str) -> str:
 
 def _cell_source(cell: dict) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, list):
+        return "".join(line if isinstance(line, str) else "" for line in source)
+    return source if isinstance(source, str) else ""
 
 
-def graded_cells(notebook: dict) -> list[tuple[int, dict]]:
-    """The cells tagged `graded`, with their index; every code cell if none is tagged."""
+def _metadata(cell: dict) -> dict:
+    metadata = cell.get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _tags(cell: dict) -> list[str]:
+    tags = _metadata(cell).get("tags")
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+
+def _nbgrader(cell: dict) -> dict:
+    meta = _metadata(cell).get("nbgrader")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _cells(notebook: dict) -> list:
     cells = notebook.get("cells")
     if not isinstance(cells, list):
         raise SubmissionError("the notebook has no list of cells")
+    return cells
+
+
+def graded_cells(notebook: dict) -> list[tuple[int, dict]]:
+    """The cells tagged `graded`, with their index; every code cell if none is tagged.
+
+    Malformed metadata (a list where an object belongs, say) counts as no metadata.
+    """
     code = [
-        (i, c) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"
+        (i, c)
+        for i, c in enumerate(_cells(notebook))
+        if isinstance(c, dict) and c.get("cell_type") == "code"
     ]
-    tagged = [(i, c) for i, c in code if GRADED_TAG in (c.get("metadata", {}).get("tags") or [])]
+    tagged = [(i, c) for i, c in code if GRADED_TAG in _tags(c)]
     return tagged or code
 
 
 def cell_label(index: int, cell: dict) -> str:
-    grade_id = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
-    return str(grade_id) if grade_id else f"cell {index + 1}"
+    grade_id = _nbgrader(cell).get("grade_id")
+    return str(grade_id)[:100] if grade_id else f"cell {index + 1}"
+
+
+def locked_cells(notebook: dict) -> dict[str, dict]:
+    """grade_id -> cell, for every locked nbgrader cell."""
+    found = {}
+    for cell in _cells(notebook):
+        if isinstance(cell, dict) and _nbgrader(cell).get("locked"):
+            grade_id = _nbgrader(cell).get("grade_id")
+            if isinstance(grade_id, str) and grade_id not in found:
+                found[grade_id] = cell
+    return found
+
+
+def restore_locked_cells(notebook: dict, release: dict) -> tuple[dict, list[str]]:
+    """The notebook with every locked cell of the release as released, and their grade_ids
+    where the submission differed.
+
+    A changed locked cell gets back its released source, type and metadata (its `graded` tag
+    included, which nbgrader itself does not restore); a deleted one is put back where it was.
+    nbgrader's autograde and the CLI both grade through this, so they agree.
+    """
+    released = locked_cells(release)
+    restored: list[str] = []
+    cells = []
+    seen: set[str] = set()
+    for cell in _cells(notebook):
+        grade_id = _nbgrader(cell).get("grade_id") if isinstance(cell, dict) else None
+        if isinstance(grade_id, str) and grade_id in released and grade_id not in seen:
+            seen.add(grade_id)
+            original = released[grade_id]
+            if _comparable(cell) != _comparable(original):
+                restored.append(grade_id)
+            cells.append(copy.deepcopy(original))
+        else:
+            cells.append(cell)
+    for grade_id, cell in released.items():
+        if grade_id not in seen:
+            restored.append(grade_id)
+            cells.insert(min(_release_index(release, grade_id), len(cells)), copy.deepcopy(cell))
+    result = dict(notebook)
+    result["cells"] = cells
+    return result, restored
+
+
+def _release_index(release: dict, grade_id: str) -> int:
+    for index, cell in enumerate(_cells(release)):
+        if isinstance(cell, dict) and _nbgrader(cell).get("grade_id") == grade_id:
+            return index
+    return 0
+
+
+def _comparable(cell: dict) -> tuple:
+    return (cell.get("cell_type"), _cell_source(cell), _tags(cell), _nbgrader(cell).get("locked"))
 
 
 def notebook_chunks(notebook: dict) -> list[Chunk]:
@@ -78,7 +159,7 @@ def python_chunks(source: str) -> list[Chunk]:
     """Top-level statements of a module, each with its real first line number."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         # Let the child report the syntax error with its line, as Python would.
         return [Chunk("line 1", source, 1, PY_FILENAME)]
     lines = source.splitlines()
@@ -91,32 +172,83 @@ def python_chunks(source: str) -> list[Chunk]:
     return chunks
 
 
+@dataclass
+class LoadedSubmission:
+    """The chunks to execute, and the locked cells that were restored from the release."""
+
+    chunks: list[Chunk]
+    restored: list[str] = field(default_factory=list)
+
+
 def load_chunks(path: str | Path) -> list[Chunk]:
-    """Read a `.ipynb` or `.py` submission.
+    """Read a `.ipynb` or `.py` submission as it is (no release to restore from).
 
     Raises:
         SubmissionError: the file is missing, of another type, not JSON, or not a notebook.
+    """
+    return load_submission(path).chunks
+
+
+def read_notebook(path: str | Path) -> dict:
+    """A notebook file as JSON, or SubmissionError saying why it is not one."""
+    path = Path(path)
+    text = _read_text(path)
+    try:
+        notebook = json.loads(text)
+    except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+        where = (
+            f" ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
+        raise SubmissionError(
+            f"{path.name} is not a valid notebook: not JSON{where}; re-download it or open and "
+            "save it in Jupyter"
+        ) from None
+    if not isinstance(notebook, dict):
+        raise SubmissionError(f"{path.name} is not a valid notebook: the JSON is not an object")
+    return notebook
+
+
+def _read_text(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SUBMISSION_BYTES + 1)
+        if len(raw) > MAX_SUBMISSION_BYTES:
+            raise SubmissionError(
+                f"{path.name} is larger than {MAX_SUBMISSION_BYTES // 2**20} MiB; clear the "
+                "notebook's outputs (Edit > Clear All Outputs) and save it again"
+            )
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(
+            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise SubmissionError(f"{path.name} cannot be read ({exc.strerror})") from None
+
+
+def load_submission(path: str | Path, *, release: str | Path | None = None) -> LoadedSubmission:
+    """Read a `.ipynb` or `.py` submission; a notebook's locked cells are graded as released
+    when `release` (the released notebook) is given.
+
+    Raises:
+        SubmissionError: the file is missing, of another type, not JSON, not a notebook, or
+            the release cannot be read.
     """
     path = Path(path)
     if not path.is_file():
         raise SubmissionError(f"submission {str(path)!r} does not exist or is not a file")
     if path.suffix not in {".ipynb", ".py"}:
         raise SubmissionError(f"submission must be a .ipynb or .py file, got {path.name!r}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SubmissionError(
-            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
     if path.suffix == ".py":
-        return python_chunks(text)
-    try:
-        notebook = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SubmissionError(
-            f"{path.name} is not a valid notebook: not JSON ({exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}); re-download it or open and save it in Jupyter"
-        ) from None
-    if not isinstance(notebook, dict):
-        raise SubmissionError(f"{path.name} is not a valid notebook: the JSON is not an object")
-    return notebook_chunks(notebook)
+        return LoadedSubmission(python_chunks(_read_text(path)))
+    notebook = read_notebook(path)
+    restored: list[str] = []
+    if release is not None:
+        try:
+            released = read_notebook(release)
+        except SubmissionError as exc:
+            raise SubmissionError(f"the release notebook cannot be used: {exc}") from None
+        notebook, restored = restore_locked_cells(notebook, released)
+    return LoadedSubmission(notebook_chunks(notebook), restored)
