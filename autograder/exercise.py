@@ -6,6 +6,8 @@ cells agree on one definition of "correct".
 
 from __future__ import annotations
 
+from autograder.keras_archive import ModelLimits
+
 PARTS: tuple[str, ...] = (
     "CLASS_NAMES",
     "load_data",
@@ -36,6 +38,33 @@ IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 HIDDEN_UNITS = 512
 SMALL_HIDDEN_UNITS = 128
+DEFAULT_LOSS_THRESHOLD = 0.4  # StopOnLoss(): stop when logs["loss"] < 0.4
+DEFAULT_ACCURACY_TARGET = 0.9  # StopOnAccuracy(): stop when logs["accuracy"] >= 0.9
+
+
+# What the grader will load and run of a student's model (see autograder.keras_archive): the
+# layer classes a student of this exercise may reasonably use, and size bounds far above the
+# exercise's model (407,050 parameters, 784 values wide) but far below what would strain it.
+MODEL_LIMITS = ModelLimits(
+    layers=frozenset(
+        {
+            "InputLayer",
+            "Flatten",
+            "Dense",
+            "Dropout",
+            "Activation",
+            "ReLU",
+            "Softmax",
+            "Reshape",
+            "Rescaling",
+            "BatchNormalization",
+            "LayerNormalization",
+        }
+    ),
+    max_layers=32,
+    max_params=5_000_000,
+    max_width=100_000,
+)
 
 
 def dense_params(inputs: int, units: int) -> int:
@@ -43,7 +72,12 @@ def dense_params(inputs: int, units: int) -> int:
     return (inputs + 1) * units
 
 
-# Fixed inputs so the same submission gets the same score on every run.
+# Parts that call other parts' functions: when one of those hung, crashed or ran out of memory,
+# the dependent part fails at once with that cause instead of running it again.
+DEPENDS: dict[str, tuple[str, ...]] = {"pipeline": ("scale_images", "build_model", "train_model")}
+
+# The reference model's and the pipeline's training seed. The other inputs (which images, callback
+# thresholds and logs, fit lengths) are drawn per grading: see autograder.inputs.
 SEED = 1234
 SUBSET_SIZE = 512  # images used by the quick fits (callbacks, train_model)
 PREDICT_SIZE = 300  # permuted test images given to predict_classes

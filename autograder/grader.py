@@ -9,7 +9,10 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -22,14 +25,14 @@ import numpy as np
 from autograder import exercise
 from autograder.checks import GradingContext, rubric
 from autograder.checks.base import part_failure, run_check
-from autograder.checks.callbacks import CALLBACK_CASES, CALLBACK_FITS
 from autograder.checks.training import predict_probabilities
 from autograder.data import FILES, locate_data, read_dataset
-from autograder.observations import read_observations
+from autograder.inputs import GradingInputs, draw_inputs, grading_seed, load_secret
+from autograder.observations import read_import_errors, read_observations
 from autograder.results import GradingReport, TestResult
 from autograder.sandbox.isolation import Limits, choose_sandbox
 from autograder.sandbox.runner import PartRun, Session
-from autograder.submission import SubmissionError, load_chunks
+from autograder.submission import Chunk, SubmissionError, load_submission
 
 DEFAULT_TIMEOUTS: dict[str, float] = {
     "import": 120.0,
@@ -45,6 +48,8 @@ DEFAULT_TIMEOUTS: dict[str, float] = {
     "predict_classes": 60.0,
     "pipeline": 600.0,
 }
+REFERENCE_MODEL = "reference_model.keras"
+FLOOD_BYTES = 4 * 2**20  # a full grading's progress bars print well under 1 MiB
 
 
 @dataclass
@@ -57,10 +62,13 @@ class GraderOptions:
     timeouts: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
     pipeline_threshold: float = exercise.PIPELINE_THRESHOLD
     parts: tuple[str, ...] = exercise.PARTS
+    # Keys the per-grading inputs (see autograder.inputs); default: $AUTOGRADER_SECRET or a key
+    # kept in the grader user's state directory.
+    secret: bytes | None = None
 
 
 class Grader:
-    """Holds what is shared between submissions: the data, the inputs, the sandbox choice."""
+    """Holds what is shared between submissions: the data, the reference model, the sandbox."""
 
     def __init__(self, options: GraderOptions | None = None) -> None:
         self.options = options or GraderOptions()
@@ -72,11 +80,16 @@ class Grader:
         self.data_dir = locate_data(self.options.data_dir)
         self.dataset = read_dataset(self.data_dir)
         self.sandbox = choose_sandbox(self.options.sandbox)
+        self.secret = self.options.secret or load_secret()
         self.inputs_dir = Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
         # Removed by close(), or when the grader is garbage-collected or the interpreter exits
-        # (a grader kept in a global, as the self-check and nbgrader cells do, is never closed).
+        # (a grader kept in a global, as the self-check does, is never closed).
         self._remove_inputs = weakref.finalize(self, shutil.rmtree, self.inputs_dir, True)
-        self.context = self._prepare_inputs()
+        self.reference = self._reference_model()
+        self.reference.save(self.inputs_dir / REFERENCE_MODEL)
+        self.reference_weights = [np.asarray(w) for w in self.reference.get_weights()]
+        (self.inputs_dir / REFERENCE_MODEL).chmod(0o444)
+        self.inputs_dir.chmod(0o555)
 
     def close(self) -> None:
         self._remove_inputs()
@@ -88,38 +101,11 @@ class Grader:
         self.close()
 
     # -- the grader's own inputs --------------------------------------------------------------
-    def _prepare_inputs(self) -> GradingContext:
-        ds = self.dataset
-        rng = np.random.default_rng(exercise.SEED)
-        sample = ds.train_images[:100]
-        subset = min(exercise.SUBSET_SIZE, len(ds.train_images))
-        order = rng.permutation(len(ds.test_images))[: exercise.PREDICT_SIZE]
-        predict_images = ds.test_images[order].astype(np.float32) / 255.0
-        np.save(self.inputs_dir / "sample_images.npy", sample)
-        np.save(self.inputs_dir / "subset_images.npy", ds.train_images[:subset])
-        np.save(self.inputs_dir / "subset_labels.npy", ds.train_labels[:subset])
-        np.save(self.inputs_dir / "predict_images.npy", predict_images)
-        reference = self._reference_model()
-        reference.save(self.inputs_dir / "reference_model.keras")
-        predictions = predict_probabilities(reference, predict_images).argmax(axis=1)
-        for path in self.inputs_dir.iterdir():
-            path.chmod(0o444)
-        self.inputs_dir.chmod(0o555)
-        return GradingContext(
-            train_images=ds.train_images,
-            train_labels=ds.train_labels,
-            test_images=ds.test_images,
-            test_labels=ds.test_labels,
-            sample_images=sample,
-            predict_images=predict_images,
-            reference_predictions=predictions,
-            pipeline_threshold=self.options.pipeline_threshold,
-        )
-
     @staticmethod
     def _reference_model():
-        """An untrained, seeded model: its argmax differs from the true labels, so a
-        `predict_classes` that looks labels up cannot agree with it."""
+        """An untrained, seeded, compiled model: the start of the probe's short fits, and the
+        model given to `predict_classes` (its argmax differs from the true labels, so a
+        `predict_classes` that looks labels up cannot agree with it)."""
         import keras
 
         keras.utils.set_random_seed(exercise.SEED)
@@ -131,79 +117,155 @@ class Grader:
                 keras.layers.Dense(exercise.NUM_CLASSES, activation="softmax"),
             ]
         )
+        model.compile(
+            optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
         return model
 
-    def _probe_config(self) -> dict:
+    def draw(self, seed: int) -> GradingInputs:
+        ds = self.dataset
+        return draw_inputs(ds.train_images, ds.train_labels, ds.test_images, seed)
+
+    def _context(self, inputs: GradingInputs) -> GradingContext:
+        ds = self.dataset
+        predict_images = inputs.arrays["predict_images"]
+        return GradingContext(
+            train_images=ds.train_images,
+            train_labels=ds.train_labels,
+            test_images=ds.test_images,
+            test_labels=ds.test_labels,
+            sample_images=inputs.arrays["sample_images"],
+            predict_images=predict_images,
+            reference_predictions=predict_probabilities(self.reference, predict_images).argmax(
+                axis=1
+            ),
+            reference_weights=self.reference_weights,
+            expectations=inputs.expectations,
+            pipeline_threshold=self.options.pipeline_threshold,
+        )
+
+    def _write_inputs(self, inputs: GradingInputs) -> Path:
+        """A read-only folder of this grading's inputs (removed by the caller)."""
+        folder = Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
+        inputs.write(folder)
+        shutil.copyfile(self.inputs_dir / REFERENCE_MODEL, folder / REFERENCE_MODEL)
+        for path in folder.iterdir():
+            path.chmod(0o444)
+        folder.chmod(0o555)
+        return folder
+
+    def _probe_config(self, inputs: GradingInputs) -> dict:
         return {
             "seed": exercise.SEED,
-            "hidden_units": exercise.HIDDEN_UNITS,
             "pipeline_epochs": exercise.PIPELINE_EPOCHS,
-            "callback_cases": CALLBACK_CASES,
-            "callback_fits": CALLBACK_FITS,
+            **inputs.child_config(),
         }
 
     # -- grading --------------------------------------------------------------------------------
-    def grade(self, submission: str | os.PathLike[str]) -> GradingReport:
-        """Grade one `.ipynb` or `.py` file; never raises for a bad submission."""
+    def grade(
+        self, submission: str | os.PathLike[str], *, release: str | os.PathLike[str] | None = None
+    ) -> GradingReport:
+        """Grade one `.ipynb` or `.py` file; never raises for a bad submission.
+
+        `release`: the released notebook; the submission's locked cells are graded as released
+        (restored from it, as nbgrader does), so every route gives the same grade.
+        """
         started = time.monotonic()
         name = str(submission)
-        checks = [c for c in rubric() if c.part in self.options.parts]
         try:
-            chunks = load_chunks(submission)
-        except SubmissionError as exc:
-            tests = [run_check(c, None, self.context, f"Not graded: {exc}.") for c in checks]  # type: ignore[arg-type]
-            return GradingReport(
-                name,
-                tests,
-                time.monotonic() - started,
-                self.sandbox.describe(),
-                {"submission": str(exc)},
+            loaded = load_submission(submission, release=release)
+        except Exception as exc:  # an unreadable file is graded "Not graded", never a crash
+            reason = str(exc) if isinstance(exc, SubmissionError) else _unexpected(exc)
+            return self._not_graded(name, f"Not graded: {reason}.", started)
+        notes: dict[str, str] = {}
+        if loaded.restored:
+            notes["locked cells"] = (
+                "graded as released (restored from the release notebook): "
+                + ", ".join(loaded.restored)
             )
-        session = Session(
-            sandbox=self.sandbox,
-            limits=self.options.limits,
-            timeouts=self.options.timeouts,
-            chunks=[c.to_dict() for c in chunks],
-            inputs_dir=self.inputs_dir,
-            data_files={n: (self.data_dir / n).resolve() for n in FILES.values()},
-            config=self._probe_config(),
-        )
+        inputs = self.draw(grading_seed(self.secret, _code_bytes(loaded.chunks)))
+        inputs_dir = self._write_inputs(inputs)
+        session = None
         try:
+            context = self._context(inputs)
+            session = Session(
+                sandbox=self.sandbox,
+                limits=self.options.limits,
+                timeouts=self.options.timeouts,
+                chunks=[c.to_dict() for c in loaded.chunks],
+                inputs_dir=inputs_dir,
+                data_files={n: (self.data_dir / n).resolve() for n in FILES.values()},
+                config=self._probe_config(inputs),
+                depends=exercise.DEPENDS,
+            )
             result = session.run(list(self.options.parts))
-            tests, notes = self._score(result.out_dir, result.runs, self.options.parts)
+            tests, part_notes = self._score(
+                result.out_dir, result.runs, self.options.parts, context
+            )
+            notes.update(part_notes)
+            loading = describe_import_errors(read_import_errors(result.out_dir))
+            if loading:
+                notes["loading"] = loading
             if result.network_attempts:
                 notes["network"] = "tried to open a network connection: " + "; ".join(
                     result.network_attempts[:3]
                 )
-            if result.output_truncated:
+            if result.output_bytes > FLOOD_BYTES:
+                # Progress bars fill the kept 64 KiB routinely; only a flood is worth a note.
                 notes["output"] = (
-                    f"output was capped at {self.options.limits.output_bytes // 1024} KiB per stream"
+                    f"the submission printed {result.output_bytes / 2**20:.0f} MiB; output was "
+                    f"capped at {self.options.limits.output_bytes // 1024} KiB per stream"
                 )
-            artifacts = dict(self.context.artifacts)
+            if result.protocol_violation:
+                notes["grader"] = result.protocol_violation
+            artifacts = dict(context.artifacts)
             artifacts["stdout_tail"] = result.stdout[-2000:]
+            artifacts["output_bytes"] = result.output_bytes
             artifacts["part_seconds"] = {p: r.seconds for p, r in result.runs.items()}
             artifacts["children_started"] = result.children_started
+        except Exception as exc:  # a fault of the grader's own: record it, never lose the grade
+            return self._not_graded(name, f"Not graded: {_unexpected(exc)}.", started)
         finally:
-            session.cleanup()
+            if session is not None:
+                session.cleanup()
+            shutil.rmtree(inputs_dir, ignore_errors=True)
         return GradingReport(
             name, tests, time.monotonic() - started, self.sandbox.describe(), notes, artifacts
         )
 
+    def _not_graded(self, name: str, reason: str, started: float) -> GradingReport:
+        checks = [c for c in rubric() if c.part in self.options.parts]
+        tests = [TestResult(c.name, c.part, c.points, 0.0, message=reason) for c in checks]
+        return GradingReport(
+            name,
+            tests,
+            time.monotonic() - started,
+            self.sandbox.describe(),
+            {"submission": reason},
+        )
+
     def _score(
-        self, out_dir: Path, runs: dict[str, PartRun], parts: tuple[str, ...] | list[str]
+        self,
+        out_dir: Path,
+        runs: dict[str, PartRun],
+        parts: tuple[str, ...] | list[str],
+        context: GradingContext,
     ) -> tuple[list[TestResult], dict[str, str]]:
-        """Run the trusted checks over the observations in `out_dir`."""
-        self.context.artifacts = {}
+        """Run the trusted checks over the observations in `out_dir`; never raises."""
         checks = rubric()
         tests: list[TestResult] = []
         notes: dict[str, str] = {}
         for part in parts:
+            part_checks = [c for c in checks if c.part == part]
             run = runs.get(part, PartRun("crashed", "did not run"))
-            obs = read_observations(out_dir, part, run)
             if run.status != "ok":
                 notes[part] = run.message
-            reason = part_failure(obs)
-            tests += [run_check(c, obs, self.context, reason) for c in checks if c.part == part]
+            try:
+                obs = read_observations(out_dir, part, run)
+                reason = part_failure(obs)
+            except Exception as exc:  # malformed observations cost the part, not the grading
+                obs, reason = None, f"Not gradable: {_unexpected(exc)}."
+            tests += [run_check(c, obs, context, reason) for c in part_checks]  # type: ignore[arg-type]
         return tests, notes
 
     def check_namespace(
@@ -218,20 +280,24 @@ class Grader:
 
         started = time.monotonic()
         out_dir = Path(tempfile.mkdtemp(prefix="autograder-selfcheck-"))
+        inputs = self.draw(secrets.randbits(64))
+        inputs_dir = self._write_inputs(inputs)
         try:
+            context = self._context(inputs)
             config = {
-                **self._probe_config(),
+                **self._probe_config(inputs),
                 "out_dir": str(out_dir),
-                "inputs_dir": str(self.inputs_dir),
+                "inputs_dir": str(inputs_dir),
                 "parts": list(parts),
                 "source_names": sorted({f for f in _code_filenames(namespace)}),
             }
             probe.run_in_process(config, namespace)
             runs = {part: PartRun("ok") for part in parts}
-            tests, notes = self._score(out_dir, runs, parts)
-            artifacts = dict(self.context.artifacts)
+            tests, notes = self._score(out_dir, runs, parts, context)
+            artifacts = dict(context.artifacts)
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
+            shutil.rmtree(inputs_dir, ignore_errors=True)
         return GradingReport(
             label,
             tests,
@@ -240,6 +306,38 @@ class Grader:
             notes,
             artifacts,
         )
+
+
+def _unexpected(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return f"the grader could not read it ({type(exc).__name__}{': ' + text if text else ''})"
+
+
+def _code_bytes(chunks: list[Chunk]) -> bytes:
+    """The code that is graded: the same for every route to the same submission."""
+    return json.dumps([dataclasses.astuple(c) for c in chunks]).encode()
+
+
+def describe_import_errors(errors: list[dict]) -> str:
+    """One line per statement that failed while the submission was loaded."""
+    lines = []
+    for error in errors[:20]:
+        where = error.get("label", "?")
+        frames = error.get("frames") or []
+        line = frames[-1].get("line") if frames else None
+        if line and not str(where).startswith("line "):
+            where = f"{where}, line {line}"
+        kind, message = error.get("type", "Exception"), error.get("message", "")
+        if kind == "SystemExit":
+            lines.append(
+                f"{where}: {message}; graded code must not exit (the rest was still graded)"
+            )
+        else:
+            lines.append(f"{where}: {kind}{': ' + message if message else ''}")
+    if not lines:
+        return ""
+    more = f" (+{len(errors) - 20} more)" if len(errors) > 20 else ""
+    return "statements that failed when the submission was loaded: " + "; ".join(lines) + more
 
 
 def _code_filenames(namespace: dict) -> list[str]:

@@ -7,23 +7,30 @@ in safe mode. Anything else raises `ObservationError`, which checks turn into a 
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import zipfile
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograder.sandbox.runner import PartRun, open_plain
+from autograder.keras_archive import (
+    Archive,
+    ArchiveError,
+    ModelLimits,
+    optimizer_iterations,
+    parse_json,
+    read_archive,
+    vet_config,
+)
+from autograder.sandbox.files import open_plain
+from autograder.sandbox.runner import PartRun
 
 MAX_JSON_BYTES = 4 * 1024 * 1024
+MAX_JSON_DEPTH = 32  # the probe writes objects a few levels deep
 MAX_ARRAY_BYTES = 400 * 1024 * 1024
 MAX_MODEL_BYTES = 200 * 1024 * 1024  # the 512-unit model is about 5 MB with its optimizer state
-ALLOWED_LAYER_MODULES = ("keras", "builtins")
-FORBIDDEN_CLASSES = {"Lambda", "TFSMLayer"}
 
 
 class ObservationError(ValueError):
@@ -47,61 +54,67 @@ def open_observation(path: Path, limit: int):
 
 
 def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object of bounded size and depth; ObservationError for anything else (huge
+    integers, deep nesting and invalid text included)."""
     with open_observation(path, MAX_JSON_BYTES) as handle:
         raw = handle.read(MAX_JSON_BYTES + 1)
+    if len(raw) > MAX_JSON_BYTES:
+        raise ObservationError(f"{path.name} is larger than {MAX_JSON_BYTES} bytes")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ObservationError(f"{path.name} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ObservationError(f"{path.name} does not hold a JSON object")
+        data = parse_json(raw, path.name)
+    except ArchiveError as exc:
+        raise ObservationError(str(exc)) from None
+    _check_depth_of(data, path.name)
     return data
+
+
+def _check_depth_of(data: Any, name: str) -> None:
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ObservationError(f"{name} is nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
 
 
 def read_array(path: Path) -> np.ndarray:
     try:
         with open_observation(path, MAX_ARRAY_BYTES) as handle:
             array = np.load(handle, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, TypeError, MemoryError) as exc:
         raise ObservationError(f"{path.name} is not a plain .npy array: {exc}") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
         raise ObservationError(f"{path.name} is not a numeric array")
     return array
 
 
-def _walk(node: Any):
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
+def read_keras_archive(path: Path, limits: ModelLimits | None = None) -> Archive:
+    """The vetted members of a `.keras` file the child wrote (see autograder.keras_archive)."""
+    from autograder.exercise import MODEL_LIMITS
+
+    with open_observation(path, MAX_MODEL_BYTES) as handle:
+        try:
+            archive = read_archive(handle, path.name)
+            vet_config(archive.config, limits or MODEL_LIMITS)
+        except ArchiveError as exc:
+            raise ObservationError(str(exc)) from None
+    return archive
 
 
 def vet_keras_archive(path: Path) -> None:
-    """Refuse archives whose config refers to anything but Keras' own classes."""
-    try:
-        with open_observation(path, MAX_MODEL_BYTES) as handle, zipfile.ZipFile(handle) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as exc:
-        raise ObservationError(f"{path.name} is not a valid .keras archive: {exc}") from None
-    for node in _walk(config):
-        module = node.get("module")
-        if isinstance(module, str) and not module.startswith(ALLOWED_LAYER_MODULES):
-            raise ObservationError(
-                f"the model uses {node.get('class_name', '?')} from module {module!r}; "
-                "only Keras' built-in layers can be graded"
-            )
-        if node.get("class_name") in FORBIDDEN_CLASSES:
-            raise ObservationError(
-                f"the model contains a {node['class_name']} layer, which cannot be loaded safely"
-            )
+    """Refuse archives the grader must not load (see autograder.keras_archive)."""
+    read_keras_archive(path)
 
 
-def load_model(path: Path):
-    """Load a `.keras` file written by the child, in safe mode, after vetting its config."""
-    vet_keras_archive(path)  # also refuses symlinks, FIFOs and oversized files
+def load_model(path: Path, limits: ModelLimits | None = None):
+    """Load a `.keras` file written by the child, in safe mode, from its vetted members only."""
+    from autograder.exercise import MODEL_LIMITS
+
+    limits = limits or MODEL_LIMITS
+    archive = read_keras_archive(path, limits)  # also refuses symlinks, FIFOs, oversized files
     import keras
 
     # tf.nn.softmax is saved under its TensorFlow name; map it back to Keras' own function.
@@ -109,20 +122,65 @@ def load_model(path: Path):
         "softmax_v2": keras.activations.softmax,
         "log_softmax_v2": keras.activations.log_softmax,
     }
+    with tempfile.TemporaryDirectory(prefix="autograder-model-") as folder:
+        clean = archive.rebuilt(Path(folder) / "model.keras")
+        try:
+            model = keras.saving.load_model(
+                clean, safe_mode=True, compile=False, custom_objects=aliases
+            )
+        except Exception as exc:
+            raise ObservationError(
+                f"the saved model could not be loaded: {type(exc).__name__}: {str(exc)[:300]}"
+            ) from None
+    _check_loaded(model, limits)
+    return model
+
+
+def _check_loaded(model, limits: ModelLimits) -> None:
+    """What Keras built agrees with the bounds (the config vetting already bounded it)."""
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False, custom_objects=aliases)
-    except Exception as exc:
+        params = int(model.count_params())
+        widths = [
+            int(np.prod([d for d in layer.output.shape[1:] if d is not None]))
+            for layer in model.layers
+            if getattr(layer, "_inbound_nodes", None)
+        ]
+    except Exception:  # an unbuilt model has neither: nothing was allocated
+        return
+    if params > limits.max_params or any(w > limits.max_width for w in widths):
         raise ObservationError(
-            f"the saved model could not be loaded: {type(exc).__name__}: {exc}"
-        ) from None
+            f"the model has {params:,} parameters and layers up to {max(widths, default=0):,} "
+            "values wide, more than the grader runs"
+        )
 
 
 def compile_config(path: Path) -> dict[str, Any]:
     """The `compile_config` stored in a vetted `.keras` archive (optimizer, loss, metrics)."""
-    with open_observation(path, MAX_MODEL_BYTES) as handle, zipfile.ZipFile(handle) as archive:
-        config = json.loads(archive.read("config.json"))
-    compiled = config.get("compile_config")
+    compiled = read_keras_archive(path).config.get("compile_config")
     return compiled if isinstance(compiled, dict) else {}
+
+
+def trained_steps(path: Path) -> int | None:
+    """The optimizer steps recorded in a `.keras` archive the child saved after a fit: counted
+    by the grader from the weights file, not taken from the child's word."""
+    archive = read_keras_archive(path)
+    weights = archive.members.get("model.weights.h5")
+    return optimizer_iterations(weights) if weights is not None else None
+
+
+def model_weights(path: Path) -> list[np.ndarray]:
+    return [np.asarray(w) for w in load_model(path).get_weights()]
+
+
+def read_import_errors(out_dir: Path) -> list[dict[str, Any]]:
+    """The statements that failed while the child loaded the submission (cleaned)."""
+    try:
+        errors = read_json(out_dir / "import.json").get("errors")
+    except ObservationError:
+        return []
+    if not isinstance(errors, list):
+        return []
+    return [e for e in map(clean_error, errors[:100]) if e is not None]
 
 
 @dataclass
@@ -134,6 +192,8 @@ class PartObservation:
     out_dir: Path
     data: dict[str, Any] = field(default_factory=dict)
     import_errors: list[dict[str, Any]] = field(default_factory=list)
+    # What the grader measured once in this part's files, shared by its checks.
+    measured: dict[str, Any] = field(default_factory=dict)
 
     def path(self, name: str) -> Path:
         return self.out_dir / f"{self.part}.{name}"
@@ -195,10 +255,7 @@ def clean_history(value: Any) -> dict[str, list[float]]:
 def read_observations(out_dir: Path, part: str, run: PartRun) -> PartObservation:
     """Read one part's observations; a missing or malformed file leaves `data` empty."""
     obs = PartObservation(part=part, run=run, out_dir=out_dir)
-    with contextlib.suppress(ObservationError):
-        errors = read_json(out_dir / "import.json").get("errors")
-        if isinstance(errors, list):
-            obs.import_errors = [e for e in map(clean_error, errors[:100]) if e is not None]
+    obs.import_errors = read_import_errors(out_dir)
     if run.status == "ok":
         try:
             obs.data = read_json(out_dir / f"{part}.json")

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.inputs import Expectations
 from autograder.observations import ObservationError, PartObservation
 from autograder.results import Feedback, TestResult
 
@@ -73,6 +74,8 @@ class GradingContext:
     sample_images: np.ndarray  # given to scale_images / add_batch_dimension
     predict_images: np.ndarray  # permuted, scaled test images given to predict_classes
     reference_predictions: np.ndarray  # the reference model's own argmax on predict_images
+    reference_weights: list[np.ndarray]  # the weights the probe's short fits start from
+    expectations: Expectations  # this grading's expected outcomes (never sent to the child)
     pipeline_threshold: float
     artifacts: dict[str, Any] = field(default_factory=dict)
 

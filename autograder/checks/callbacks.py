@@ -1,191 +1,172 @@
-"""Checks for StopOnLoss and StopOnAccuracy, driven with synthetic logs and real short fits.
+"""Checks for StopOnLoss and StopOnAccuracy, driven with the grader's logs and real short fits.
 
-The cases are plain data: the grader sends them to the child, which calls `on_epoch_end` on a
-stand-in model and reports whether `model.stop_training` was set.
+The child is sent each case's constructor arguments and logs, drawn for this grading, and reports
+whether `model.stop_training` was set; the right decision for each case is known only here
+(`ctx.expectations`). Every scored check mixes cases that must stop with cases that must not, so
+no constant answer passes one. The real fits are judged by the optimizer steps the grader counts
+in the model the child saved after each fit, not by what the child says it ran.
 """
 
 from __future__ import annotations
 
+from autograder import exercise
 from autograder.checks.base import CheckFailed, GradingContext, check, diagnose_error, format_error
-from autograder.observations import PartObservation
+from autograder.inputs import CallbackCase
+from autograder.observations import ObservationError, PartObservation, trained_steps
 
-
-def _case(case_id: str, kwargs: dict, loss: float, accuracy: float, stop: bool) -> dict:
-    return {
-        "id": case_id,
-        "kwargs": kwargs,
-        "logs": {"loss": loss, "accuracy": accuracy},
-        "stop": stop,
-    }
-
-
-# Each log pairs the watched value with an unwatched one that points the other way, so reading the
-# wrong key shows up as a wrong decision.
-CALLBACK_CASES: dict[str, list[dict]] = {
-    "StopOnLoss": [
-        _case("above", {}, loss=0.5, accuracy=0.95, stop=False),
-        _case("boundary", {}, loss=0.4, accuracy=0.95, stop=False),
-        _case("below", {}, loss=0.39, accuracy=0.5, stop=True),
-        _case("custom_above", {"threshold": 0.2}, loss=0.3, accuracy=0.95, stop=False),
-        _case("custom_boundary", {"threshold": 0.2}, loss=0.2, accuracy=0.95, stop=False),
-        _case("custom_below", {"threshold": 0.2}, loss=0.19, accuracy=0.5, stop=True),
-    ],
-    "StopOnAccuracy": [
-        _case("below", {}, loss=0.1, accuracy=0.85, stop=False),
-        _case("boundary", {}, loss=0.9, accuracy=0.9, stop=True),
-        _case("above", {}, loss=0.9, accuracy=0.95, stop=True),
-        _case("custom_below", {"target": 0.8}, loss=0.1, accuracy=0.79, stop=False),
-        _case("custom_boundary", {"target": 0.8}, loss=0.9, accuracy=0.8, stop=True),
-    ],
+WATCHED = {
+    "StopOnLoss": ("loss", "<", "threshold", exercise.DEFAULT_LOSS_THRESHOLD),
+    "StopOnAccuracy": ("accuracy", ">=", "target", exercise.DEFAULT_ACCURACY_TARGET),
 }
-
-# Real fits of the reference model on a small subset: one that must stop after the first epoch
-# and one that must run all epochs.
-CALLBACK_FITS: dict[str, list[dict]] = {
-    "StopOnLoss": [
-        {"id": "stop_after_first", "kwargs": {"threshold": 100.0}, "epochs": 3, "expect": 1},
-        {"id": "never_stop", "kwargs": {"threshold": 0.0}, "epochs": 3, "expect": 3},
-    ],
-    "StopOnAccuracy": [
-        {"id": "stop_after_first", "kwargs": {"target": 0.0}, "epochs": 3, "expect": 1},
-        {"id": "never_stop", "kwargs": {"target": 1.01}, "epochs": 3, "expect": 3},
-    ],
+# Which kinds of case each check decides on (see autograder.inputs).
+CHECKED_KINDS = {
+    "StopOnLoss": {
+        "stops": ("below", "far_below", "far_above"),
+        "keeps": ("above", "boundary", "below"),
+    },
+    "StopOnAccuracy": {
+        "stops": ("boundary", "above", "far_below"),
+        "keeps": ("below", "far_below", "above"),
+    },
 }
-
 TITLES = {
     "StopOnLoss": ("stops when loss < 0.4", "keeps training at or above 0.4"),
     "StopOnAccuracy": ("stops when accuracy >= 0.9, boundary included", "keeps training below 0.9"),
 }
-WATCHED = {
-    "StopOnLoss": ("loss", "<", "threshold", 0.4),
-    "StopOnAccuracy": ("accuracy", ">=", "target", 0.9),
-}
 
 
-def _describe_case(part: str, case: dict) -> str:
-    key, _, argument, default = WATCHED[part]
-    setting = case["kwargs"].get(argument, default)
-    made = f"{part}({argument}={setting})" if case["kwargs"] else f"{part}()"
-    return f"{made} with logs {case['logs']}"
+def _describe_case(part: str, case: CallbackCase) -> str:
+    _, _, argument, default = WATCHED[part]
+    setting = case.kwargs.get(argument, default)
+    made = f"{part}({argument}={setting})" if case.kwargs else f"{part}()"
+    return f"{made} with logs {case.logs}"
+
+
+def _not_implemented(part: str) -> CheckFailed:
+    return CheckFailed(message=f"{part} is not implemented yet (it raises NotImplementedError).")
 
 
 def _outcomes(obs: PartObservation, part: str) -> dict[str, dict]:
-    if obs.error("init above") or obs.error("init below"):
-        error = obs.error("init above") or obs.error("init below")
-        if error.get("type") == "NotImplementedError":
-            raise CheckFailed(
-                message=f"{part} is not implemented yet (it raises NotImplementedError)."
-            )
+    errors = obs.data.get("errors") or {}
+    if any(isinstance(e, dict) and e.get("type") == "NotImplementedError" for e in errors.values()):
+        raise _not_implemented(part)
     results = obs.data.get("cases")
     if not isinstance(results, list):
         raise CheckFailed(message=f"{part} could not be driven with synthetic logs.")
     return {
-        r["case"]["id"]: r
-        for r in results
-        if isinstance(r, dict) and isinstance(r.get("case"), dict)
+        str(r["id"]): r for r in results if isinstance(r, dict) and isinstance(r.get("id"), str)
     }
 
 
-def _verify(part: str, outcomes: dict[str, dict], ids: list[str]) -> None:
+def _verify(part: str, ctx: GradingContext, outcomes: dict[str, dict], cases: list) -> None:
     key, op, argument, _ = WATCHED[part]
-    for case_id in ids:
-        outcome = outcomes.get(case_id)
-        case = next(c for c in CALLBACK_CASES[part] if c["id"] == case_id)
+    for case in cases:
+        outcome = outcomes.get(case.id)
         what = _describe_case(part, case)
         if outcome is None:
             raise CheckFailed(message=f"{what}: no result came back.")
         error = outcome.get("error")
         if error:
+            error = error if isinstance(error, dict) else {}
             if error.get("type") == "NotImplementedError":
-                raise CheckFailed(
-                    message=f"{part} is not implemented yet (it raises NotImplementedError)."
-                )
+                raise _not_implemented(part)
             raise CheckFailed(
                 message=f"{what} raised an error:\n{format_error(error)}",
                 hint=diagnose_error(error),
             )
-        stopped = bool(outcome.get("model_stop_training"))
-        if stopped == case["stop"]:
+        stopped = outcome.get("model_stop_training") is True
+        if stopped == case.stop:
             continue
         hint = ""
-        if case["stop"] and outcome.get("self_stop_training"):
+        if case.stop and outcome.get("self_stop_training") is True:
             hint = "set self.model.stop_training = True; self.stop_training is an attribute of the callback, which Keras ignores"
-        elif _looks_reversed(part, outcomes):
+        elif _looks_reversed(ctx, part, outcomes):
             hint = f"the comparison is reversed: stop when logs['{key}'] {op} self.{argument}"
-        elif "boundary" in case_id:
+        elif "boundary" in case.kind:
             hint = f"at exactly the {argument} the rule is logs['{key}'] {op} self.{argument}" + (
                 " (strict)" if op == "<" else " (inclusive)"
             )
-        elif case_id.startswith("custom"):
+        elif case.kind.startswith("custom"):
             hint = f"the {argument} argument is ignored: store it in __init__ and compare with self.{argument}"
         raise CheckFailed(
-            expected=f"{what}: training {'stops' if case['stop'] else 'continues'}",
+            expected=f"{what}: training {'stops' if case.stop else 'continues'}",
             received=f"training {'stops' if stopped else 'continues'}",
             hint=hint,
         )
 
 
-def _looks_reversed(part: str, outcomes: dict[str, dict]) -> bool:
+def _looks_reversed(ctx: GradingContext, part: str, outcomes: dict[str, dict]) -> bool:
     decisions = [
-        (bool(o.get("model_stop_training")), o["case"]["stop"])
-        for o in outcomes.values()
-        if "boundary" not in o["case"]["id"] and not o.get("error")
+        (outcomes[c.id].get("model_stop_training") is True, c.stop)
+        for c in ctx.expectations.cases[part]
+        if "boundary" not in c.kind and c.id in outcomes and not outcomes[c.id].get("error")
     ]
     return bool(decisions) and all(got != want for got, want in decisions)
 
 
-def _verify_fits(obs: PartObservation, part: str) -> None:
-    fits = obs.data.get("fits")
-    if not isinstance(fits, list) or not fits:
+def _cases(ctx: GradingContext, part: str, kinds: tuple[str, ...] | None) -> list[CallbackCase]:
+    """The cases of the given kinds (all custom ones for None), in that order."""
+    cases = ctx.expectations.cases[part]
+    if kinds is None:
+        return [c for c in cases if c.kind.startswith("custom")]
+    return [c for kind in kinds for c in cases if c.kind == kind]
+
+
+def _verify_fits(obs: PartObservation, ctx: GradingContext, part: str) -> None:
+    records = obs.data.get("fits")
+    if not isinstance(records, list) or not records:
         raise CheckFailed(message=f"{part} could not be used in a real fit.")
-    for record in fits:
-        fit = record.get("fit", {})
-        error = record.get("error") or obs.error(f"fit {fit.get('id')}")
+    by_id = {r.get("id"): r for r in records if isinstance(r, dict)}
+    steps_per_epoch = ctx.expectations.steps_per_epoch
+    for fit in ctx.expectations.fits[part]:
+        record = by_id.get(fit.id) or {}
+        error = record.get("error") or obs.error(f"fit {fit.id}")
+        call = f"model.fit(epochs={fit.epochs}) with {part}(**{fit.kwargs})"
         if error:
+            error = error if isinstance(error, dict) else {}
             if error.get("type") == "NotImplementedError":
-                raise CheckFailed(
-                    message=f"{part} is not implemented yet (it raises NotImplementedError)."
-                )
+                raise _not_implemented(part)
             raise CheckFailed(
-                message=f"model.fit with {part}({fit.get('kwargs')}) raised an error:\n{format_error(error)}",
+                message=f"{call} raised an error:\n{format_error(error)}",
                 hint=diagnose_error(error),
             )
-        expected = next(
-            (f["expect"] for f in CALLBACK_FITS[part] if f["id"] == fit.get("id")), None
-        )
-        got = record.get("epochs_run")
-        if got != expected:
+        try:
+            steps = trained_steps(obs.path(f"fit_{fit.id}.keras"))
+        except ObservationError as exc:
             raise CheckFailed(
-                expected=f"model.fit(epochs={fit.get('epochs')}) with {part}(**{fit.get('kwargs')}) runs {expected} epoch(s)",
-                received=f"{got} epoch(s)",
+                message=f"{call}: the trained model did not come back ({exc})."
+            ) from None
+        ran = steps // steps_per_epoch if steps and steps % steps_per_epoch == 0 else None
+        if ran != fit.expect:
+            raise CheckFailed(
+                expected=f"{call} runs {fit.expect} epoch(s)",
+                received=f"{ran} epoch(s)" if ran is not None else f"{steps} training steps",
                 hint="the callback must set self.model.stop_training = True in on_epoch_end"
-                if expected == 1
+                if fit.expect == 1
                 else "the callback stops training when it should not",
             )
 
 
 def _register(part: str) -> None:
-    key, op, argument, default = WATCHED[part]
-    above_ids = [c["id"] for c in CALLBACK_CASES[part] if not c["kwargs"] and not c["stop"]]
-    stop_ids = [c["id"] for c in CALLBACK_CASES[part] if not c["kwargs"] and c["stop"]]
-    custom_ids = [c["id"] for c in CALLBACK_CASES[part] if c["kwargs"]]
+    _, _, argument, _ = WATCHED[part]
     stop_title, keep_title = TITLES[part]
+    kinds = CHECKED_KINDS[part]
 
     @check(part, stop_title, points=3)
     def stops(obs: PartObservation, ctx: GradingContext) -> None:
-        _verify(part, _outcomes(obs, part), stop_ids)
+        _verify(part, ctx, _outcomes(obs, part), _cases(ctx, part, kinds["stops"]))
 
     @check(part, keep_title, points=3)
     def keeps_training(obs: PartObservation, ctx: GradingContext) -> None:
-        _verify(part, _outcomes(obs, part), above_ids)
+        _verify(part, ctx, _outcomes(obs, part), _cases(ctx, part, kinds["keeps"]))
 
     @check(part, f"custom {argument} honoured", points=2)
     def custom(obs: PartObservation, ctx: GradingContext) -> None:
-        _verify(part, _outcomes(obs, part), custom_ids)
+        _verify(part, ctx, _outcomes(obs, part), _cases(ctx, part, None))
 
     @check(part, "stops a real fit at the expected epoch", points=3)
     def real_fit(obs: PartObservation, ctx: GradingContext) -> None:
-        _verify_fits(obs, part)
+        _verify_fits(obs, ctx, part)
 
 
 _register("StopOnLoss")

@@ -6,12 +6,18 @@ import numpy as np
 
 from autograder.checks.base import CheckFailed, GradingContext, check, raise_for_error
 from autograder.exercise import PIPELINE_EPOCHS
-from autograder.observations import ObservationError, PartObservation
+from autograder.observations import (
+    ObservationError,
+    PartObservation,
+    model_weights,
+    trained_steps,
+)
 
 
-def predict_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+def predict_probabilities(model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Call the model directly, batch by batch: no tf.data pipeline, so TensorFlow logs nothing
-    to the grader's stderr (which would zero an nbgrader test cell)."""
+    to the grader's stderr (which would zero an nbgrader test cell). Small batches bound the
+    grader's memory whatever the (vetted) model's width."""
     import keras
 
     batches = [
@@ -21,47 +27,76 @@ def predict_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> 
     return np.concatenate(batches) if batches else np.empty((0, 10))
 
 
-def _training(obs: PartObservation, key: str) -> dict:
-    call = (
-        "train_model(model, images, labels, epochs=2, callbacks=[...])"
-        if key == "explicit"
-        else "train_model(model, images, labels, callbacks=[...])"
-    )
+def _call(key: str, ctx: GradingContext) -> str:
+    if key == "explicit":
+        return f"train_model(model, images, labels, epochs={ctx.expectations.train_epochs}, callbacks=[...])"
+    return "train_model(model, images, labels, callbacks=[...])"
+
+
+def _expected_epochs(key: str, ctx: GradingContext) -> int:
+    return ctx.expectations.train_epochs if key == "explicit" else 5
+
+
+def _training(obs: PartObservation, key: str, ctx: GradingContext) -> dict:
+    """The record of one train_model call, with what the grader measured in the model that came
+    back: `trained_steps` (the optimizer's step counter) and `weights_changed` (against the
+    start weights, which the grader made)."""
+    call = _call(key, ctx)
     raise_for_error(obs, key, call)
     record = obs.data.get(key)
     if not isinstance(record, dict):
         raise CheckFailed(message=f"{call} produced no result.")
-    if record.get("trained_steps") == 0:
+    path = obs.path(f"{key}.keras")
+    if key not in obs.measured:
+        try:
+            obs.measured[key] = (trained_steps(path), model_weights(path))
+        except ObservationError as exc:
+            obs.measured[key] = exc
+    if isinstance(obs.measured[key], ObservationError):
+        raise CheckFailed(
+            message=f"{call}: the trained model did not come back ({obs.measured[key]})."
+        )
+    steps, weights = obs.measured[key]
+    if not steps:
         raise CheckFailed(
             expected="model.fit to train the model that was passed in",
             received="no training step ran (the optimizer never updated the weights)",
             hint="return model.fit(...); do not build or fake a History yourself",
         )
-    return record
+    start = ctx.reference_weights
+    changed = len(weights) == len(start) and any(
+        a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(weights, start, strict=True)
+    )
+    return {**record, "trained_steps": steps, "weights_changed": changed}
 
 
 @check("train_model", "runs exactly the requested epochs (default 5)", points=3)
 def runs_epochs(obs: PartObservation, ctx: GradingContext) -> None:
-    for key, expected in (("explicit", 2), ("default", 5)):
-        record = _training(obs, key)
-        history_epochs = record.get("history_epochs") or []
+    for key in ("explicit", "default"):
+        expected = _expected_epochs(key, ctx)
+        record = _training(obs, key, ctx)
         callback_epochs = record.get("callback_epochs") or []
+        history_epochs = record.get("history_epochs") or []
         ran = len(callback_epochs) if callback_epochs else len(history_epochs)
-        if ran != expected:
-            call = "epochs=2" if key == "explicit" else "no epochs argument"
+        steps = record["trained_steps"]
+        # The epochs the child reports must agree with the steps the grader counted.
+        if ran != expected or steps % expected != 0:
+            call = f"epochs={expected}" if key == "explicit" else "no epochs argument"
             hint = ""
-            if ran == 1:
+            if ran == 1 or steps == ctx.expectations.steps_per_epoch:
                 hint = "epochs is not passed to model.fit (Keras defaults to 1 epoch): fit(..., epochs=epochs)"
             elif key == "default":
                 hint = "the default must be epochs=5"
             raise CheckFailed(
-                expected=f"{expected} epochs with {call}", received=f"{ran} epochs", hint=hint
+                expected=f"{expected} epochs with {call}",
+                received=f"{ran} epochs ({steps} training steps)",
+                hint=hint,
             )
 
 
 @check("train_model", "passes the callbacks to fit", points=3)
 def passes_callbacks(obs: PartObservation, ctx: GradingContext) -> None:
-    record = _training(obs, "explicit")
+    record = _training(obs, "explicit", ctx)
     if not record.get("callback_epochs") or not record.get("callback_inside_fit"):
         raise CheckFailed(
             expected="the callbacks given to train_model to be called by model.fit",
@@ -72,15 +107,17 @@ def passes_callbacks(obs: PartObservation, ctx: GradingContext) -> None:
 
 @check("train_model", "returns the History of that fit", points=2)
 def returns_history(obs: PartObservation, ctx: GradingContext) -> None:
-    record = _training(obs, "explicit")
+    record = _training(obs, "explicit", ctx)
     if not record.get("is_history"):
-        kind = record.get("returned", {}).get("type", "?")
+        returned = record.get("returned")
+        kind = str(returned.get("type", "?")) if isinstance(returned, dict) else "?"
         raise CheckFailed(
             expected="the keras.callbacks.History returned by model.fit",
             received=kind,
             hint="return model.fit(...)" if kind.endswith("NoneType") else "",
         )
-    if not record.get("is_fit_history") or len(record.get("history_epochs") or []) != 2:
+    expected = _expected_epochs("explicit", ctx)
+    if not record.get("is_fit_history") or len(record.get("history_epochs") or []) != expected:
         raise CheckFailed(
             expected="the History of the fit that train_model ran",
             received="another History object",
@@ -90,8 +127,8 @@ def returns_history(obs: PartObservation, ctx: GradingContext) -> None:
 
 @check("train_model", "really trains: the weights change", points=2)
 def weights_change(obs: PartObservation, ctx: GradingContext) -> None:
-    record = _training(obs, "explicit")
-    if not record.get("weights_changed"):
+    record = _training(obs, "explicit", ctx)
+    if not record["weights_changed"]:
         raise CheckFailed(
             expected="the model's weights to change during training",
             received="the weights are exactly as before",

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.sandbox.files import read_plain
 from autograder.sandbox.isolation import (
     NOBODY,
     SANDBOX_ROOT,
@@ -36,11 +37,16 @@ from autograder.sandbox.isolation import (
     jail_command,
     make_preexec,
 )
+from autograder.sandbox.progress import (
+    DONE,
+    IMPORT_PHASE,
+    ProgressProtocol,
+    ProgressReader,
+    ProtocolViolation,
+)
 
 PROBE = Path(__file__).with_name("probe.py")
 POLL_SECONDS = 0.1
-IMPORT_PHASE = "import"
-MAX_PROGRESS_BYTES = 256 * 1024  # a real probe writes a few hundred bytes of progress
 MAX_NETWORK_LOG_BYTES = 64 * 1024
 
 
@@ -48,7 +54,7 @@ MAX_NETWORK_LOG_BYTES = 64 * 1024
 class PartRun:
     """How one part's probe ended, as seen from outside the child."""
 
-    status: str  # "ok", "timeout", "memory", "crashed", "not_loaded"
+    status: str  # "ok", "timeout", "memory", "crashed", "not_loaded", "skipped"
     message: str = ""
     seconds: float = 0.0
 
@@ -62,9 +68,11 @@ class SessionResult:
     stdout: str = ""
     stderr: str = ""
     output_truncated: bool = False
+    output_bytes: int = 0  # everything the children printed, kept or not
     network_attempts: list[str] = field(default_factory=list)
     children_started: int = 0
     peak_memory_mib: int = 0  # the largest cgroup memory peak of any child (0 without cgroups)
+    protocol_violation: str = ""  # why the grader stopped trusting the child's progress lines
 
 
 class CappedReader(threading.Thread):
@@ -151,54 +159,6 @@ def _describe_exit(code: int, wrapped: bool = False) -> str:
     return f"exited with status {code}"
 
 
-def open_plain(path: Path) -> int:
-    """Open a file the child wrote, for reading: a regular file, never through a symlink and
-    never a FIFO or device (which could block the grader or expose a host file). Returns a fd."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path.name} is not a regular file")
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def read_plain(path: Path, limit: int, offset: int = 0) -> bytes:
-    """At most `limit` bytes of a regular file the child wrote, from `offset`."""
-    fd = open_plain(path)
-    try:
-        return os.pread(fd, limit, offset)
-    finally:
-        os.close(fd)
-
-
-class ProgressReader:
-    """Reads the child's progress lines incrementally, bounded: a child cannot make the grader
-    read a huge file (it may write to the progress file like any file of its own), nor block it
-    (a FIFO in its place is refused)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-        self.pending = b""
-        self.tampered = False  # something other than a regular file is in its place
-
-    def new_lines(self) -> list[str]:
-        if self.offset >= MAX_PROGRESS_BYTES:
-            return []
-        try:
-            data = read_plain(self.path, MAX_PROGRESS_BYTES - self.offset, self.offset)
-        except FileNotFoundError:
-            return []
-        except OSError:
-            self.tampered = True
-            return []
-        self.offset += len(data)
-        *lines, self.pending = (self.pending + data).split(b"\n")
-        return [line.decode("utf-8", "replace")[:200] for line in lines]
-
-
 def _pid_alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
@@ -228,6 +188,7 @@ class Session:
         inputs_dir: Path,
         data_files: dict[str, Path],
         config: dict,
+        depends: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.limits = limits
@@ -236,6 +197,8 @@ class Session:
         self.inputs_dir = inputs_dir
         self.data_files = data_files
         self.config = config
+        self.depends = depends or {}
+        self.protocol_violation = ""
         remove_stale_workdirs()
         self.base = Path(tempfile.mkdtemp(prefix=f"autograder-child-{os.getpid()}-"))
         self.workdir = self.base / "sandbox"  # the child's working directory, /sandbox inside
@@ -365,6 +328,7 @@ class Session:
         runs: dict[str, PartRun] = {}
         stdout_parts, stderr_parts = [], []
         truncated = False
+        printed = 0
         remaining = list(parts)
         children = 0
         while remaining:
@@ -377,11 +341,14 @@ class Session:
             outcome, out, err, cut = self._run_child(root, remaining)
             stdout_parts.append(out)
             stderr_parts.append(err)
-            truncated |= cut
+            truncated |= cut > self.limits.output_bytes
+            printed += cut
             if not outcome:
                 # The child ended between parts without saying why (e.g. a thread called os._exit).
                 outcome = {remaining[0]: PartRun("crashed", "the child process ended unexpectedly")}
             runs.update(outcome)
+            remaining = [p for p in remaining if p not in runs]
+            runs.update(self._skipped(remaining, runs))
             remaining = [p for p in remaining if p not in runs]
         if not self._out_dir_intact():
             self._renew_out_dir()  # the parts' observations are gone: they fail as unreadable
@@ -391,10 +358,26 @@ class Session:
             stdout="".join(stdout_parts)[-self.limits.output_bytes :],
             stderr="".join(stderr_parts)[-self.limits.output_bytes :],
             output_truncated=truncated,
+            output_bytes=printed,
             network_attempts=self._network_attempts(),
             children_started=children,
             peak_memory_mib=self.peak_memory_mib,
+            protocol_violation=self.protocol_violation,
         )
+
+    def _skipped(self, parts: list[str], runs: dict[str, PartRun]) -> dict[str, PartRun]:
+        """Parts that call a function that already hung, crashed or ran out of memory: they
+        fail at once with that cause instead of waiting out their own limits."""
+        skipped = {}
+        for part in parts:
+            for dependency in self.depends.get(part, ()):
+                run = runs.get(dependency)
+                if run is not None and run.status in {"timeout", "memory", "crashed", "skipped"}:
+                    skipped[part] = PartRun(
+                        "skipped", f"was not run: it calls {dependency}, which {run.message}"
+                    )
+                    break
+        return skipped
 
     def _clear_observations(self, parts: list[str]) -> None:
         """Remove files a previous child left for parts still to run: only a probe that runs a
@@ -443,7 +426,9 @@ class Session:
         new_root.mkdir(exist_ok=True)
         return jail_command(ops, argv, new_root, self.base / "jail.json")
 
-    def _run_child(self, root: Path, parts: list[str]) -> tuple[dict[str, PartRun], str, str, bool]:
+    def _run_child(self, root: Path, parts: list[str]) -> tuple[dict[str, PartRun], str, str, int]:
+        """Run one child over `parts`: how each part ended, its output, and the size of its
+        larger output stream."""
         progress = ProgressReader(self.out_dir / "progress")
         cgroup = Cgroup(self.limits)
         runs: dict[str, PartRun] = {}
@@ -462,31 +447,58 @@ class Session:
         ]
         for reader in readers:
             reader.start()
-        phase, phase_started = IMPORT_PHASE, time.monotonic()
+        started = time.monotonic()
+        phase, phase_started = IMPORT_PHASE, started
+        protocol = ProgressProtocol(parts)
+        # A hard limit from the child's own start: whatever its progress lines say.
+        budget = (
+            self.timeouts.get(IMPORT_PHASE, 120.0)
+            + self.timeouts.get("between", 30.0)
+            + sum(self.timeouts.get(p, self.timeouts.get("between", 30.0)) for p in parts)
+        )
         limit_bytes = self.limits.memory_mib * 1024 * 1024
         failure: PartRun | None = None
+        violation = ""
         try:
             while True:
-                for line in progress.new_lines():
-                    verb, _, name = line.partition(" ")
-                    now = time.monotonic()
-                    if verb == "begin" and (name in parts or name == IMPORT_PHASE):
-                        phase, phase_started = name, now
-                    elif verb == "end" and name == phase:
-                        if name != IMPORT_PHASE:
-                            runs[name] = PartRun("ok", seconds=round(now - phase_started, 2))
-                        phase, phase_started = "", now
+                try:
+                    for line in progress.new_lines():
+                        event = protocol.feed(line)
+                        now = time.monotonic()
+                        if event.verb == "begin":
+                            phase, phase_started = event.name, now
+                        elif event.verb == "end":
+                            if event.name != IMPORT_PHASE:
+                                runs[event.name] = PartRun(
+                                    "ok", seconds=round(now - phase_started, 2)
+                                )
+                            phase, phase_started = "", now
+                        elif event.verb == DONE:
+                            phase = ""
+                    if progress.overflowed:
+                        raise ProtocolViolation("more progress output than the probe writes")
+                except ProtocolViolation as exc:
+                    violation = str(exc)
+                    break
                 if progress.tampered:
                     failure = PartRun("crashed", "replaced the grader's progress file")
                     break
                 code = proc.poll()
                 if code is not None:
                     break
-                elapsed = time.monotonic() - phase_started
+                now = time.monotonic()
+                elapsed = now - phase_started
                 timeout = self.timeouts.get(phase or "between", self.timeouts.get("between", 30.0))
                 if elapsed > timeout:
                     failure = PartRun(
                         "timeout", f"timed out after {timeout:g} s", round(elapsed, 2)
+                    )
+                    break
+                if now - started > budget:
+                    failure = PartRun(
+                        "timeout",
+                        f"timed out: the child ran past its total limit of {budget:g} s",
+                        round(elapsed, 2),
                     )
                     break
                 # With a memory cgroup the kernel enforces the limit exactly (and the RSS of forked
@@ -510,6 +522,21 @@ class Session:
             self.peak_memory_mib = max(self.peak_memory_mib, cgroup.peak_memory_mib())
             cgroup.remove()
         code = proc.returncode
+        if violation:
+            # Lines the probe never writes: the submission wrote to the progress file. Nothing
+            # this child reported is kept, and no new child is started for this submission.
+            self.protocol_violation = (
+                "the submission wrote to the grader's progress file (" + violation + "); "
+                "nothing it reported was used"
+            )
+            cause = PartRun("crashed", "was not graded: the submission interfered with the grader")
+            stdout, stderr = (r.text() for r in readers)
+            return (
+                dict.fromkeys(parts, cause),
+                stdout,
+                stderr,
+                max(r.total for r in readers),
+            )
         if failure is None and phase:
             wrapped = self.sandbox.private_root
             failure = PartRun(
@@ -526,7 +553,7 @@ class Session:
             else:
                 runs[phase] = failure
         stdout, stderr = (r.text() for r in readers)
-        return runs, stdout, stderr, any(r.truncated for r in readers)
+        return runs, stdout, stderr, max(r.total for r in readers)
 
     def _kill(self, proc: subprocess.Popen, cgroup: Cgroup) -> None:
         """Kill the child and everything it started, even processes that left its session.

@@ -1,0 +1,292 @@
+"""Bounded reading and vetting of the `.keras` archives the child writes.
+
+A `.keras` file is a zip of `config.json`, `metadata.json` and `model.weights.h5`. The child
+controls every byte, so before Keras sees it the grader:
+
+1. reads only those member names, each within its own size bound, counting the bytes actually
+   inflated (a 1 MiB zip can declare or hold 1 GiB);
+2. vets the config as plain JSON: Keras' own classes only, no nested models, only the layer classes
+   the exercise allows, and a parameter count and layer width it can afford, computed from the
+   config *before* Keras allocates a single weight (a `Dense(10**9)` would otherwise exhaust
+   memory at load time, and an `UpSampling2D` blow up evaluation);
+3. hands Keras a fresh archive rebuilt from the vetted bytes, so nothing unvetted is read.
+
+Example:
+    >>> archive = read_archive(Path("out/build_model.default.keras"))
+    >>> vet_config(archive.config, ModelLimits(frozenset({"InputLayer", "Flatten", "Dense"})))
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MEMBER_LIMITS = {
+    "config.json": 1 * 2**20,
+    "metadata.json": 64 * 2**10,
+    "model.weights.h5": 128 * 2**20,
+}
+MAX_MEMBERS = 16
+MAX_CONFIG_DEPTH = 64
+ALLOWED_MODULES = ("keras", "builtins")
+FORBIDDEN_CLASSES = {"Lambda", "TFSMLayer"}
+MODEL_CLASSES = {"Sequential", "Functional", "Model"}
+
+
+class ArchiveError(ValueError):
+    """The archive is not one the grader accepts; the message says why, for the student."""
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    """What an exercise lets the grader load and run: layer classes, size and width."""
+
+    layers: frozenset[str]
+    max_layers: int = 32
+    max_params: int = 5_000_000
+    max_width: int = 100_000  # values per example in any layer's input or output
+
+
+@dataclass
+class Archive:
+    """The vetted members of one `.keras` file."""
+
+    members: dict[str, bytes]
+    config: dict[str, Any]
+
+    def rebuilt(self, path: Path) -> Path:
+        """Write a fresh archive of the vetted members to `path` (for Keras to load)."""
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+            for name, data in self.members.items():
+                archive.writestr(name, data)
+        return path
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    if info.file_size > limit:
+        raise ArchiveError(f"{info.filename} declares {info.file_size} bytes (at most {limit})")
+    with archive.open(info) as handle:
+        data = handle.read(limit + 1)  # bounded whatever the header says
+    if len(data) > limit:
+        raise ArchiveError(f"{info.filename} inflates to more than {limit} bytes")
+    return data
+
+
+def read_archive(handle: io.BufferedIOBase, name: str = "model.keras") -> Archive:
+    """Read and parse the archive in `handle` within the bounds; ArchiveError otherwise."""
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise ArchiveError(f"{name} has {len(infos)} members")
+            members = {}
+            for info in infos:
+                if info.filename not in MEMBER_LIMITS or info.filename in members:
+                    raise ArchiveError(
+                        f"{name} holds {info.filename[:100]!r}; a saved model holds only "
+                        + ", ".join(MEMBER_LIMITS)
+                    )
+                members[info.filename] = _read_member(archive, info, MEMBER_LIMITS[info.filename])
+    except ArchiveError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise ArchiveError(f"{name} is not a valid .keras archive: {exc}") from None
+    except (NotImplementedError, RuntimeError) as exc:  # unsupported compression, encryption
+        raise ArchiveError(f"{name} is not a valid .keras archive: {exc}") from None
+    if "config.json" not in members:
+        raise ArchiveError(f"{name} has no config.json")
+    config = parse_json(members["config.json"], "config.json")
+    return Archive(members, config)
+
+
+def parse_json(raw: bytes, name: str) -> dict[str, Any]:
+    """A JSON object, with bounded depth; ArchiveError for anything else."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ArchiveError(f"{name} is not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise ArchiveError(f"{name} is not a JSON object")
+    _check_depth(data, name)
+    return data
+
+
+def _check_depth(root: Any, name: str) -> None:
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise ArchiveError(f"{name} is nested more than {MAX_CONFIG_DEPTH} levels deep")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def _nodes(root: Any):
+    """Every dict in a JSON tree (iteratively: the depth was bounded, but stay safe)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def vet_config(config: dict[str, Any], limits: ModelLimits) -> None:
+    """Refuse a model the grader must not load or run; ArchiveError says why."""
+    for node in _nodes(config):
+        module = node.get("module")
+        if isinstance(module, str) and not module.startswith(ALLOWED_MODULES):
+            raise ArchiveError(
+                f"the model uses {str(node.get('class_name', '?'))[:100]} from module "
+                f"{module[:100]!r}; only Keras' built-in layers can be graded"
+            )
+        if node.get("class_name") in FORBIDDEN_CLASSES:
+            raise ArchiveError(
+                f"the model contains a {node['class_name']} layer, which cannot be loaded safely"
+            )
+    if config.get("class_name") not in MODEL_CLASSES:
+        raise ArchiveError(
+            f"the saved object is a {str(config.get('class_name'))[:100]}, not a model"
+        )
+    inner = config.get("config")
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(layers, list):
+        raise ArchiveError("the model's config lists no layers")
+    if len(layers) > limits.max_layers:
+        raise ArchiveError(f"the model has {len(layers)} layers (at most {limits.max_layers})")
+    params = 0
+    shape: list[int] | None = _model_input_shape(inner)
+    widest = math.prod(shape) if shape else 0
+    for layer in layers:
+        if not isinstance(layer, dict):
+            raise ArchiveError("the model's config has a layer that is not an object")
+        kind = layer.get("class_name")
+        if kind in MODEL_CLASSES:
+            raise ArchiveError("models nested inside the model cannot be graded")
+        if kind not in limits.layers:
+            allowed = ", ".join(sorted(limits.layers - {"InputLayer"}))
+            raise ArchiveError(
+                f"the model uses a {str(kind)[:100]} layer; this exercise grades models made of "
+                f"{allowed}"
+            )
+        layer_config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+        built = _built_shape(layer, limits)
+        if built is not None:
+            shape = built
+        # A functional graph need not be a chain: bound each layer's input by the widest
+        # tensor seen so far, so the estimate is never below what Keras will allocate.
+        widest = max(widest, math.prod(shape) if shape else 0)
+        shape, added = _through(kind, layer_config, shape, widest, limits)
+        widest = max(widest, math.prod(shape) if shape else 0)
+        params += added
+        if params > limits.max_params:
+            raise ArchiveError(
+                f"the model has more than {limits.max_params:,} parameters; the exercise's "
+                "model has about 400,000"
+            )
+
+
+def _dims(value: Any, limits: ModelLimits) -> list[int] | None:
+    """A shape without its batch axis, or None when unknown; ArchiveError when too wide."""
+    if not isinstance(value, list) or not value:
+        return None
+    dims = value[1:]
+    if not all(_positive(d) for d in dims):
+        return None
+    _check_width(dims, limits)
+    return dims
+
+
+def _check_width(dims: list[int], limits: ModelLimits) -> None:
+    if math.prod(dims) > limits.max_width:
+        raise ArchiveError(
+            f"a layer of the model holds {math.prod(dims):,} values per image (at most "
+            f"{limits.max_width:,})"
+        )
+
+
+def _model_input_shape(config: dict) -> list[int] | None:
+    build = config.get("build_input_shape")
+    if isinstance(build, list) and build and all(_positive(d) for d in build[1:]):
+        return list(build[1:])
+    return None
+
+
+def _built_shape(layer: dict, limits: ModelLimits) -> list[int] | None:
+    build = layer.get("build_config")
+    shape = build.get("input_shape") if isinstance(build, dict) else None
+    return _dims(shape, limits)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _int(config: dict, key: str) -> int:
+    value = config.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ArchiveError(f"the model's config has {key}={str(value)[:50]}")
+    return value
+
+
+def _through(
+    kind: str, config: dict, shape: list[int] | None, widest: int, limits: ModelLimits
+) -> tuple[list[int] | None, int]:
+    """The per-example shape after a layer (when known), and at most the parameters it adds
+    (its input is at most `widest` values wide)."""
+    if shape is not None:
+        _check_width(shape, limits)
+    if kind == "InputLayer":
+        return _dims(config.get("batch_shape") or config.get("batch_input_shape"), limits), 0
+    if kind == "Dense":
+        units = _int(config, "units")
+        if units > limits.max_width:
+            raise ArchiveError(f"a Dense layer has {units:,} units (at most {limits.max_width:,})")
+        weights = (widest + 1) * units
+        return ([*shape[:-1], units] if shape is not None else None), weights
+    if kind == "Flatten":
+        return ([math.prod(shape)] if shape is not None else None), 0
+    if kind == "Reshape":
+        target = config.get("target_shape")
+        dims = [d for d in target if _positive(d)] if isinstance(target, list) else []
+        if dims:
+            _check_width(dims, limits)
+        return (dims or None), 0
+    if kind in {"BatchNormalization", "LayerNormalization"}:
+        return shape, 4 * widest
+    return shape, 0  # elementwise layers: Dropout, Activation, ReLU, Softmax, Rescaling
+
+
+def optimizer_iterations(weights: bytes) -> int | None:
+    """The optimizer's step counter saved in `model.weights.h5`, or None when there is none."""
+    import h5py
+
+    try:
+        with h5py.File(io.BytesIO(weights), "r") as store:
+            variable = store.get("optimizer/vars/0")
+            if variable is None or variable.size != 1:
+                return None
+            value = variable[()]
+        return int(value)
+    except (OSError, ValueError, TypeError, KeyError, OverflowError):
+        return None
+
+
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "ModelLimits",
+    "optimizer_iterations",
+    "parse_json",
+    "read_archive",
+    "vet_config",
+]
