@@ -7,9 +7,11 @@ Run nbgrader from the repository root with the environment's `bin` on PATH (`mak
     nbgrader generate_feedback fashion_mnist       # -> feedback/
     nbgrader export                                # -> grades.csv
 
-The autograded test cells call the kit's own grader (`autograder.nbgrader_cells.grade_part`), so
-nbgrader gives the same points as `autograder grade`. The environment variables set below are
-inherited by the kernels nbgrader starts.
+Autograding never runs student code outside the kit's sandbox: nbgrader's `Execute` step (which
+would run the notebook in a kernel, as the instructor, where the student's cells can change every
+test cell's output) is replaced by the kit's `GradeInSandbox`, which grades the notebook with the
+same sandboxed grader as `autograder grade` and writes each test cell's score in nbgrader's own
+process. The environment variables set below are inherited by kernels nbgrader starts (validate).
 """
 
 import os
@@ -28,9 +30,16 @@ c.CourseDirectory.release_directory = "assignments"
 # gradebook.db, submitted/, autograded/, feedback/ stay at the root (ignored by .gitignore).
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
 
-# Autograding runs the exploratory cells (a 5-epoch training), and the first test cell runs the
-# whole sandboxed grading (about a minute and a half; the grader's own per-part time limits add up
-# to 25 minutes): give every cell more than that, so nbgrader never cuts the grader short.
+# Autograde: sanitize as nbgrader does (clear outputs, restore locked cells from the gradebook),
+# then grade in the sandbox instead of executing in a kernel, then nbgrader's own bookkeeping.
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_grading.GradeInSandbox",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# `nbgrader validate` still executes in a kernel (the hidden tests do nothing there).
 c.Execute.timeout = 2400
 c.Execute.startup_timeout = 120
 

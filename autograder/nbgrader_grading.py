@@ -1,131 +1,67 @@
-"""The autograded test cells' side of nbgrader: `grade_part("build_model")` in a hidden test.
+"""nbgrader's autograde step, done by the kit's sandboxed grader in nbgrader's own process.
 
-On the first call in a kernel it grades the notebook file being autograded with the full
-sandboxed grader (the same `Grader.grade` as `autograder grade`, so the totals agree), caches the
-report, and returns for each part an object whose only output is an `execute_result`:
+nbgrader normally executes the student's notebook in a kernel and takes each test cell's output
+as its score; anything the student's cells define can change that output, so no point computed
+in a kernel can be trusted. The course configuration (`nbgrader_config.py`) replaces nbgrader's
+`Execute` step with `GradeInSandbox`, which:
 
-* `text/plain` is the part's score, which nbgrader takes as the cell's (partial) grade
-  (`nbgrader.utils.determine_grade`: a lone execute_result whose text parses as a float between 0
-  and the cell's points);
-* `text/html` is the grader's feedback for the part, shown in nbgrader's feedback.
+1. grades the notebook nbgrader is autograding (its locked cells already restored) with the same
+   `Grader.grade` as `autograder grade`, locked cells graded as released, so the routes agree;
+2. writes every autograded test cell's output itself: one `execute_result` whose `text/plain` is
+   the part's score (nbgrader's partial credit, `nbgrader.utils.determine_grade`) and whose
+   `text/html` is the grader's feedback for the part.
 
-Nothing is printed: nbgrader scores a cell 0 when it writes to stderr.
+Student code therefore runs only in the grader's sandbox, never as the instructor. The hidden test
+in each test cell, `scored_outside_the_kernel(part)`, fails the cell if a kernel ever runs it
+during autograding (a configuration without `GradeInSandbox`): 0 points, never free points.
 
-nbgrader executes the notebook with the working directory set to its folder (`autograded/
-<student>/<assignment>/`, holding the submission with the locked cells already restored), so the
-notebook is found there; `AUTOGRADER_NOTEBOOK` or Jupyter's `JPY_SESSION_NAME` pick one when the
-folder has several.
+Example (nbgrader_config.py):
+    c.Autograde.autograde_preprocessors = [
+        "autograder.nbgrader_grading.GradeInSandbox",
+        "nbgrader.preprocessors.LimitOutput",
+        "nbgrader.preprocessors.SaveAutoGrades",
+        ...
+    ]
 """
 
 from __future__ import annotations
 
-import contextlib
 import html
-import io
-import logging
 import os
-import sys
-import warnings
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+
 from autograder import exercise
+from autograder.exporters.sanitize import printable
 
 _GRADER: Any = None
-_CACHE: dict[tuple, tuple[Any, list[str]]] = {}  # (path, mtime, size) -> (report, tampered cells)
+TEST_PREFIX = "test_"
 
 
 class GradingUnavailable(RuntimeError):
-    """The grader cannot run here (no notebook found, no data). Shown as one line in the cell."""
+    """The grader cannot run here (no data): nbgrader reports the notebook as failed."""
+
+
+class ScoredOutsideTheKernel(RuntimeError):
+    """A test cell ran in a kernel during autograding: only the kit's preprocessor scores it."""
 
     def _render_traceback_(self) -> list[str]:  # IPython: no traceback, no test source
         return [f"{type(self).__name__}: {self}"]
 
 
-@dataclass
-class PartResult:
-    """What a test cell shows: the part's score as text, the feedback as HTML."""
-
-    part: str
-    score: float
-    max_score: float
-    html: str
-
-    def __repr__(self) -> str:
-        return f"{self.score:g}"
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-
-@contextlib.contextmanager
-def _silenced():
-    """No output at all while grading: Python streams, warnings, logging and the OS-level file
-    descriptors 1 and 2 (TensorFlow's C++ logs bypass Python)."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    saved: list[tuple[int, int]] = []
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        for fd in (1, 2):
-            try:
-                saved.append((fd, os.dup(fd)))
-                os.dup2(devnull, fd)
-            except OSError:
-                pass
-        previous_disable = logging.root.manager.disable
-        logging.disable(logging.CRITICAL)
-        sink = io.StringIO()
-        try:
-            with (
-                warnings.catch_warnings(),
-                contextlib.redirect_stdout(sink),
-                contextlib.redirect_stderr(sink),
-            ):
-                warnings.simplefilter("ignore")
-                yield
-        finally:
-            logging.disable(previous_disable)
-    finally:
-        for fd, copy in saved:
-            with contextlib.suppress(OSError):
-                os.dup2(copy, fd)
-                os.close(copy)
-        os.close(devnull)
-
-
-def find_notebook(directory: Path | None = None) -> Path:
-    """The notebook being graded: in the working directory (where nbgrader runs it)."""
-    directory = (directory or Path.cwd()).resolve()
-    explicit = os.environ.get("AUTOGRADER_NOTEBOOK")
-    if explicit:
-        path = Path(explicit)
-        path = path if path.is_absolute() else directory / path
-        if not path.is_file():
-            raise GradingUnavailable(f"AUTOGRADER_NOTEBOOK={explicit!r} is not a file")
-        return path
-    session = os.environ.get("JPY_SESSION_NAME")
-    if session:
-        path = Path(session)
-        path = path if path.is_absolute() else directory / path
-        # Only when it is in this folder: a JPY_SESSION_NAME inherited from another kernel
-        # (nbgrader started from a notebook cell) names some other notebook.
-        if path.suffix == ".ipynb" and path.is_file() and path.resolve().parent == directory:
-            return path.resolve()
-    candidates = sorted(p for p in directory.glob("*.ipynb") if p.is_file())
-    if len(candidates) == 1:
-        return candidates[0]
-    preferred = directory / "fashion_mnist.ipynb"
-    if preferred in candidates:
-        return preferred
-    if not candidates:
-        raise GradingUnavailable(f"no notebook to grade in {directory}")
-    raise GradingUnavailable(
-        f"several notebooks in {directory} ({', '.join(p.name for p in candidates)}); "
-        "set AUTOGRADER_NOTEBOOK to the one to grade"
-    )
+def scored_outside_the_kernel(part: str) -> None:
+    """The hidden test of a test cell. Under `nbgrader validate` (or a plain run) it does nothing;
+    under `nbgrader autograde` it fails the cell, because there the kit's preprocessor must
+    score it and a kernel never runs it."""
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        raise ScoredOutsideTheKernel(
+            f"test_{part} is scored by autograder.nbgrader_grading.GradeInSandbox, which this "
+            "course's nbgrader_config.py must list instead of nbgrader's Execute"
+        )
 
 
 def _grader():
@@ -143,10 +79,9 @@ def _grader():
 
 
 def set_grader(grader) -> None:
-    """Grade with this grader from now on (tests); forgets cached reports."""
+    """Grade with this grader from now on (tests)."""
     global _GRADER
     _GRADER = grader
-    _CACHE.clear()
 
 
 def original_submission(notebook: Path) -> Path | None:
@@ -155,8 +90,6 @@ def original_submission(notebook: Path) -> Path | None:
     nbgrader autogrades `<root>/autograded/<student>/<assignment>/<nb>.ipynb`, written from
     `<root>/submitted/<student>/<assignment>/<nb>.ipynb`.
     """
-    if os.environ.get("NBGRADER_EXECUTION") != "autograde":
-        return None
     folder = notebook.resolve().parent
     if len(folder.parents) < 3:
         return None
@@ -164,42 +97,75 @@ def original_submission(notebook: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _tampered(notebook: Path) -> list[str]:
-    from autograder.tamper import find_release, tampered_cells
+def _tampered(notebook: Path, release: Path | None) -> list[str]:
+    from autograder.tamper import tampered_cells
 
     submitted = original_submission(notebook)
-    if submitted is None:
-        return []
-    release = find_release(submitted)
-    if release is None:
+    if submitted is None or release is None:
         return []
     try:
         return tampered_cells(submitted, release)
-    except Exception:  # an unreadable notebook is for nbgrader to report, not the test cells
+    except Exception:  # an unreadable notebook is for nbgrader to report
         return []
 
 
-def grade_notebook(notebook: Path):
-    """The report for `notebook` (graded once per saved version) and its tampered cells."""
-    stat = notebook.stat()
-    key = (str(notebook.resolve()), stat.st_mtime_ns, stat.st_size)
-    if key not in _CACHE:
-        with _silenced():
-            report = _grader().grade(notebook)
-            tampered = _tampered(notebook)
-        _CACHE[key] = (report, tampered)
-    return _CACHE[key]
+def autograded_cells(nb) -> list:
+    """The autograded test cells: nbgrader grade cells that are code and not solutions."""
+    cells = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if (
+            isinstance(meta, dict)
+            and meta.get("grade")
+            and not meta.get("solution")
+            and cell.get("cell_type") == "code"
+        ):
+            cells.append(cell)
+    return cells
 
 
-def grade_part(part: str) -> PartResult:
-    """Grade `part` of the notebook in the working directory; the cell's output is the score."""
-    if part not in exercise.PARTS:
-        raise GradingUnavailable(f"unknown part {part!r}; parts are {', '.join(exercise.PARTS)}")
-    notebook = find_notebook()
-    report, tampered = grade_notebook(notebook)
-    score, maximum = report.part_score(part)
-    first = part == report.parts()[0] if report.parts() else False
-    return PartResult(part, score, maximum, render_html(report, part, tampered, first=first))
+class GradeInSandbox(Preprocessor):
+    """Score every autograded test cell from the sandboxed grading of the notebook."""
+
+    def preprocess(self, nb, resources):
+        from autograder.tamper import find_release
+
+        folder = Path(resources.get("metadata", {}).get("path") or ".")
+        name = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key")
+        notebook_path = folder / f"{name}.ipynb"
+        release = find_release(notebook_path)
+        with tempfile.TemporaryDirectory(prefix="autograder-nbgrader-") as scratch:
+            copy = Path(scratch) / f"{name}.ipynb"
+            nbformat.write(nb, str(copy))
+            report = _grader().grade(copy, release=release)
+        report.submission = str(notebook_path)
+        tampered = _tampered(notebook_path, release)
+        parts = report.parts()
+        for index, cell in enumerate(autograded_cells(nb)):
+            grade_id = str(cell.metadata["nbgrader"].get("grade_id", ""))
+            part = grade_id[len(TEST_PREFIX) :] if grade_id.startswith(TEST_PREFIX) else ""
+            cell.execution_count = None
+            if part in parts:
+                score, _ = report.part_score(part)
+                body = render_html(report, part, tampered, first=index == 0)
+                cell.outputs = [
+                    nbformat.v4.new_output(
+                        "execute_result",
+                        data={"text/plain": f"{score:g}", "text/html": body},
+                        execution_count=None,
+                    )
+                ]
+            else:  # a test cell the kit does not grade scores nothing, whatever it printed
+                cell.outputs = [
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="NotGraded",
+                        evalue=f"{grade_id} is not a part of {', '.join(exercise.PARTS)}",
+                        traceback=[],
+                    )
+                ]
+        self.log.info("Graded %s in the sandbox: %g/%g", name, report.score, report.max_score)
+        return nb, resources
 
 
 def render_html(report, part: str, tampered: list[str], *, first: bool = False) -> str:
@@ -213,11 +179,14 @@ def render_html(report, part: str, tampered: list[str], *, first: bool = False) 
         mark = "PASS" if test.passed else "FAIL"
         detail = ""
         if not test.passed and test.output and test.output != previous:
-            detail = f"<pre style='margin:2px 0 6px 2em;white-space:pre-wrap'>{html.escape(test.output)}</pre>"
+            detail = (
+                "<pre style='margin:2px 0 6px 2em;white-space:pre-wrap'>"
+                f"{html.escape(printable(test.output))}</pre>"
+            )
             previous = test.output
         rows.append(
             f"<li><b style='color:{'#2e7d32' if test.passed else '#c62828'}'>[{mark}]</b> "
-            f"{html.escape(test.name)} ({test.score:g}/{test.max_score:g}){detail}</li>"
+            f"{html.escape(printable(test.name))} ({test.score:g}/{test.max_score:g}){detail}</li>"
         )
     notes = []
     if f"test_{part}" in tampered:
@@ -227,11 +196,13 @@ def render_html(report, part: str, tampered: list[str], *, first: bool = False) 
         )
     if first and tampered:
         notes.append("Locked cells changed in the submission: " + ", ".join(tampered) + ".")
+    if first and report.part_notes.get("loading"):
+        notes.append("While loading your notebook, " + report.part_notes["loading"] + ".")
     if part == "pipeline":
         accuracy = report.artifacts.get("test_accuracy")
         if accuracy is not None:
             notes.append(f"Pipeline test accuracy measured by the grader: {accuracy:.4f}")
-    note_html = "".join(f"<p style='color:#8d6e00'>{html.escape(n)}</p>" for n in notes)
+    note_html = "".join(f"<p style='color:#8d6e00'>{html.escape(printable(n))}</p>" for n in notes)
     return (
         f"<div class='autograder-feedback'><p><b>{html.escape(part)}</b>: "
         f"<b style='color:{colour}'>{score:g}/{maximum:g}</b> points</p>"
