@@ -15,6 +15,10 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.checks import rubric
+from autograder.exercise import PARTS
+from autograder.nbgrader_grading import autograded_cells
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "fashion_mnist"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -130,3 +134,37 @@ def submit(root: Path, student: str, notebook: nbformat.NotebookNode) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, str(path))
     return path
+
+
+# An untagged cell that, under the old in-kernel grading, made every test cell print full points.
+FORGERY = """
+import autograder.nbgrader_grading as m
+
+class _Points:
+    POINTS = {points!r}
+    def __init__(self, part):
+        self.part = part
+    def __repr__(self):
+        return str(self.POINTS[self.part])
+
+m.scored_outside_the_kernel = _Points
+m.grade_part = _Points
+"""
+
+
+def full_points() -> dict[str, float]:
+    return {part: sum(c.points for c in rubric() if c.part == part) for part in PARTS}
+
+
+def forged(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """`notebook` with the forging cell and test cells already showing full points."""
+    notebook = copy.deepcopy(notebook)
+    notebook.cells.insert(2, nbformat.v4.new_code_cell(FORGERY.format(points=full_points())))
+    for cell in autograded_cells(notebook):
+        part = cell.metadata["nbgrader"]["grade_id"][len("test_") :]
+        cell.outputs = [
+            nbformat.v4.new_output(
+                "execute_result", data={"text/plain": str(full_points()[part])}, execution_count=1
+            )
+        ]
+    return notebook

@@ -17,6 +17,7 @@ import pytest
 from conftest import ROOT
 
 from autograder.sandbox import isolation, runner
+from autograder.sandbox import progress as progress_module
 from autograder.sandbox.isolation import Cgroup, Limits
 
 needs_cgroups = pytest.mark.skipif(
@@ -101,9 +102,12 @@ def test_progress_is_read_incrementally_and_bounded(tmp_path: Path) -> None:
     reader = runner.ProgressReader(progress)
     assert reader.new_lines() == ["begin import"]
     with progress.open("a") as handle:
-        handle.write("ort\n" + "x" * (2 * runner.MAX_PROGRESS_BYTES) + "\nbegin CLASS_NAMES\n")
+        handle.write(
+            "ort\n" + "x" * (2 * progress_module.MAX_PROGRESS_BYTES) + "\nbegin CLASS_NAMES\n"
+        )
     lines = reader.new_lines()
     assert lines == ["end import"]  # the flood is cut off, never read whole
+    assert reader.overflowed  # and the runner treats that as a protocol violation
     assert reader.new_lines() == []
 
 

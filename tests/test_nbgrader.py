@@ -24,6 +24,7 @@ from nbgrader_course import (
     cheapen_exploration,
     comparable,
     edit_cell,
+    forged,
     make_course,
     nbgrader,
     nbgrader_env,
@@ -36,7 +37,7 @@ from autograder.tamper import tampered_cells
 
 pytest.importorskip("nbgrader")
 
-STUDENTS = ("correct", "stubs", "defective", "tampered")
+STUDENTS = ("correct", "stubs", "defective", "tampered", "forger")
 TAMPERED = ["test_CLASS_NAMES", "test_build_model"]
 
 
@@ -114,6 +115,9 @@ def course(tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path) -> Cou
             ("stubs", release),
             ("defective", defective),
             ("tampered", tampered),
+            # Stubs plus an untagged cell that patches the kit's test-cell code to print full
+            # points, and test cells already showing them: nothing a kernel does is trusted.
+            ("forger", forged(release)),
         ]
     }
     timed("autograde", "autograde", ASSIGNMENT)
@@ -125,10 +129,11 @@ def course(tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path) -> Cou
 
 @pytest.fixture(scope="module")
 def cli_reports(course: Course, real_grader) -> dict:
-    """`autograder grade` (the same Grader) on the same submitted notebooks."""
+    """`autograder grade` (the same Grader, locked cells as released) on the same notebooks."""
+    release = course.root / "assignments" / ASSIGNMENT / NOTEBOOK
     return {
-        name: real_grader.grade(course.submitted[name])
-        for name in ("correct", "stubs", "defective")
+        name: real_grader.grade(course.submitted[name], release=release)
+        for name in ("correct", "stubs", "defective", "forger")
     }
 
 
@@ -146,6 +151,7 @@ def test_nbgrader_points_equal_the_cli_grader(course: Course, cli_reports: dict)
     )
     assert totals["correct"] == 100
     assert totals["stubs"] == 0
+    assert totals["forger"] == 0
     defective = cli_reports["defective"]
     lost = {
         part: defective.part_score(part)

@@ -62,8 +62,9 @@ def test_keras_archives_with_foreign_code_are_refused(tmp_path: Path) -> None:
     (tmp_path / "z.keras").write_bytes(b"not a zip")
     with pytest.raises(ObservationError, match="not a valid .keras"):
         vet_keras_archive(tmp_path / "z.keras")
-    dense = {"module": "keras.layers", "class_name": "Dense", "config": {"activation": "relu"}}
-    vet_keras_archive(_archive(tmp_path / "ok.keras", {"config": {"layers": [dense]}}))
+    dense = {"module": "keras.layers", "class_name": "Dense", "config": {"units": 10}}
+    model = {"class_name": "Sequential", "config": {"layers": [dense]}}
+    vet_keras_archive(_archive(tmp_path / "ok.keras", model))
 
 
 def test_malformed_observations_fail_the_check_without_raising(tmp_path: Path) -> None:

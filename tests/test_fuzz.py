@@ -1,0 +1,230 @@
+"""Property-based fuzzing of everything that reads what a submission or its child produced.
+
+Whatever bytes arrive, reading and scoring never raise, every check gets a result within its
+points, and the grading process neither slows down nor grows: each example must finish within the
+stated deadline, and the whole run may grow the process's peak memory by at most
+`MEMORY_GROWTH_MIB` (a decompression or parsing bomb would cost far more).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import resource
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import RELEASE
+
+from autograder.checks import rubric
+from autograder.grader import describe_import_errors
+from autograder.keras_archive import ArchiveError, ModelLimits, read_archive, vet_config
+from autograder.observations import read_import_errors
+from autograder.sandbox.runner import PartRun
+from autograder.submission import SubmissionError, load_submission
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+MEMORY_GROWTH_MIB = 100
+DEADLINE_MS = 5000
+PARTS = ("CLASS_NAMES", "scale_images", "build_model", "StopOnLoss", "train_model", "pipeline")
+FUZZ = settings(
+    max_examples=60,
+    deadline=DEADLINE_MS,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,  # the same examples on every run: CI never flakes
+)
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=12), inner, max_size=6)
+    ),
+    max_leaves=40,
+)
+KEYS = ["errors", "cases", "fits", "explicit", "default", "result", "value", "missing",
+        "history", "default_saved", "model_saved", "train_images", "call", "id", "frames"]  # fmt: skip
+observation_objects = st.dictionaries(
+    st.sampled_from(KEYS) | st.text(max_size=8), json_values, max_size=8
+)
+hostile_texts = st.sampled_from(
+    [
+        '{"value": ' + "9" * 5000 + "}",  # past Python's int-string limit
+        "[" * 50000 + "]" * 50000,  # past the recursion limit
+        '{"a": ' * 2000 + "1" + "}" * 2000,
+        "\x00\xff not json",
+        "",
+    ]
+)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+keras_files = st.one_of(
+    st.binary(max_size=200),
+    st.builds(
+        lambda config, extra: _zip({"config.json": config, **extra}),
+        st.one_of(
+            json_values.map(lambda v: json.dumps({"class_name": "Sequential", "config": {"layers": v}}).encode()),
+            observation_objects.map(lambda v: json.dumps(v).encode()),
+            st.just(b" " * (3 * 2**20)),  # larger than config.json may be
+        ),
+        st.dictionaries(st.sampled_from(["metadata.json", "../evil", "assets/x", "model.weights.h5"]),
+                        st.binary(max_size=64), max_size=2),
+    ),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fuzz_context(grader):
+    return grader._context(grader.draw(7))
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.fixture(scope="module")
+def memory_bound(grader, tmp_path_factory):
+    # Warm up what loads lazily on first use (Keras' loading and calling code), then measure.
+    from autograder.checks.training import predict_probabilities
+    from autograder.observations import load_model, trained_steps
+
+    path = tmp_path_factory.mktemp("warm") / "model.keras"
+    grader.reference.save(path)
+    predict_probabilities(load_model(path), grader.dataset.test_images[:10] / 255.0)
+    trained_steps(path)
+    before = _peak_mib()
+    yield
+    growth = _peak_mib() - before
+    print(f"fuzzing grew the peak memory by {growth:.0f} MiB (bound {MEMORY_GROWTH_MIB})")
+    assert growth <= MEMORY_GROWTH_MIB
+
+
+@FUZZ
+@given(
+    part_json=st.one_of(
+        observation_objects.map(json.dumps), hostile_texts, st.binary(max_size=300)
+    ),
+    import_json=st.one_of(observation_objects.map(json.dumps), hostile_texts),
+    npy=st.binary(max_size=300),
+    keras_file=keras_files,
+    status=st.sampled_from(["ok", "ok", "timeout", "crashed", "skipped"]),
+)
+def test_scoring_never_raises_whatever_the_child_wrote(
+    grader,
+    fuzz_context,
+    memory_bound,
+    tmp_path_factory,
+    part_json,
+    import_json,
+    npy,
+    keras_file,
+    status,
+) -> None:
+    out = tmp_path_factory.mktemp("out")
+    try:
+        (out / "import.json").write_text(import_json)
+        for part in PARTS:
+            data = part_json if isinstance(part_json, bytes) else part_json.encode()
+            (out / f"{part}.json").write_bytes(data)
+            for key in ("result", "train_images", "call"):
+                (out / f"{part}.{key}.npy").write_bytes(npy)
+            for key in ("default", "small", "model", "explicit", "fit_f0", "fit_f1"):
+                (out / f"{part}.{key}.keras").write_bytes(keras_file)
+        runs = {part: PartRun(status, "fuzzed") for part in PARTS}
+        tests, _ = grader._score(out, runs, PARTS, fuzz_context)
+        describe_import_errors(read_import_errors(out))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    expected = [c for c in rubric() if c.part in PARTS]
+    assert [t.name for t in tests] == [c.name for c in expected]
+    assert all(0 <= t.score <= t.max_score for t in tests)
+
+
+LIMITS = ModelLimits(frozenset({"InputLayer", "Flatten", "Dense", "Reshape", "Dropout"}))
+
+
+@FUZZ
+@given(keras_file=keras_files)
+def test_keras_archives_are_read_or_refused_never_crash(memory_bound, keras_file) -> None:
+    try:
+        archive = read_archive(io.BytesIO(keras_file))
+        vet_config(archive.config, LIMITS)
+    except ArchiveError:
+        pass
+
+
+def _mutate(node, path: list[int], value):
+    """`node` with the subtree reached by following `path` (indexes mod size) replaced."""
+    if not path or not isinstance(node, (dict, list)) or not node:
+        return value
+    keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+    key = keys[path[0] % len(keys)]
+    copy = dict(node) if isinstance(node, dict) else list(node)
+    copy[key] = _mutate(node[key], path[1:], value)
+    return copy
+
+
+RELEASE_JSON = json.loads(RELEASE.read_text())
+
+
+@FUZZ
+@given(
+    path=st.lists(st.integers(min_value=0, max_value=200), max_size=6),
+    value=json_values,
+    with_release=st.booleans(),
+)
+def test_mutated_notebooks_are_graded_or_refused_never_crash(
+    memory_bound, tmp_path_factory, path, value, with_release
+) -> None:
+    folder = tmp_path_factory.mktemp("nb")
+    notebook = folder / "fashion_mnist.ipynb"
+    notebook.write_text(json.dumps(_mutate(RELEASE_JSON, path, value)))
+    try:
+        loaded = load_submission(notebook, release=RELEASE if with_release else None)
+    except SubmissionError:
+        return
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert all(isinstance(c.source, str) and isinstance(c.label, str) for c in loaded.chunks)
+
+
+@FUZZ
+@given(document=st.one_of(json_values.map(json.dumps), hostile_texts, st.text(max_size=200)))
+def test_arbitrary_files_as_notebooks_never_crash(memory_bound, tmp_path_factory, document) -> None:
+    folder = tmp_path_factory.mktemp("nb")
+    notebook = folder / "odd.ipynb"
+    notebook.write_text(document)
+    try:
+        load_submission(notebook, release=RELEASE)
+    except SubmissionError:
+        pass
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_lying_zip_header_cannot_inflate_past_the_bound(tmp_path: Path) -> None:
+    """A member that declares a small size but inflates to far more is cut at the bound."""
+    big = b"{" + b" " * (8 * 2**20) + b"}"
+    data = bytearray(_zip({"config.json": big}))
+    # Patch the declared uncompressed size (local header and central directory) to 100 bytes.
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = data.find(signature)
+        data[at + offset : at + offset + 4] = (100).to_bytes(4, "little")
+    with pytest.raises(ArchiveError):
+        read_archive(io.BytesIO(bytes(data)))

@@ -1,0 +1,119 @@
+"""nbgrader's autograde scores come from the kit's sandboxed grader, in nbgrader's own process.
+
+These tests run the `GradeInSandbox` preprocessor directly on notebooks (fast); the real
+`nbgrader autograde` end to end is in test_nbgrader.py.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import RELEASE, SOLUTION
+from nbgrader_course import answered, forged, full_points, read
+
+from autograder import nbgrader_grading
+from autograder.exercise import PARTS
+from autograder.nbgrader_grading import (
+    GradeInSandbox,
+    ScoredOutsideTheKernel,
+    autograded_cells,
+    scored_outside_the_kernel,
+)
+
+nbgrader_utils = pytest.importorskip("nbgrader.utils")
+
+
+def autograde(notebook: nbformat.NotebookNode, folder: Path, grader) -> nbformat.NotebookNode:
+    """What nbgrader's autograde step does with the kit's preprocessor in place."""
+    nbgrader_grading.set_grader(grader)
+    try:
+        resources = {"metadata": {"path": str(folder)}, "nbgrader": {"notebook": "fashion_mnist"}}
+        graded, _ = GradeInSandbox().preprocess(copy.deepcopy(notebook), resources)
+    finally:
+        nbgrader_grading.set_grader(None)
+    return graded
+
+
+def scores(notebook: nbformat.NotebookNode) -> dict[str, float | None]:
+    return {
+        cell.metadata["nbgrader"]["grade_id"][len("test_") :]: nbgrader_utils.determine_grade(cell)[
+            0
+        ]
+        for cell in autograded_cells(notebook)
+    }
+
+
+def test_notebook_points_equal_the_rubric() -> None:
+    notebook = read(SOLUTION)
+    points = {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+        for c in notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+    assert points == {f"test_{part}": full for part, full in full_points().items()}
+    for cell in autograded_cells(notebook):
+        part = cell.metadata["nbgrader"]["grade_id"][len("test_") :]
+        assert cell.metadata["nbgrader"]["locked"]
+        hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1]
+        assert f'scored_outside_the_kernel("{part}")' in hidden
+
+
+def test_forged_kernel_output_scores_nothing_and_honest_work_scores_the_grade(
+    grader, tmp_path: Path
+) -> None:
+    stubs = autograde(forged(read(RELEASE)), tmp_path, grader)
+    assert scores(stubs) == dict.fromkeys(PARTS, 0.0)
+    honest = autograde(forged(answered(read(RELEASE), read(SOLUTION))), tmp_path, grader)
+    report = grader.grade(SOLUTION)
+    assert scores(honest) == {part: report.part_score(part)[0] for part in PARTS}
+    assert sum(scores(honest).values()) == 100
+    for cell in autograded_cells(honest):
+        (output,) = cell.outputs
+        assert output.output_type == "execute_result"
+        assert "autograder-feedback" in output.data["text/html"]
+
+
+def test_a_test_cell_the_kit_does_not_know_scores_zero(grader, tmp_path: Path) -> None:
+    notebook = answered(read(RELEASE), read(SOLUTION))
+    extra = copy.deepcopy(autograded_cells(notebook)[0])
+    extra.metadata["nbgrader"]["grade_id"] = "test_extra"
+    extra.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "3"})]
+    notebook.cells.append(extra)
+    graded = autograde(notebook, tmp_path, grader)
+    assert scores(graded)["extra"] == 0
+
+
+def test_the_hidden_test_fails_the_cell_if_a_kernel_runs_it_while_autograding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    scored_outside_the_kernel("build_model")  # validate: nothing to do
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(ScoredOutsideTheKernel, match="GradeInSandbox") as info:
+        scored_outside_the_kernel("build_model")
+    assert info.value._render_traceback_()[0].startswith("ScoredOutsideTheKernel")
+
+
+def test_failed_check_html_has_want_and_got() -> None:
+    from autograder.results import Feedback, GradingReport, TestResult
+
+    report = GradingReport(
+        "nb",
+        [
+            TestResult(
+                "build_model: params",
+                "build_model",
+                5,
+                0,
+                Feedback("401,920 <params>", "100,480 \x1b[31m", "128 units"),
+            )
+        ],
+    )
+    html = nbgrader_grading.render_html(report, "build_model", ["test_build_model"], first=True)
+    assert "Expected: 401,920 &lt;params&gt;" in html and "Received: 100,480 " in html
+    assert "\x1b" not in html
+    assert "Likely cause: 128 units" in html
+    assert "test_build_model) was changed" in html
