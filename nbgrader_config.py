@@ -32,10 +32,9 @@ c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
 
 # Autograde: sanitize as nbgrader does (clear outputs, restore locked cells from the gradebook),
 # then grade in the sandbox instead of executing in a kernel, then nbgrader's own bookkeeping.
+# GradeInSandbox is nbgrader's SaveAutoGrades preceded by the sandboxed grading.
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_grading.GradeInSandbox",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import SaveAutoGrades
 
 from autograder import exercise
 from autograder.exporters.sanitize import printable
@@ -124,10 +124,18 @@ def autograded_cells(nb) -> list:
     return cells
 
 
-class GradeInSandbox(Preprocessor):
-    """Score every autograded test cell from the sandboxed grading of the notebook."""
+class GradeInSandbox(SaveAutoGrades):
+    """Score every autograded test cell from the sandboxed grading of the notebook, then save the
+    grades to the gradebook (it is nbgrader's `SaveAutoGrades`, preceded by the grading): a
+    course that lists it cannot save a grade that did not come from the grader, and one that
+    leaves it out saves none."""
 
     def preprocess(self, nb, resources):
+        nb, resources = self.score_cells(nb, resources)
+        return super().preprocess(nb, resources)
+
+    def score_cells(self, nb, resources):
+        """Grade the notebook in the sandbox and write each test cell's single output."""
         from autograder.tamper import find_release
 
         folder = Path(resources.get("metadata", {}).get("path") or ".")

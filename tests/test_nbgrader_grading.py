@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import RELEASE, SOLUTION
+from conftest import RELEASE, ROOT, SOLUTION
 from nbgrader_course import answered, forged, full_points, read
 
 from autograder import nbgrader_grading
@@ -31,7 +31,7 @@ def autograde(notebook: nbformat.NotebookNode, folder: Path, grader) -> nbformat
     nbgrader_grading.set_grader(grader)
     try:
         resources = {"metadata": {"path": str(folder)}, "nbgrader": {"notebook": "fashion_mnist"}}
-        graded, _ = GradeInSandbox().preprocess(copy.deepcopy(notebook), resources)
+        graded, _ = GradeInSandbox().score_cells(copy.deepcopy(notebook), resources)
     finally:
         nbgrader_grading.set_grader(None)
     return graded
@@ -44,6 +44,17 @@ def scores(notebook: nbformat.NotebookNode) -> dict[str, float | None]:
         ]
         for cell in autograded_cells(notebook)
     }
+
+
+def test_the_course_configuration_scores_through_the_kits_preprocessor() -> None:
+    """nbgrader's Execute is gone, and grades are saved only by the kit's grading step."""
+    from traitlets.config import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", str(ROOT)).load_config()
+    steps = config.Autograde.autograde_preprocessors
+    assert steps[0] == "autograder.nbgrader_grading.GradeInSandbox"
+    assert not any(s.endswith((".Execute", ".SaveAutoGrades")) for s in steps)
+    assert GradeInSandbox().enabled
 
 
 def test_notebook_points_equal_the_rubric() -> None:
