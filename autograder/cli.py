@@ -1,5 +1,5 @@
 """Command line: `autograder grade`, `autograder batch`, `autograder check`, `autograder tamper`,
-`autograder rubric`, and for the platforms `autograder fetch-data`, `recipe`.
+`autograder rubric`, and for the platforms `autograder gradescope-bundle`, `fetch-data`, `recipe`.
 
 Exit status is 0 whenever grading completed, whatever the score (1 with `grade --fail-under N`
 when the score is below N); 2 with a one-line message when grading could not run (no data, bad
@@ -110,6 +110,27 @@ def _fail_under_status(args: argparse.Namespace, report) -> int:
     return EXIT_OK
 
 
+def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    from autograder.platforms import gradescope
+
+    out = gradescope.build_bundle(
+        args.out,
+        data_dir=args.data_dir,
+        include_data=not args.no_data,
+        visibility=args.visibility,
+        leaderboard=args.leaderboard,
+        notebook=args.notebook,
+        sandbox=args.sandbox,
+        memory_mib=args.memory_mib,
+        timeout_scale=args.timeout_scale,
+    )
+    data = "fetched by setup.sh" if args.no_data else "included"
+    print(
+        f"Gradescope autograder written to {out} ({out.stat().st_size / 1e6:.1f} MB, data {data})"
+    )
+    return EXIT_OK
+
+
 def cmd_fetch_data(args: argparse.Namespace) -> int:
     from autograder.platforms import fetch
 
@@ -204,6 +225,32 @@ def cmd_tamper(args: argparse.Namespace) -> int:
 
 
 def _platform_commands(commands) -> None:
+    bundle = commands.add_parser(
+        "gradescope-bundle", help="build the autograder zip for Gradescope"
+    )
+    bundle.add_argument("out", nargs="?", default="gradescope-autograder.zip", help="the zip")
+    bundle.add_argument(
+        "--data-dir", help="the four official .gz files to include (default: the grader's search)"
+    )
+    bundle.add_argument(
+        "--no-data", action="store_true", help="leave the data out: setup.sh downloads it"
+    )
+    bundle.add_argument(
+        "--visibility", help="JSON file: which checks students see when (see README, Gradescope)"
+    )
+    bundle.add_argument(
+        "--leaderboard", action="store_true", help="report the pipeline's test accuracy"
+    )
+    bundle.add_argument("--notebook", default="fashion_mnist.ipynb", help="expected file name")
+    bundle.add_argument(
+        "--sandbox",
+        choices=["auto", "bubblewrap", "namespaces", "rlimits"],
+        default="auto",
+        help="isolation in the container (default: the strongest that works there)",
+    )
+    bundle.add_argument("--memory-mib", type=int, default=4096, help="child memory limit")
+    bundle.add_argument("--timeout-scale", type=float, default=1.0, help="scale time limits")
+    bundle.set_defaults(handler=cmd_gradescope_bundle)
     fetch = commands.add_parser("fetch-data", help="download and verify the official data files")
     fetch.add_argument("folder", help="where the four .gz files go (kept when already intact)")
     fetch.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
