@@ -220,7 +220,13 @@ def test_github_workflow_is_valid_and_matches_the_rubric(tmp_path: Path) -> None
     broken.write_text(recipe_path("github").read_text().replace("runs-on:", "runs_on:"))
     assert check_jsonschema("vendor.github-workflows", broken).returncode != 0
 
-    steps = next(iter(workflow("github")["jobs"].values()))["steps"]
+    # What GitHub Classroom's own generated workflows have, and its reporter relies on.
+    spec = workflow("github")
+    assert spec["name"] == "Autograding Tests"
+    assert spec["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+    assert {"push", "repository_dispatch"} <= set(spec["on"])
+    assert list(spec["jobs"]) == ["run-autograding-tests"]
+    steps = spec["jobs"]["run-autograding-tests"]["steps"]
     grade = next(s for s in steps if s.get("id") == "grade")
     assert "autograder grade" in grade["run"] and "--github" in grade["run"]
     reporter = next(s for s in steps if "autograding-grading-reporter" in s.get("uses", ""))
