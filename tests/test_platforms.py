@@ -235,9 +235,15 @@ def test_github_workflow_is_valid_and_matches_the_rubric(tmp_path: Path) -> None
     assert reporter["env"] == {
         f"{r.upper()}_RESULTS": f"${{{{ steps.grade.outputs.{r} }}}}" for r in runners
     }
-    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    # The cache is saved by its own step before grading: a cache action's post step would save
+    # only when the job succeeds, and the reporter fails it whenever a point is lost.
+    restore = next(s for s in steps if s.get("uses", "").startswith("actions/cache/restore@"))
+    save = next(s for s in steps if s.get("uses", "").startswith("actions/cache/save@"))
     fetch_step = next(s for s in steps if "fetch-data" in s.get("run", ""))
-    assert steps.index(cache) < steps.index(fetch_step) < steps.index(grade)
+    assert restore["with"] == save["with"]
+    assert steps.index(restore) < steps.index(fetch_step) < steps.index(save) < steps.index(grade)
+    assert not [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+    assert "cache" not in next(s for s in steps if "setup-python" in s.get("uses", ""))["with"]
 
 
 def test_gitlab_ci_is_valid_and_publishes_junit(tmp_path: Path) -> None:
@@ -252,6 +258,7 @@ def test_gitlab_ci_is_valid_and_publishes_junit(tmp_path: Path) -> None:
     assert "--junit junit.xml" in script and '--fail-under "$FAIL_UNDER"' in script
     assert job["artifacts"]["reports"]["junit"] == "junit.xml"
     assert job["artifacts"]["when"] == "always"
+    assert job["cache"]["when"] == "always"  # a job below the threshold still keeps the cache
 
 
 def test_junit_cases_are_named_by_check_and_carry_the_feedback(
