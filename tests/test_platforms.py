@@ -495,6 +495,17 @@ def test_run_autograder_always_writes_results(
         assert "Isolation: " in results["output"]
 
 
+def test_find_submission_ignores_links_and_hidden_folders(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "fashion_mnist.ipynb").write_text("{}")
+    (tmp_path / "fashion_mnist.ipynb").symlink_to("/etc/hostname")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "mine.ipynb").write_text("{}")
+    chosen, notes = gradescope.find_submission(tmp_path)
+    assert chosen == tmp_path / "work" / "mine.ipynb"
+    assert "Graded work/mine.ipynb" in notes[0] and len(notes) == 1
+
+
 def test_run_autograder_without_a_working_python_still_writes_results(
     bundle: Path, synthetic_dir: Path, tmp_path: Path
 ) -> None:

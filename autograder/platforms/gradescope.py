@@ -133,7 +133,7 @@ def _visible_files(folder: Path) -> list[Path]:
         relative = path.relative_to(folder)
         if any(p.startswith(".") or p in IGNORED_DIRS for p in relative.parts):
             continue
-        if path.is_file():
+        if path.is_file() and not path.is_symlink():  # a link could point anywhere
             files.append(path)
     return files
 
