@@ -180,6 +180,18 @@ def test_cli_grade_github_writes_reporter_outputs_and_fails_under(
     assert "GitHub Classroom: 0/100 points in 10 runners" in done.stdout
 
 
+def test_fail_under_is_a_strict_lower_bound() -> None:
+    import argparse
+
+    from autograder import cli
+
+    report = full_report({c.name for c in rubric() if c.part != "pipeline"})  # 89 points
+    status = [
+        cli._fail_under_status(argparse.Namespace(fail_under=n), report) for n in (None, 89, 89.5)
+    ]
+    assert status == [cli.EXIT_OK, cli.EXIT_OK, cli.EXIT_BELOW_THRESHOLD] == [0, 0, 1]
+
+
 def test_cli_github_missing_notebook_still_reports_and_needs_github_output(
     synthetic_dir: Path, tmp_path: Path
 ) -> None:
