@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUBMISSION ?= solutions/fashion_mnist/fashion_mnist.ipynb
 RESULTS ?= results/results.json
+GRADESCOPE_ZIP ?= results/gradescope-autograder.zip
 # The shared copy of the real data when it is there (CI and developer machines); otherwise the grader
 # looks for Debian's dataset-fashion-mnist and an existing keras cache by itself.
 FASHION_MNIST_DIR ?= $(firstword $(wildcard $(CURDIR)/../shared/data/fashion-mnist))
@@ -13,7 +14,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # nbgrader runs alembic and jupyter from the environment's bin.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install system-deps grade check test test-fast lint format release bench clean
+.PHONY: install system-deps grade check test test-fast lint format release bench gradescope-bundle clean
 
 install: $(VENV)/.installed system-deps
 
@@ -56,6 +57,11 @@ format: install
 # The student's notebook: assignments/ from the instructor's solutions/ (commit the result).
 release: install
 	$(BIN)/nbgrader generate_assignment fashion_mnist --force
+
+# Gradescope's autograder zip; the data goes in when FASHION_MNIST_DIR (or the grader's search)
+# finds the official files. More options: GRADESCOPE_ARGS="--no-data --visibility FILE --leaderboard".
+gradescope-bundle: install
+	$(BIN)/autograder gradescope-bundle $(GRADESCOPE_ZIP) $(GRADESCOPE_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/grading_time.py

@@ -1,8 +1,9 @@
 """Command line: `autograder grade`, `autograder batch`, `autograder check`, `autograder tamper`,
-`autograder rubric`.
+`autograder rubric`, and for the platforms `autograder gradescope-bundle`, `fetch-data`, `recipe`.
 
-Exit status is 0 whenever grading completed, whatever the score; 2 with a one-line message when
-grading could not run (no data, bad arguments, a missing submission path).
+Exit status is 0 whenever grading completed, whatever the score (1 with `grade --fail-under N`
+when the score is below N); 2 with a one-line message when grading could not run (no data, bad
+arguments, a missing submission path).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 EXIT_OK, EXIT_CANNOT_RUN = 0, 2
+EXIT_BELOW_THRESHOLD = 1  # `grade --fail-under N` with a score below N
 
 
 def _grader_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +77,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.exporters import gradescope, text
     from autograder.grader import Grader
 
+    _github_grade_check(args)
     with Grader(_options(args)) as grader:
         report = grader.grade(args.submission, release=_release(args))
     print(text.render(report, verbose=args.verbose))
@@ -87,9 +90,82 @@ def cmd_grade(args: argparse.Namespace) -> int:
             module = __import__(f"autograder.exporters.{module_name}", fromlist=["write"])
             module.write(report, target)
             print(f"{option.upper()} report written to {target}")
+    _platform_outputs(args, report)
     if not Path(args.submission).exists():
         return _fail(f"submission {args.submission!r} not found (a zero score was recorded)")
+    return _fail_under_status(args, report)
+
+
+def _platform_outputs(args: argparse.Namespace, report) -> None:
+    """`--github`: the grading reporter's outputs and the step summary (GitHub Actions)."""
+    if not getattr(args, "github", False):
+        return
+    from autograder.platforms import github
+
+    results = github.write_outputs(
+        report, os.environ["GITHUB_OUTPUT"], os.environ.get("GITHUB_STEP_SUMMARY")
+    )
+    totals = github.reporter_totals(results)
+    print(
+        f"GitHub Classroom: {totals['classroom_points']:g}/{totals['classroom_max']:g} points "
+        f"in {len(results)} runners ({', '.join(results)}) written to $GITHUB_OUTPUT"
+    )
+
+
+def _fail_under_status(args: argparse.Namespace, report) -> int:
+    """`--fail-under N`: exit status 1 when the score is below N points (CI pass/fail rule)."""
+    threshold = getattr(args, "fail_under", None)
+    if threshold is not None and report.score < threshold:
+        print(f"Score {report.score:g} is below --fail-under {threshold:g}: exit status 1")
+        return EXIT_BELOW_THRESHOLD
     return EXIT_OK
+
+
+def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    from autograder.platforms import gradescope
+
+    out = gradescope.build_bundle(
+        args.out,
+        data_dir=args.data_dir,
+        include_data=not args.no_data,
+        visibility=args.visibility,
+        leaderboard=args.leaderboard,
+        notebook=args.notebook,
+        sandbox=args.sandbox,
+        memory_mib=args.memory_mib,
+        timeout_scale=args.timeout_scale,
+    )
+    data = "fetched by setup.sh" if args.no_data else "included"
+    print(
+        f"Gradescope autograder written to {out} ({out.stat().st_size / 1e6:.1f} MB, data {data})"
+    )
+    return EXIT_OK
+
+
+def cmd_fetch_data(args: argparse.Namespace) -> int:
+    from autograder.platforms import fetch
+
+    folder = fetch.fetch(args.folder, args.base_url or fetch.BASE_URL)
+    print(f"Fashion-MNIST (official, SHA-256 verified) in {folder}")
+    return EXIT_OK
+
+
+def cmd_recipe(args: argparse.Namespace) -> int:
+    from autograder.platforms import RECIPE_FILES, recipe_path
+
+    text = recipe_path(args.name).read_text(encoding="utf-8")
+    if not args.out:
+        print(text, end="")
+        return EXIT_OK
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"Wrote {args.out} (usually {RECIPE_FILES[args.name][1]}); edit the settings at its top")
+    return EXIT_OK
+
+
+def _github_grade_check(args: argparse.Namespace) -> None:
+    if getattr(args, "github", False) and not os.environ.get("GITHUB_OUTPUT"):
+        raise ValueError("--github needs $GITHUB_OUTPUT, which GitHub Actions sets for each step")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -162,6 +238,43 @@ def cmd_tamper(args: argparse.Namespace) -> int:
     return 1 if lines else EXIT_OK
 
 
+def _platform_commands(commands) -> None:
+    bundle = commands.add_parser(
+        "gradescope-bundle", help="build the autograder zip for Gradescope"
+    )
+    bundle.add_argument("out", nargs="?", default="gradescope-autograder.zip", help="the zip")
+    bundle.add_argument(
+        "--data-dir", help="the four official .gz files to include (default: the grader's search)"
+    )
+    bundle.add_argument(
+        "--no-data", action="store_true", help="leave the data out: setup.sh downloads it"
+    )
+    bundle.add_argument(
+        "--visibility", help="JSON file: which checks students see when (see README, Gradescope)"
+    )
+    bundle.add_argument(
+        "--leaderboard", action="store_true", help="report the pipeline's test accuracy"
+    )
+    bundle.add_argument("--notebook", default="fashion_mnist.ipynb", help="expected file name")
+    bundle.add_argument(
+        "--sandbox",
+        choices=["auto", "bubblewrap", "namespaces", "rlimits"],
+        default="auto",
+        help="isolation in the container (default: the strongest that works there)",
+    )
+    bundle.add_argument("--memory-mib", type=int, default=4096, help="child memory limit")
+    bundle.add_argument("--timeout-scale", type=float, default=1.0, help="scale time limits")
+    bundle.set_defaults(handler=cmd_gradescope_bundle)
+    fetch = commands.add_parser("fetch-data", help="download and verify the official data files")
+    fetch.add_argument("folder", help="where the four .gz files go (kept when already intact)")
+    fetch.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
+    fetch.set_defaults(handler=cmd_fetch_data)
+    recipe = commands.add_parser("recipe", help="print or copy a platform template")
+    recipe.add_argument("name", choices=["github", "gitlab", "gradescope-visibility"])
+    recipe.add_argument("--out", help="write it here instead of printing it")
+    recipe.set_defaults(handler=cmd_recipe)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograder", description="Grade the Fashion-MNIST exercise in a sandbox."
@@ -180,8 +293,21 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "-v", "--verbose", action="store_true", help="show details for passed checks too"
     )
+    grade.add_argument(
+        "--github",
+        action="store_true",
+        help="GitHub Actions: write the Classroom grading reporter's results to $GITHUB_OUTPUT "
+        "and the feedback to $GITHUB_STEP_SUMMARY",
+    )
+    grade.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="N",
+        help="exit status 1 when the score is below N points (CI); all reports are still written",
+    )
     _grader_arguments(grade)
     grade.set_defaults(handler=cmd_grade)
+    _platform_commands(commands)
     batch = commands.add_parser("batch", help="grade every .ipynb and .py file in a folder")
     batch.add_argument("folder", help="the folder of submissions (files directly in it)")
     batch.add_argument(
