@@ -188,6 +188,8 @@ class Grader:
         session = None
         try:
             context = self._context(inputs)
+            context.ungraded = loaded.ungraded
+            context.code = [c.source for c in loaded.chunks]
             session = Session(
                 sandbox=self.sandbox,
                 limits=self.options.limits,
@@ -262,7 +264,7 @@ class Grader:
                 notes[part] = run.message
             try:
                 obs = read_observations(out_dir, part, run)
-                reason = part_failure(obs)
+                reason = part_failure(obs, context.ungraded)
             except Exception as exc:  # malformed observations cost the part, not the grading
                 obs, reason = None, f"Not gradable: {_unexpected(exc)}."
             tests += [run_check(c, obs, context, reason) for c in part_checks]  # type: ignore[arg-type]
@@ -284,6 +286,7 @@ class Grader:
         inputs_dir = self._write_inputs(inputs)
         try:
             context = self._context(inputs)
+            context.code = _namespace_sources(namespace)
             config = {
                 **self._probe_config(inputs),
                 "out_dir": str(out_dir),
@@ -338,6 +341,20 @@ def describe_import_errors(errors: list[dict]) -> str:
         return ""
     more = f" (+{len(errors) - 20} more)" if len(errors) > 20 else ""
     return "statements that failed when the submission was loaded: " + "; ".join(lines) + more
+
+
+def _namespace_sources(namespace: dict) -> list[str]:
+    """The source of the functions and classes in a kernel's namespace (for feedback only)."""
+    import inspect
+
+    sources = []
+    for value in list(namespace.values()):
+        if inspect.isfunction(value) or inspect.isclass(value):
+            try:
+                sources.append(inspect.getsource(value))
+            except (OSError, TypeError):
+                continue
+    return sources
 
 
 def _code_filenames(namespace: dict) -> list[str]:

@@ -62,7 +62,31 @@ def get_grader():
 
         with _quiet():
             _GRADER = Grader(GraderOptions())
+        keras_can_load(_GRADER.data_dir)
     return _GRADER
+
+
+def keras_can_load(data_dir) -> None:
+    """Let `keras.datasets.fashion_mnist.load_data()` in this kernel find the grader's copy of
+    the data offline: link the files into the cache Keras reads (its KERAS_HOME, fixed when Keras
+    was imported, or /tmp/.keras when that is not writable), as Keras' own download would."""
+    from pathlib import Path
+
+    from autograder.data import FILES, prepare_keras_cache
+
+    try:
+        from keras.src.backend.config import keras_home
+
+        home = Path(os.path.expanduser(keras_home()))
+    except ImportError:  # another Keras layout: its default
+        home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    if not os.access(home, os.W_OK):
+        home = Path("/tmp/.keras")
+    cached = home / "datasets" / "fashion-mnist"
+    if all((cached / name).is_file() for name in FILES.values()):
+        return
+    with contextlib.suppress(OSError):
+        prepare_keras_cache(Path(data_dir), home)
 
 
 def set_grader(grader) -> None:
@@ -111,10 +135,58 @@ def check(part: str, *, slow: bool = False, namespace: dict | None = None) -> No
     print(report_part(part, namespace))
 
 
-def report_part(part: str, namespace: dict) -> str:
+def notebook_path() -> str | None:
+    """The notebook this kernel runs, as Jupyter names it (saved version on disk), if known."""
+    name = os.environ.get("JPY_SESSION_NAME") or os.environ.get("AUTOGRADER_NOTEBOOK")
+    return name if name and name.endswith(".ipynb") and os.path.isfile(name) else None
+
+
+def _global_names(value, depth: int = 0) -> set[str]:
+    """Global names a function (or a class's methods) looks up, nested functions included."""
+    codes = []
+    if isinstance(value, type):
+        codes = [getattr(v, "__code__", None) for v in vars(value).values()]
+    else:
+        codes = [getattr(value, "__code__", None)]
+    names: set[str] = set()
+    stack = [c for c in codes if c is not None]
+    while stack:
+        code = stack.pop()
+        names |= set(code.co_names)
+        stack += [c for c in code.co_consts if hasattr(c, "co_names")]
+    return names
+
+
+def ungraded_warnings(part: str, namespace: dict, path: str | None = None) -> list[str]:
+    """What grading will not see: the part's functions defined, or using names defined, only
+    in cells that are not graded (read from the saved notebook). Same words as the grader's."""
+    from autograder.checks.base import ungraded_hint
+    from autograder.submission import SubmissionError, read_notebook, ungraded_definitions
+
+    path = path or notebook_path()
+    if path is None:
+        return []
+    try:
+        ungraded = ungraded_definitions(read_notebook(path))
+    except SubmissionError:
+        return []
+    warnings = []
+    for name in PART_NAMES[part]:
+        if name in ungraded:
+            warnings.append(
+                f"`{name}` is defined in an ungraded cell ({ungraded[name]}): grading runs only "
+                f"the graded cells, so define `{name}` in its graded cell (tagged `graded`)."
+            )
+        for used in sorted(_global_names(namespace.get(name)) & set(ungraded)):
+            warnings.append(ungraded_hint(name, used, ungraded[used]) + ".")
+    return warnings
+
+
+def report_part(part: str, namespace: dict, notebook: str | None = None) -> str:
     """The self-check text for one part (what `check` prints)."""
     started = time.monotonic()
     lines = []
+    warnings = ungraded_warnings(part, namespace, notebook)
     missing = [name for name in PART_NAMES[part] if name not in namespace]
     if missing:
         names = ", ".join(f"`{name}`" for name in missing)
@@ -149,5 +221,8 @@ def report_part(part: str, namespace: dict) -> str:
     verdict = (
         "All checks passed." if score >= maximum else f"{score:g} of {maximum:g} points so far."
     )
+    if warnings:
+        lines += ["", "The grader will not see the same code:", *[f"  - {w}" for w in warnings]]
+        verdict = f"{score:g} of {maximum:g} here, but not when graded: see above."
     lines.append(f"{verdict}  (self-check in your kernel, {time.monotonic() - started:.1f} s)")
     return "\n".join(lines)

@@ -148,11 +148,92 @@ def _comparable(cell: dict) -> tuple:
 
 
 def notebook_chunks(notebook: dict) -> list[Chunk]:
+    """The graded cells, and the import statements of every other code cell, in notebook order.
+
+    Students add cells: an import in a cell of their own counts for grading (imports are cheap
+    and harmless, and forgetting one would cost every part that uses it). Anything else defined
+    outside the graded cells does not count; `ungraded_definitions` names it for the feedback.
+    """
+    graded = {index for index, _ in graded_cells(notebook)}
     chunks = []
-    for index, cell in graded_cells(notebook):
-        label = cell_label(index, cell)
-        chunks.append(Chunk(label, strip_ipython(_cell_source(cell)), 1, f"<cell {label}>"))
+    for index, cell in enumerate(_cells(notebook)):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = strip_ipython(_cell_source(cell))
+        if index in graded:
+            label = cell_label(index, cell)
+            chunks.append(Chunk(label, source, 1, f"<cell {label}>"))
+            continue
+        imports = _import_statements(source)
+        if imports:
+            label = f"imports of cell {index + 1}"
+            chunks.append(Chunk(label, imports, 1, f"<{label}>"))
     return chunks
+
+
+KIT_MODULES = ("autograder",)  # the self-check's own imports: not part of a submission
+
+
+def _top_level(source: str) -> list[ast.stmt]:
+    try:
+        return ast.parse(source).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+
+
+def _import_statements(source: str) -> str:
+    """The top-level import statements of a cell, one per line (the kit's own left out)."""
+    lines = []
+    for node in _top_level(source):
+        if isinstance(node, ast.Import):
+            names = [a for a in node.names if not a.name.startswith(KIT_MODULES)]
+            if names:
+                lines.append(ast.unparse(ast.Import(names=names)))
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and not node.module.startswith(KIT_MODULES)
+        ):
+            lines.append(ast.unparse(node))
+    return "\n".join(lines)
+
+
+def defined_names(source: str) -> set[str]:
+    """Names a cell binds at top level: assignments, functions, classes (not imports)."""
+    names: set[str] = set()
+    for node in _top_level(source):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [getattr(node, "target", None)]
+                + [i.optional_vars for i in getattr(node, "items", [])]
+            )
+            for target in targets:
+                if target is not None:
+                    names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def ungraded_definitions(notebook: dict) -> dict[str, str]:
+    """Name -> cell, for names bound only in cells that are not graded (a helper constant or
+    function a student put in a cell of their own, which grading does not run)."""
+    graded = {index for index, _ in graded_cells(notebook)}
+    in_graded: set[str] = set()
+    found: dict[str, str] = {}
+    for index, cell in enumerate(_cells(notebook)):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        names = defined_names(strip_ipython(_cell_source(cell)))
+        if index in graded:
+            in_graded |= names
+        else:
+            for name in names:
+                found.setdefault(name, f"cell {index + 1}")
+    return {name: cell for name, cell in found.items() if name not in in_graded}
 
 
 def python_chunks(source: str) -> list[Chunk]:
@@ -178,6 +259,8 @@ class LoadedSubmission:
 
     chunks: list[Chunk]
     restored: list[str] = field(default_factory=list)
+    # Names bound only outside the graded cells, with their cell: for the feedback.
+    ungraded: dict[str, str] = field(default_factory=dict)
 
 
 def load_chunks(path: str | Path) -> list[Chunk]:
@@ -251,4 +334,4 @@ def load_submission(path: str | Path, *, release: str | Path | None = None) -> L
         except SubmissionError as exc:
             raise SubmissionError(f"the release notebook cannot be used: {exc}") from None
         notebook, restored = restore_locked_cells(notebook, released)
-    return LoadedSubmission(notebook_chunks(notebook), restored)
+    return LoadedSubmission(notebook_chunks(notebook), restored, ungraded_definitions(notebook))

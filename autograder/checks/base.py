@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +80,26 @@ class GradingContext:
     expectations: Expectations  # this grading's expected outcomes (never sent to the child)
     pipeline_threshold: float
     artifacts: dict[str, Any] = field(default_factory=dict)
+    # Names the submission binds only outside its graded cells (name -> cell), for feedback.
+    ungraded: dict[str, str] = field(default_factory=dict)
+    # The graded code, chunk by chunk: only to explain a failure, never to score one.
+    code: list[str] = field(default_factory=list)
+
+
+def definition_source(ctx: GradingContext, name: str) -> str:
+    """The source of the top-level function or class `name` in the graded code, or ''."""
+    for chunk in ctx.code:
+        try:
+            tree = ast.parse(chunk)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node.name == name
+            ):
+                return ast.get_source_segment(chunk, node) or ""
+    return ""
 
 
 def format_error(error: dict[str, Any]) -> str:
@@ -131,8 +153,9 @@ def diagnose_error(error: dict[str, Any]) -> str:
         return "the code started too many processes or threads; the sandbox limits how many may run"
     if kind == "MemoryError":
         return "the code ran out of memory"
-    if kind == "KeyError" and "'acc'" in message:
-        return "Keras 3 logs the metric as 'accuracy', not 'acc'"
+    code = " ".join(str(f.get("code", "")) for f in error.get("frames", []) or [])
+    if (kind == "KeyError" and "'acc'" in message) or ACC_KEY.search(code):
+        return ACC_HINT
     if "Cannot cast ufunc" in message and "divide" in message:
         return "in-place division of a uint8 array (`images /= 255`); divide into a new float array"
     if kind == "SystemExit":
@@ -140,7 +163,41 @@ def diagnose_error(error: dict[str, Any]) -> str:
     return ""
 
 
-def part_failure(obs: PartObservation) -> str | None:
+ACC_KEY = re.compile(r"""\[\s*['"]acc['"]\s*\]|\.get\(\s*['"]acc['"]""")
+UNDEFINED_NAME = re.compile(r"NameError: name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+
+
+def ungraded_hint(user: str, name: str, cell: str) -> str:
+    """The one message for a graded function that needs something defined outside the graded
+    cells: the self-check and the grader both say exactly this."""
+    return (
+        f"`{user}` uses `{name}`, which is defined in an ungraded cell ({cell}): grading runs "
+        "only the graded cells (and the imports of every cell), so move it into a graded cell"
+    )
+
+
+def ungraded_cause(text: str, ungraded: dict[str, str], part: str) -> str:
+    """The hint for a NameError on a name bound only in an ungraded cell, else ''."""
+    match = UNDEFINED_NAME.search(text)
+    if not match or match.group(1) not in ungraded:
+        return ""
+    in_function = re.findall(r", in ([A-Za-z_][A-Za-z0-9_]*)\n", text.split(match.group(0))[0])
+    user = in_function[-1] if in_function and in_function[-1] != "<module>" else part
+    return ungraded_hint(user, match.group(1), ungraded[match.group(1)])
+
+
+ACC_HINT = "Keras 3 logs the metric as 'accuracy', not 'acc': use logs['accuracy']"
+
+
+def source_cause(ctx: GradingContext, part: str, text: str) -> str:
+    """A hint found in the part's own source when the error alone does not say (the line that
+    read logs['acc'] may not be the line that raised)."""
+    if ("NoneType" in text or "KeyError" in text) and ACC_KEY.search(definition_source(ctx, part)):
+        return ACC_HINT
+    return ""
+
+
+def part_failure(obs: PartObservation, ungraded: dict[str, str] | None = None) -> str | None:
     """Why a whole part could not be checked, or None when its probe ran."""
     if obs.run.status != "ok":
         return (
@@ -149,6 +206,11 @@ def part_failure(obs: PartObservation) -> str | None:
             else obs.run.message + "."
         )
     missing = obs.data.get("missing")
+    if missing and ungraded and missing in ungraded:
+        return (
+            f"`{missing}` is defined in an ungraded cell ({ungraded[missing]}): grading runs "
+            f"only the graded cells, so define `{missing}` in its graded cell (tagged `graded`)."
+        )
     if missing:
         text = f"`{missing}` is not defined."
         for error in obs.import_errors:
@@ -179,7 +241,12 @@ def run_check(
     try:
         item.function(obs, ctx)
     except CheckFailed as failed:
-        return TestResult(item.name, item.part, item.points, 0.0, failed.feedback, failed.message)
+        feedback = failed.feedback
+        text = failed.message + "\n" + feedback.received
+        cause = ungraded_cause(text, ctx.ungraded, item.part) or source_cause(ctx, item.part, text)
+        if cause and not feedback.hint:
+            feedback = Feedback(feedback.expected, feedback.received, cause)
+        return TestResult(item.name, item.part, item.points, 0.0, feedback, failed.message)
     except ObservationError as exc:
         return TestResult(item.name, item.part, item.points, 0.0, message=f"Not gradable: {exc}.")
     except Exception as exc:  # a malformed observation must cost the check, not the grade

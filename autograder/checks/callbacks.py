@@ -10,7 +10,15 @@ in the model the child saved after each fit, not by what the child says it ran.
 from __future__ import annotations
 
 from autograder import exercise
-from autograder.checks.base import CheckFailed, GradingContext, check, diagnose_error, format_error
+from autograder.checks.base import (
+    ACC_KEY,
+    CheckFailed,
+    GradingContext,
+    check,
+    definition_source,
+    diagnose_error,
+    format_error,
+)
 from autograder.inputs import CallbackCase
 from autograder.observations import ObservationError, PartObservation, trained_steps
 
@@ -78,7 +86,9 @@ def _verify(part: str, ctx: GradingContext, outcomes: dict[str, dict], cases: li
         if stopped == case.stop:
             continue
         hint = ""
-        if case.stop and outcome.get("self_stop_training") is True:
+        if ACC_KEY.search(definition_source(ctx, part)):
+            hint = "Keras 3 logs the metric as 'accuracy', not 'acc': use logs['accuracy'] (logs.get('acc') is always None)"
+        elif case.stop and outcome.get("self_stop_training") is True:
             hint = "set self.model.stop_training = True; self.stop_training is an attribute of the callback, which Keras ignores"
         elif _looks_reversed(ctx, part, outcomes):
             hint = f"the comparison is reversed: stop when logs['{key}'] {op} self.{argument}"

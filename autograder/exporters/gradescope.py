@@ -21,6 +21,10 @@ def to_gradescope(report: GradingReport) -> dict[str, Any]:
         "score": report.score,
         "execution_time": round(report.execution_time, 2),
         "output": printable(output),
+        # Plain text: Gradescope's default format renders HTML, and this text is the student's.
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
         "visibility": "visible",
         "tests": [
             {

@@ -98,10 +98,6 @@ def to_results(
     visibility = load_visibility(config.get("visibility"))
     data = gradescope.to_gradescope(report)
     data["output"] = printable("\n".join([*notes, data.get("output", "")]).strip())
-    # Plain text everywhere: Gradescope renders the top-level output as HTML by default.
-    data["output_format"] = "text"
-    data["test_output_format"] = "text"
-    data["test_name_format"] = "text"
     data["visibility"] = visibility["default"]
     data["stdout_visibility"] = "hidden"  # the full log, for the instructor
     for entry, test in zip(data["tests"], report.tests, strict=True):

@@ -14,6 +14,7 @@ import builtins
 import contextlib
 import gzip
 import json
+import linecache
 import os
 import sys
 import threading
@@ -55,6 +56,7 @@ _getpid = os.getpid
 _join = os.path.join
 _listdir = os.listdir
 _enumerate_threads = threading.enumerate
+_linecache = linecache.cache
 _MAIN_PID = os.getpid()
 NETWORK_EVENTS = {
     "socket.connect",
@@ -164,6 +166,18 @@ class Recorder:
             handle.write(text.encode())
 
 
+def remember_source(filename: str, first_line: int, source: str) -> None:
+    """Give tracebacks the student's lines: chunks are compiled from strings, which linecache
+    cannot find (a `.py` submission's chunks share one filename, each at its own lines)."""
+    entry = _linecache.get(filename)
+    lines = list(entry[2]) if entry and len(entry) == 4 else []
+    new = source.splitlines(True)
+    end = first_line - 1 + len(new)
+    lines += ["\n"] * (end - len(lines))
+    lines[first_line - 1 : end] = [line if line.endswith("\n") else line + "\n" for line in new]
+    _linecache[filename] = (sum(map(len, lines)), None, lines, filename)
+
+
 def describe(value) -> dict:
     """A plain, size-limited description of any object, for feedback."""
     info: dict = {"type": f"{_type(value).__module__}.{_type(value).__qualname__}"}
@@ -266,6 +280,7 @@ class Probe:
             filename = chunk["filename"]
             self.source_names.add(filename)
             source = "\n" * (chunk["first_line"] - 1) + chunk["source"]
+            remember_source(filename, chunk["first_line"], chunk["source"])
             try:
                 code = compile(source, filename, "exec")
                 exec(code, self.namespace)
