@@ -142,7 +142,7 @@ def test_html_escapes_feedback_and_has_no_external_assets():
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quotes&#x27;" in page
     assert "softmax &lt;activation&gt;" in page and "see &amp; fix" in page
-    assert "subs/alice &lt;&amp;&gt;.ipynb" in page
+    assert "<h1>Feedback: alice &lt;&amp;&gt;.ipynb</h1>" in page  # the file name, escaped
     assert "\x00" not in page and "\x1b" not in page
     for label in ("Expected", "Received", "Likely cause"):
         assert f"<dt>{label}</dt>" in page

@@ -8,6 +8,7 @@ from pathlib import Path
 from conftest import RELEASE, SOLUTION, stub_notebook_text
 
 from autograder.checks import rubric
+from autograder.exporters import text
 from autograder.exercise import PARTS
 
 
@@ -28,6 +29,12 @@ def test_reference_notebook_scores_full_marks(grader) -> None:
     assert report.score == report.max_score == 100
     assert report.artifacts["test_accuracy"] >= 0.8
     assert len(report.artifacts["confusion_matrix"]) == 10
+    # A correct submission's report has no alarming note, and leads with the score.
+    assert report.part_notes == {}, report.part_notes
+    lines = text.render(report).splitlines()
+    assert lines[0].startswith("Score: 100/100 for fashion_mnist.ipynb")
+    assert lines[1] == "All checks passed."
+    assert str(SOLUTION.parent) not in "\n".join(lines[:2])
 
 
 def test_reference_module_scores_full_marks(grader, reference_py: Path) -> None:

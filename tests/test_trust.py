@@ -406,7 +406,7 @@ def test_escape_sequences_and_formulas_from_students_are_neutralised(trusted, tm
     assert "\x1b[2J" in report.tests[0].output  # recorded as raised...
     rendered = text.render(report)
     assert "\x1b" not in rendered and "\r" not in rendered  # ...but shown inert
-    assert rendered.splitlines()[-1].startswith("Score: 0/27")
+    assert rendered.splitlines()[0].startswith("Score: 0/27")
     report.submission = '=HYPERLINK("http://evil")'
     row = csv_export.row(report)
     assert row["submission"].startswith("'=")

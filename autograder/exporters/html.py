@@ -21,6 +21,7 @@ import numpy as np
 
 from autograder import exercise
 from autograder.exporters.junit import xml_text
+from autograder.exporters.text import to_fix
 from autograder.results import GradingReport, TestResult
 
 CSS = r"""
@@ -65,17 +66,18 @@ def render(report: GradingReport) -> str:
     """The whole feedback page for one report."""
     sections = [
         _header(report),
-        _notes(report),
         _parts_table(report),
         _checks(report),
+        _notes(report),
         _plots(report),
+        _footer(report),
     ]
     body = "\n".join(s for s in sections if s)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>Feedback: {_e(report.submission)}</title>\n<style>{CSS}</style>\n</head>\n"
+        f"<title>Feedback: {_e(Path(report.submission).name)}</title>\n<style>{CSS}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
 
@@ -90,10 +92,9 @@ def write(report: GradingReport, path: str | Path) -> Path:
 
 def _header(report: GradingReport) -> str:
     lines = [
-        f"<h1>Feedback: {_e(report.submission)}</h1>",
+        f"<h1>Feedback: {_e(Path(report.submission).name)}</h1>",
         f'<p class="score">{_n(report.score)} / {_n(report.max_score)}</p>',
-        f'<p class="meta">Isolation: {_e(report.isolation or "unknown")}</p>',
-        f'<p class="meta">Grading time: {report.execution_time:.1f} s</p>',
+        f"<p class='fix'>{_e(to_fix(report))}</p>",
     ]
     accuracy = _test_accuracy(report)
     if accuracy is not None:
@@ -102,6 +103,13 @@ def _header(report: GradingReport) -> str:
             f"<strong>{accuracy:.4f}</strong></p>"
         )
     return "\n".join(lines)
+
+
+def _footer(report: GradingReport) -> str:
+    return (
+        f'<p class="meta">Graded in {report.execution_time:.1f} s. '
+        f"Isolation: {_e(report.isolation or 'unknown')}</p>"
+    )
 
 
 def _test_accuracy(report: GradingReport) -> float | None:
@@ -174,11 +182,21 @@ def _plots(report: GradingReport) -> str:
     images = []
     history = _history(report.artifacts.get("history"))
     if history:
-        images.append(_img(_history_png(history), "Training curves: loss and metrics per epoch"))
+        images.append(
+            _img(
+                _history_png(history),
+                "Training curves from the grader's own 5-epoch run of your pipeline: loss and metrics per epoch",
+            )
+        )
     matrix = _confusion(report.artifacts.get("confusion_matrix"))
     if matrix is not None:
         png = _confusion_png(matrix, _test_accuracy(report))
-        images.append(_img(png, "Confusion matrix of the test set: true class by predicted class"))
+        images.append(
+            _img(
+                png,
+                "Confusion matrix of your pipeline's model on the grader's 10,000 test images: true class by predicted class",
+            )
+        )
     return "<h2>Plots</h2>\n" + "\n".join(images) if images else ""
 
 
@@ -246,7 +264,10 @@ def _history_png(history: dict[str, list[float]]) -> bytes:
                 label=key,
             )
         axes.set_xlabel("epoch")
-        axes.set_title("loss" if "loss" in keys[0] else "metrics")
+        axes.set_title(
+            ("Loss" if "loss" in keys[0] else "Metrics")
+            + " per epoch, grader's run of your pipeline"
+        )
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.grid(alpha=0.3)
         axes.legend()
@@ -267,7 +288,7 @@ def _confusion_png(matrix: np.ndarray, accuracy: float | None) -> bytes:
     axes.set_yticks(ticks, names)
     axes.set_xlabel("predicted class")
     axes.set_ylabel("true class")
-    title = "Confusion matrix (test set)"
+    title = "Your pipeline's model on the 10,000 test images"
     axes.set_title(title if accuracy is None else f"{title}, accuracy {accuracy:.4f}")
     threshold = matrix.max() / 2 if matrix.size else 0
     for (row, col), count in np.ndenumerate(matrix):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from autograder.exporters.sanitize import printable
 from autograder.results import GradingReport
@@ -13,7 +14,12 @@ PASS, FAIL = "PASS", "FAIL"
 def render(report: GradingReport, *, verbose: bool = False) -> str:
     """The summary printed by `autograder grade`: printable text only (student output can carry
     escape sequences that would repaint the terminal)."""
-    lines = [f"Grading {report.submission}", f"Isolation: {report.isolation}", ""]
+    lines = [
+        f"Score: {report.score:g}/{report.max_score:g} for {Path(report.submission).name}"
+        f"   (graded in {report.execution_time:.1f} s)",
+        to_fix(report),
+        "",
+    ]
     for part in report.parts():
         lines += render_part(report, part, verbose=verbose)
         lines.append("")
@@ -23,8 +29,21 @@ def render(report: GradingReport, *, verbose: bool = False) -> str:
     accuracy = report.artifacts.get("test_accuracy")
     if accuracy is not None:
         lines.append(f"Pipeline test accuracy measured by the grader: {accuracy:.4f}")
-    lines.append(f"Score: {report.score:g}/{report.max_score:g}   ({report.execution_time:.1f} s)")
+    lines.append(f"Isolation: {report.isolation}")
     return printable("\n".join(lines))
+
+
+def to_fix(report: GradingReport) -> str:
+    """One line: the parts that lost points, or that there is nothing to fix."""
+    lost = [
+        f"{part} {score:g}/{maximum:g}"
+        for part in report.parts()
+        for score, maximum in [report.part_score(part)]
+        if score < maximum
+    ]
+    if not report.tests:
+        return "Not graded."
+    return "To fix: " + ", ".join(lost) if lost else "All checks passed."
 
 
 def render_part(report: GradingReport, part: str, *, verbose: bool = False) -> list[str]:
