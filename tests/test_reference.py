@@ -8,8 +8,8 @@ from pathlib import Path
 from conftest import RELEASE, SOLUTION, stub_notebook_text
 
 from autograder.checks import rubric
-from autograder.exporters import text
 from autograder.exercise import PARTS
+from autograder.exporters import text
 
 
 def test_rubric_names_start_with_their_part_and_total_100() -> None:
