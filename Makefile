@@ -14,7 +14,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # nbgrader runs alembic and jupyter from the environment's bin.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install system-deps grade check test test-fast lint format release bench gradescope-bundle clean
+.PHONY: install system-deps grade check test test-fast lint format release bench gradescope-bundle student-bundle clean
 
 install: $(VENV)/.installed system-deps
 
@@ -60,6 +60,10 @@ release: install
 
 # Gradescope's autograder zip; the data goes in when FASHION_MNIST_DIR (or the grader's search)
 # finds the official files. More options: GRADESCOPE_ARGS="--no-data --visibility FILE --leaderboard".
+# What students install: the released notebook and the self-checks, no solutions.
+student-bundle: install
+	$(BIN)/autograder student-bundle dist/fashion_mnist-student.zip
+
 gradescope-bundle: install
 	$(BIN)/autograder gradescope-bundle $(GRADESCOPE_ZIP) $(GRADESCOPE_ARGS)
 

@@ -121,6 +121,14 @@ def _fail_under_status(args: argparse.Namespace, report) -> int:
     return EXIT_OK
 
 
+def cmd_student_bundle(args: argparse.Namespace) -> int:
+    from autograder.platforms.student import build_student_bundle
+
+    out = build_student_bundle(args.out, args.release)
+    print(f"Student bundle written to {out} ({out.stat().st_size / 1e6:.2f} MB, no solutions)")
+    return EXIT_OK
+
+
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
     from autograder.platforms import gradescope
 
@@ -331,6 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     tamper.add_argument("submission", help="the student's notebook")
     tamper.add_argument("--release", help="the released notebook (default: under assignments/)")
     tamper.set_defaults(handler=cmd_tamper)
+    student = commands.add_parser(
+        "student-bundle", help="zip the released notebook and the self-checks, without solutions"
+    )
+    student.add_argument("out", help="the zip to write, e.g. dist/fashion_mnist-student.zip")
+    student.add_argument("--release", help="the released notebook (default: under assignments/)")
+    student.set_defaults(handler=cmd_student_bundle)
     return parser
 
 

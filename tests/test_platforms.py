@@ -582,3 +582,55 @@ def test_reporter_outputs_stay_small_with_huge_feedback() -> None:
     report = full_report(feedback="x" * 100_000)
     for result in [*github.runner_results(report).values(), github.whole_result(report)]:
         assert len(github.encode(result)) < 100 * 1024
+
+
+# -- the students' bundle ----------------------------------------------------------------------------
+def _solution_regions() -> list[str]:
+    """Every solution region of the instructor's notebook, as the code between the markers."""
+    from conftest import SOLUTION
+
+    regions = []
+    for cell in json.loads(SOLUTION.read_text())["cells"]:
+        source = "".join(cell["source"])
+        for region in source.split("### BEGIN SOLUTION")[1:]:
+            body = region.split("### END SOLUTION")[0].strip()
+            if body:
+                regions.append(body)
+    return regions
+
+
+def test_the_student_bundle_has_the_release_and_the_checks_but_no_solution(
+    tmp_path, synthetic_dir
+) -> None:
+    from conftest import RELEASE
+
+    from autograder.platforms.student import build_student_bundle
+
+    bundle = build_student_bundle(tmp_path / "student.zip")
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+        texts = {n: archive.read(n).decode("utf-8", "replace") for n in names}
+        archive.extractall(tmp_path / "unpacked")
+    assert texts["fashion_mnist/fashion_mnist.ipynb"] == RELEASE.read_text()
+    assert "kit/pyproject.toml" in names and "kit/autograder/selfcheck.py" in names
+    assert not [n for n in names if n.startswith(("kit/tests", "kit/solutions", "solutions"))]
+    regions = _solution_regions()
+    assert len(regions) >= 9
+    leaked = [(name, r[:60]) for name, text in texts.items() for r in regions if r in text]
+    assert leaked == []
+    # The self-check works from the bundle alone (outside the repository).
+    kit = str(tmp_path / "unpacked" / "kit")
+    script = (
+        "import autograder, numpy as np\n"
+        "from autograder.selfcheck import report_part\n"
+        f"assert autograder.__file__.startswith({kit!r}), autograder.__file__\n"
+        "def scale_images(images):\n    return images / 255.0\n"
+        "print(report_part('scale_images', {'scale_images': scale_images, 'np': np}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("JPY_SESSION_NAME",)}
+    env.update(PYTHONPATH=str(tmp_path / "unpacked" / "kit"), FASHION_MNIST_DIR=str(synthetic_dir))
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert "scale_images  9/9" in result.stdout, result.stdout + result.stderr[-2000:]

@@ -28,6 +28,7 @@ from typing import Any
 from autograder.data import FILES
 from autograder.exporters.sanitize import printable
 from autograder.platforms import RECIPES
+from autograder.platforms.bundle import add, add_kit, kit_source
 from autograder.results import GradingReport, TestResult
 
 DEFAULT_ROOT = "/autograder"
@@ -237,23 +238,6 @@ def run(root: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 # -- the zip ------------------------------------------------------------------------------------
-def _kit_source() -> tuple[Path, Path]:
-    package = Path(__file__).resolve().parents[1]
-    pyproject = package.parent / "pyproject.toml"
-    if not pyproject.is_file():
-        raise ValueError(
-            f"the kit's pyproject.toml is not next to {package}: build the bundle from a checkout"
-        )
-    return package, pyproject
-
-
-def _add(archive: zipfile.ZipFile, name: str, payload: bytes, mode: int = 0o644) -> None:
-    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-    info.external_attr = (0o100000 | mode) << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    archive.writestr(info, payload)
-
-
 def build_bundle(
     out: str | os.PathLike[str],
     *,
@@ -300,23 +284,19 @@ def build_bundle(
                 f"the files in {folder} are not the official Fashion-MNIST (SHA-256 differs); "
                 "pass --data-dir with the official files, or --no-data to fetch them at set-up"
             )
-    package, pyproject = _kit_source()
+    kit_source()  # a checkout, or a clear error before anything is written
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipes = RECIPES / "gradescope"
     with zipfile.ZipFile(out, "w") as archive:
-        _add(archive, "setup.sh", (recipes / "setup.sh").read_bytes(), 0o755)
-        _add(archive, "run_autograder", (recipes / "run_autograder").read_bytes(), 0o755)
-        _add(archive, CONFIG_NAME, json.dumps(config, indent=2).encode() + b"\n")
-        _add(archive, "kit/pyproject.toml", pyproject.read_bytes())
-        for path in sorted(package.rglob("*")):
-            relative = path.relative_to(package.parent)
-            if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc":
-                _add(archive, f"kit/{relative.as_posix()}", path.read_bytes())
+        add(archive, "setup.sh", (recipes / "setup.sh").read_bytes(), 0o755)
+        add(archive, "run_autograder", (recipes / "run_autograder").read_bytes(), 0o755)
+        add(archive, CONFIG_NAME, json.dumps(config, indent=2).encode() + b"\n")
+        add_kit(archive)
         if folder is not None:
             for name in sorted(fetch.SHA256):
-                _add(archive, f"data/{name}", (folder / name).read_bytes())
-            _add(archive, "data/SHA256SUMS", fetch.sha256sums().encode())
+                add(archive, f"data/{name}", (folder / name).read_bytes())
+            add(archive, "data/SHA256SUMS", fetch.sha256sums().encode())
     return out
 
 
