@@ -344,16 +344,27 @@ def describe_import_errors(errors: list[dict]) -> str:
 
 
 def _namespace_sources(namespace: dict) -> list[str]:
-    """The source of the functions and classes in a kernel's namespace (for feedback only)."""
+    """The source of the functions and classes in a kernel's namespace (for feedback only).
+
+    A class defined in a notebook cell has no source file Python can find, but its methods
+    do: the class is rebuilt from them."""
     import inspect
+    import textwrap
 
     sources = []
-    for value in list(namespace.values()):
-        if inspect.isfunction(value) or inspect.isclass(value):
-            try:
-                sources.append(inspect.getsource(value))
-            except (OSError, TypeError):
-                continue
+    for name, value in list(namespace.items()):
+        try:
+            if inspect.isfunction(value):
+                sources.append(textwrap.dedent(inspect.getsource(value)))
+            elif inspect.isclass(value) and value.__module__ == namespace.get("__name__"):
+                methods = [
+                    textwrap.indent(textwrap.dedent(inspect.getsource(member)), "    ")
+                    for member in vars(value).values()
+                    if inspect.isfunction(member)
+                ]
+                sources.append(f"class {name}:\n" + ("\n".join(methods) or "    pass\n"))
+        except (OSError, TypeError):
+            continue
     return sources
 
 

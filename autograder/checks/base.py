@@ -143,6 +143,12 @@ def diagnose_error(error: dict[str, Any]) -> str:
         "name resolution",
         "No address associated",
     )
+    if "URL fetch failure" in message and "fashion" in message.lower():
+        return (
+            "the Fashion-MNIST files are not in Keras' cache and cannot be downloaded here: set "
+            "FASHION_MNIST_DIR to a folder with the four .gz files (or install Debian's "
+            "dataset-fashion-mnist), restart the kernel and run the cells again"
+        )
     if (
         kind in ("ConnectionRefusedError", "gaierror")
         or any(m in message for m in network)
