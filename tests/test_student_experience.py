@@ -153,3 +153,15 @@ def test_reading_acc_gets_its_hint_however_it_is_written(grader, tmp_path) -> No
         assert "Keras 3 logs the metric as 'accuracy', not 'acc'" in text, (name, text)
         if "guarded" not in name:  # raised: the student's failing line is shown
             assert line.splitlines()[1 if "compared" in name else 0].strip() in text, (name, text)
+
+
+def test_a_missing_data_set_is_diagnosed_as_that_with_the_fix() -> None:
+    from autograder.checks.base import diagnose_error
+
+    error = {
+        "type": "Exception",
+        "message": "URL fetch failure on https://storage.googleapis.com/tensorflow/"
+        "tf-keras-datasets/train-labels-idx1-ubyte.gz: None -- [Errno -2] Name or service not known",
+    }
+    hint = diagnose_error(error)
+    assert "not in Keras' cache" in hint and "FASHION_MNIST_DIR" in hint
