@@ -143,7 +143,7 @@ def diagnose_error(error: dict[str, Any]) -> str:
         "name resolution",
         "No address associated",
     )
-    if "URL fetch failure" in message and "fashion" in message.lower():
+    if "URL fetch failure" in message and ("datasets" in message or "fashion" in message.lower()):
         return (
             "the Fashion-MNIST files are not in Keras' cache and cannot be downloaded here: set "
             "FASHION_MNIST_DIR to a folder with the four .gz files (or install Debian's "
