@@ -80,13 +80,23 @@ def keras_can_load(data_dir) -> None:
         home = Path(os.path.expanduser(keras_home()))
     except ImportError:  # another Keras layout: its default
         home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
-    if not os.access(home, os.W_OK):
-        home = Path("/tmp/.keras")
+    if not os.access(home, os.W_OK) and not os.access(home.parent, os.W_OK):
+        home = Path("/tmp/.keras")  # where Keras itself falls back
+    source = Path(data_dir)
     cached = home / "datasets" / "fashion-mnist"
-    if all((cached / name).is_file() for name in FILES.values()):
+    if all(_same_file(cached / n, source / n) for n in FILES.values()):
         return
+    # Relink whatever is there (an old download, another data set's links): the kernel must
+    # read the very files the checks compare with.
     with contextlib.suppress(OSError):
-        prepare_keras_cache(Path(data_dir), home)
+        prepare_keras_cache(source, home)
+
+
+def _same_file(a, b) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def prepare_offline_data() -> None:
@@ -107,15 +117,36 @@ def set_grader(grader) -> None:
 
 @contextlib.contextmanager
 def _quiet():
-    """Hide the student's own prints, progress bars and warnings while the probes run."""
+    """Hide the student's own prints, progress bars and warnings while the probes run, and
+    TensorFlow's C++ log lines, which bypass Python and write to file descriptor 2."""
     sink = io.StringIO()
     with (
+        _descriptor_silenced(2),
         warnings.catch_warnings(),
         contextlib.redirect_stdout(sink),
         contextlib.redirect_stderr(sink),
     ):
         warnings.simplefilter("ignore")
         yield sink
+
+
+@contextlib.contextmanager
+def _descriptor_silenced(fd: int):
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    try:
+        saved = os.dup(fd)
+    except OSError:  # no such descriptor: nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
 
 
 def check(part: str, *, slow: bool = False, namespace: dict | None = None) -> None:

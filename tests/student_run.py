@@ -82,6 +82,7 @@ def self_check_outputs(executed: Path) -> dict[str, str]:
 
 
 def student_env(home: Path, data_dir: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("KERAS_HOME", "JPY_SESSION_NAME")}
     env.update(HOME=str(home), FASHION_MNIST_DIR=str(data_dir), TF_CPP_MIN_LOG_LEVEL="2")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
