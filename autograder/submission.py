@@ -106,8 +106,8 @@ def locked_cells(notebook: dict) -> dict[str, dict]:
 
 
 def restore_locked_cells(notebook: dict, release: dict) -> tuple[dict, list[str]]:
-    """The notebook with every locked cell of the release as released, and their grade_ids
-    where the submission differed.
+    """The notebook with every locked cell of the release as released, and the grade_ids of the
+    graded ones the submission had changed or deleted.
 
     A changed locked cell gets back its released source, type and metadata (its `graded` tag
     included, which nbgrader itself does not restore); a deleted one is put back where it was.
@@ -122,14 +122,17 @@ def restore_locked_cells(notebook: dict, release: dict) -> tuple[dict, list[str]
         if isinstance(grade_id, str) and grade_id in released and grade_id not in seen:
             seen.add(grade_id)
             original = released[grade_id]
-            if _comparable(cell) != _comparable(original):
+            # Named only when it changes what is graded (a test cell's hidden tests do not).
+            graded = GRADED_TAG in _tags(cell) or GRADED_TAG in _tags(original)
+            if graded and _comparable(cell) != _comparable(original):
                 restored.append(grade_id)
             cells.append(copy.deepcopy(original))
         else:
             cells.append(cell)
     for grade_id, cell in released.items():
         if grade_id not in seen:
-            restored.append(grade_id)
+            if GRADED_TAG in _tags(cell):
+                restored.append(grade_id)
             cells.insert(min(_release_index(release, grade_id), len(cells)), copy.deepcopy(cell))
     result = dict(notebook)
     result["cells"] = cells
