@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,16 +158,7 @@ def _loss_cases(rng: np.random.Generator, ids: list[str]) -> list[CallbackCase]:
         ("custom_below", {"threshold": custom}, round(custom * 0.5, 4), _value(rng, 0.2, 0.6)),
         ("custom_above", {"threshold": custom}, round(custom * 1.5 + 0.1, 4), _value(rng, 0.9, 1)),
     ]
-    return [
-        CallbackCase(
-            ids.pop(),
-            kind,
-            kwargs,
-            {"loss": loss, "accuracy": acc},
-            loss < kwargs.get("threshold", default),
-        )
-        for kind, kwargs, loss, acc in raw
-    ]
+    return _cases(ids, "loss", raw, lambda setting, value: value < setting, "threshold", default)
 
 
 def _accuracy_cases(rng: np.random.Generator, ids: list[str]) -> list[CallbackCase]:
@@ -184,16 +176,33 @@ def _accuracy_cases(rng: np.random.Generator, ids: list[str]) -> list[CallbackCa
         ("custom_boundary", {"target": custom}, custom, _value(rng, 1.0, 3.0)),
         ("custom_below", {"target": custom}, round(custom - 0.1, 4), _value(rng, 0.01, 0.2)),
     ]
-    return [
-        CallbackCase(
-            ids.pop(),
-            kind,
-            kwargs,
-            {"loss": loss, "accuracy": acc},
-            acc >= kwargs.get("target", default),
+    return _cases(ids, "accuracy", raw, lambda setting, value: value >= setting, "target", default)
+
+
+def _cases(
+    ids: list[str],
+    watched: str,
+    raw: list[tuple[str, dict, float, float]],
+    stops: Callable[[float, float], bool],
+    argument: str,
+    default: float,
+) -> list[CallbackCase]:
+    """Cases from rows of (kind, kwargs, watched value, other value); the decision is what the
+    rule `stops(setting, watched value)` gives."""
+    other = "accuracy" if watched == "loss" else "loss"
+    cases = []
+    for kind, kwargs, value, unwatched in raw:
+        logs = {watched: value, other: unwatched}
+        cases.append(
+            CallbackCase(
+                ids.pop(),
+                kind,
+                kwargs,
+                {"loss": logs["loss"], "accuracy": logs["accuracy"]},
+                stops(kwargs.get(argument, default), value),
+            )
         )
-        for kind, kwargs, acc, loss in raw
-    ]
+    return cases
 
 
 def _fits(rng: np.random.Generator, part: str) -> list[CallbackFit]:

@@ -104,24 +104,24 @@ def read_archive(handle: io.BufferedIOBase, name: str = "model.keras") -> Archiv
     return Archive(members, config)
 
 
-def parse_json(raw: bytes, name: str) -> dict[str, Any]:
-    """A JSON object, with bounded depth; ArchiveError for anything else."""
+def parse_json(raw: bytes, name: str, max_depth: int = MAX_CONFIG_DEPTH) -> dict[str, Any]:
+    """A JSON object, at most `max_depth` levels deep; ArchiveError for anything else."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ArchiveError(f"{name} is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise ArchiveError(f"{name} is not a JSON object")
-    _check_depth(data, name)
+    _check_depth(data, name, max_depth)
     return data
 
 
-def _check_depth(root: Any, name: str) -> None:
+def _check_depth(root: Any, name: str, max_depth: int) -> None:
     stack = [(root, 0)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_CONFIG_DEPTH:
-            raise ArchiveError(f"{name} is nested more than {MAX_CONFIG_DEPTH} levels deep")
+        if depth > max_depth:
+            raise ArchiveError(f"{name} is nested more than {max_depth} levels deep")
         if isinstance(node, dict):
             stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, list):

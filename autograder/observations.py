@@ -61,23 +61,9 @@ def read_json(path: Path) -> dict[str, Any]:
     if len(raw) > MAX_JSON_BYTES:
         raise ObservationError(f"{path.name} is larger than {MAX_JSON_BYTES} bytes")
     try:
-        data = parse_json(raw, path.name)
+        return parse_json(raw, path.name, MAX_JSON_DEPTH)
     except ArchiveError as exc:
         raise ObservationError(str(exc)) from None
-    _check_depth_of(data, path.name)
-    return data
-
-
-def _check_depth_of(data: Any, name: str) -> None:
-    stack = [(data, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise ObservationError(f"{name} is nested more than {MAX_JSON_DEPTH} levels deep")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
 
 
 def read_array(path: Path) -> np.ndarray:
