@@ -20,7 +20,7 @@ install: $(VENV)/.installed system-deps
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[nbgrader,dev]'
+	$(BIN)/pip install -q -e '.[nbgrader,dev,cluster]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
