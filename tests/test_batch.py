@@ -332,6 +332,17 @@ def test_a_worker_without_a_grader_stops_the_batch_without_recording(tmp_path):
     assert records(out) == {}
 
 
+def test_an_unreachable_scheduler_stops_the_batch_with_one_line(tmp_path):
+    pytest.importorskip("distributed")
+    from autograder.batch.engines import DaskCluster
+
+    subs, _ = layouts.discover(make_folder(tmp_path))
+    engine = DaskCluster("tcp://127.0.0.1:9", FakeFactory(), connect_timeout=1)
+    with pytest.raises(batch.GraderUnavailable, match="cannot reach the Dask scheduler at tcp://"):
+        batch.grade_submissions(subs, tmp_path / "out", engine, version="v", progress=False)
+    assert records(tmp_path / "out") == {}
+
+
 def test_default_jobs_fits_cores_and_memory(monkeypatch):
     from autograder.batch import engines
 

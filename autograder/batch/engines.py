@@ -175,7 +175,12 @@ class DaskCluster:
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Any, Outcome]]:
         from distributed import Client, as_completed
 
-        client = Client(self.address, timeout=self.connect_timeout)
+        try:
+            client = Client(self.address, timeout=self.connect_timeout)
+        except OSError as exc:  # refused, unreachable, timed out (TimeoutError is an OSError)
+            raise worker.GraderUnavailable(
+                f"cannot reach the Dask scheduler at {self.address}: {type(exc).__name__}: {exc}"
+            ) from exc
         try:
             remaining = iter(jobs)
             pending: dict[str, Any] = {}
