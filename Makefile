@@ -59,6 +59,7 @@ release: install
 
 bench: install
 	$(BIN)/python benchmarks/grading_time.py
+	$(BIN)/python benchmarks/batch_throughput.py
 
 clean:
 	rm -rf $(VENV) results *.egg-info
