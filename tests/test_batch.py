@@ -133,7 +133,7 @@ def test_plain_files_keep_same_stem_submissions_apart(tmp_path):
     assert notes == []
 
 
-def test_nbgrader_layout_from_the_course_root_or_submitted(tmp_path):
+def test_nbgrader_layout_from_the_course_root_or_submitted(tmp_path, capsys):
     course = tmp_path / "course"
     write(course / "submitted/alice/fashion_mnist/fashion_mnist.ipynb")
     write(course / "submitted/alice/fashion_mnist/timestamp.txt", "2026-11-28 17:05:01.123 UTC")
@@ -151,6 +151,12 @@ def test_nbgrader_layout_from_the_course_root_or_submitted(tmp_path):
         ("bob", "fashion_mnist", ""),
     ]
     assert notes == ["bob: 2 files, grading fashion_mnist.ipynb (not scratch.ipynb)"]
+    grader = FakeGrader()
+    batch.grade_folder(course, grader, tmp_path / "out")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-2].startswith("1/2 alice (fashion_mnist.ipynb) 4/15 (eta ")
+    assert lines[-1] == "2/2 bob (fashion_mnist.ipynb) 4/15"
+    assert (tmp_path / "out" / "bob" / RECORD).is_file()
 
     write(course / "submitted/alice/other/other.ipynb")
     with pytest.raises(

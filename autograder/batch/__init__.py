@@ -92,6 +92,14 @@ def _exports(report: GradingReport, target: Path, bar: Progress) -> None:
             bar.message(f"autograder: could not write {target / name}: {type(exc).__name__}: {exc}")
 
 
+def _label(submission: Submission) -> str:
+    """How the progress bar names a submission: its file, or its student when the file's name
+    is the same for everyone (nbgrader) or carries the student (LMS downloads)."""
+    if submission.layout == "files":
+        return submission.path.name
+    return f"{submission.student_id} ({submission.path.name})"
+
+
 def _result_text(report: GradingReport) -> str:
     return "ERROR" if is_error(report) else f"{report.score:g}/{report.max_score:g}"
 
@@ -131,7 +139,7 @@ def grade_submissions(
 
     def jobs() -> Iterator[tuple[Submission, str, bytes]]:
         for submission in todo:
-            bar.start(submission.path.name)
+            bar.start(_label(submission))
             yield submission, submission.path.name, submission.path.read_bytes()
 
     hashes: dict[str, str] = {}
@@ -161,7 +169,7 @@ def grade_submissions(
                 )
             if is_error(report):
                 bar.message(
-                    f"autograder: error grading {submission.path.name}: {report.part_notes[ERROR_NOTE]}"
+                    f"autograder: error grading {_label(submission)}: {report.part_notes[ERROR_NOTE]}"
                 )
             folder = store.folder(submission.key)
             _exports(report, folder, bar)
@@ -183,7 +191,7 @@ def grade_submissions(
             done[submission.key] = (submission, report)
             max_score = max(max_score, report.max_score)
             gradebook.write_all(store.out_dir, list(done.values()), max_score)
-            bar.finish(submission.path.name, _result_text(report), failed=is_error(report))
+            bar.finish(_label(submission), _result_text(report), failed=is_error(report))
     finally:
         bar.close()
     max_score = max([max_score, *(r.max_score for _, r in done.values())])
