@@ -21,6 +21,17 @@ class FakeGrader:
         self.log, self.delay = log, delay
         self.graded: list[str] = []
 
+    def _log(self, line: str) -> None:
+        fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        if self.log:
+            self._log(f"closed {os.getpid()}\n")
+
     def grade(self, submission) -> GradingReport:
         path = Path(submission)
         text = path.read_text(errors="replace").split()
@@ -29,11 +40,7 @@ class FakeGrader:
         if self.delay:
             time.sleep(self.delay)
         if self.log:  # one short line per finished grading, appended atomically
-            fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, f"{answer} {os.getpid()}\n".encode())
-            finally:
-                os.close(fd)
+            self._log(f"{answer} {os.getpid()}\n")
         if answer == "broken":
             raise RuntimeError("sandbox exploded\nlong traceback")
         good = answer == "alice"
@@ -69,5 +76,9 @@ class NoGrader:
         raise FileNotFoundError("no Fashion-MNIST here")
 
 
-def read_log(path: Path) -> list[str]:
-    return [line.split()[0] for line in path.read_text().splitlines()] if path.exists() else []
+def read_log(path: Path, *, closed: bool = False) -> list[str]:
+    """The answers graded (or, with closed=True, the pids of graders closed) in the log."""
+    lines = [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+    if closed:
+        return [words[1] for words in lines if words[0] == "closed"]
+    return [words[0] for words in lines if words[0] != "closed"]

@@ -133,11 +133,18 @@ class LocalDaskCluster:
         process.wait(timeout=30)
 
     def close(self) -> None:
-        for process in [*self.workers, self.scheduler]:
-            if process is None:
-                continue
+        """Stop workers, then the scheduler: SIGTERM (a worker's graders clean up their inputs),
+        SIGKILL whatever is left after 10 s."""
+        processes = [p for p in (*self.workers, self.scheduler) if p is not None]
+        for process in processes:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # the group: leftovers too
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
 

@@ -325,7 +325,9 @@ def test_a_pool_of_processes_gives_the_same_results(tmp_path):
     assert [same(r) for r in pooled] == [same(r) for r in local]
     assert sorted(read_log(log)) == ["alice", "bob", "broken", "carol", "dave", "erin"]
     workers = {r["worker"] for r in records(tmp_path / "two").values()}
-    assert len(workers) == 2 and str(os.getpid()) not in {w.split(":")[1] for w in workers}
+    pids = {w.split(":")[1] for w in workers}
+    assert len(workers) == 2 and str(os.getpid()) not in pids
+    assert set(read_log(log, closed=True)) == pids  # each process closed its grader at the end
     assert (tmp_path / "one" / "grades.csv").read_text() == (
         tmp_path / "two" / "grades.csv"
     ).read_text()

@@ -8,7 +8,10 @@ worker needs no shared filesystem; the report comes back as `GradingReport.to_di
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import ctypes
+import multiprocessing.util
 import os
 import signal
 import socket
@@ -63,6 +66,18 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def close_graders() -> None:
+    """Close this process's graders (each removes its inputs folder)."""
+    with _lock:
+        graders = list(_graders.values())
+        _graders.clear()
+    for grader in graders:
+        close = getattr(grader, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
+
+
 def grader_for(factory: Callable[[], Any]) -> Any:
     key = (repr(factory), threading.get_ident())
     with _lock:
@@ -75,6 +90,11 @@ def grader_for(factory: Callable[[], Any]) -> Any:
                 f"cannot build a grader on {socket.gethostname()}: {type(exc).__name__}: {exc}"
             ) from exc
         with _lock:
+            if not _graders:
+                # A pool process ends with os._exit, which skips atexit (and so the grader's own
+                # clean-up): multiprocessing's exit finalizers still run. atexit covers the rest.
+                multiprocessing.util.Finalize(None, close_graders, exitpriority=10)
+                atexit.register(close_graders)
             _graders[key] = grader
     return grader
 
