@@ -137,22 +137,19 @@ def grade_submissions(
     bar.skip(len(done))
     max_score = 0.0
 
+    hashes: dict[str, str] = {}  # of the bytes actually sent: the file may change meanwhile
+
     def jobs() -> Iterator[tuple[Submission, str, bytes]]:
         for submission in todo:
             bar.start(_label(submission))
-            yield submission, submission.path.name, submission.path.read_bytes()
-
-    hashes: dict[str, str] = {}
-
-    def tracked() -> Iterator[tuple[Submission, str, bytes]]:
-        for submission, name, data in jobs():
+            data = submission.path.read_bytes()
             hashes[submission.key] = content_hash(data)
-            yield submission, name, data
+            yield submission, submission.path.name, data
 
     warned: set[str] = set()
     started = time.monotonic()
     try:
-        for submission, outcome in engine.run(tracked()):
+        for submission, outcome in engine.run(jobs()):
             if isinstance(outcome, GraderUnavailable):
                 raise outcome
             if isinstance(outcome, BaseException):  # the worker died, the pool broke
