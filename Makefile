@@ -21,7 +21,7 @@ install: $(VENV)/.installed system-deps
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[nbgrader,dev]'
+	$(BIN)/pip install -q -e '.[nbgrader,dev,cluster]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -69,6 +69,7 @@ gradescope-bundle: install
 
 bench: install
 	$(BIN)/python benchmarks/grading_time.py
+	$(BIN)/python benchmarks/batch_throughput.py
 
 clean:
 	rm -rf $(VENV) results *.egg-info

@@ -176,22 +176,70 @@ def _github_grade_check(args: argparse.Namespace) -> None:
         raise ValueError("--github needs $GITHUB_OUTPUT, which GitHub Actions sets for each step")
 
 
+def _batch_release(args: argparse.Namespace) -> Path | None:
+    """The release notebook for a batch: --release, else the course's, found from the folder
+    (nbgrader's course root or its submitted/) or the current directory."""
+    from autograder.tamper import DEFAULT_RELEASE
+
+    if args.release:
+        return Path(args.release)
+    folder = Path(args.folder).resolve()
+    for base in [folder, *folder.parents, Path.cwd()]:
+        if (base / DEFAULT_RELEASE).is_file():
+            return base / DEFAULT_RELEASE
+    return None
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
-    from autograder.batch import find_submissions, grade_folder, is_error
-    from autograder.grader import Grader
+    from autograder import batch
 
     if not Path(args.folder).is_dir():
         return _fail(f"folder {args.folder!r} not found")
-    if not find_submissions(args.folder):
+    if not batch.find_submissions(args.folder, args.layout, args.assignment):
         return _fail(f"no .ipynb or .py submissions in {args.folder!r}")
-    with Grader(_options(args)) as grader:
-        reports = grade_folder(args.folder, grader, args.out)
-    errors = sum(is_error(r) for r in reports)
+    if args.jobs is not None and args.jobs < 1:
+        return _fail("--jobs must be at least 1")
+    jobs = args.jobs or batch.default_jobs()
+    options = _options(args)
+    release = _batch_release(args)
+    if release is not None:
+        options.release = release.read_bytes()
+        print(f"Locked cells are graded as released in {release}")
+    if args.scheduler or jobs > 1:
+        if not args.scheduler:  # fail here, once, rather than in every worker
+            from autograder.data import locate_data
+
+            locate_data(options.data_dir)
+        reports = batch.grade_folder(
+            args.folder,
+            out_dir=args.out,
+            factory=batch.GraderFactory(options),
+            jobs=jobs,
+            scheduler=args.scheduler,
+            force=args.force,
+            layout=args.layout,
+            assignment=args.assignment,
+        )
+    else:
+        from autograder.grader import Grader
+
+        with Grader(options) as grader:
+            reports = batch.grade_folder(
+                args.folder,
+                grader,
+                args.out,
+                force=args.force,
+                layout=args.layout,
+                assignment=args.assignment,
+            )
+    errors = sum(batch.is_error(r) for r in reports)
     mean = sum(r.score for r in reports) / len(reports)
     maximum = max(r.max_score for r in reports)
+    skipped = getattr(reports, "skipped", 0)
     print(
         f"Graded {len(reports)} submissions: mean score {mean:.2f}/{maximum:g}"
         + (f", {errors} could not be graded" if errors else "")
+        + (f" ({skipped} already graded earlier, not regraded)" if skipped else "")
         + f". Results in {args.out}"
     )
     return EXIT_OK
@@ -316,10 +364,42 @@ def build_parser() -> argparse.ArgumentParser:
     _grader_arguments(grade)
     grade.set_defaults(handler=cmd_grade)
     _platform_commands(commands)
-    batch = commands.add_parser("batch", help="grade every .ipynb and .py file in a folder")
-    batch.add_argument("folder", help="the folder of submissions (files directly in it)")
+    batch = commands.add_parser(
+        "batch", help="grade a class: a folder, nbgrader's submitted/ or an LMS download"
+    )
+    batch.add_argument(
+        "folder",
+        help="submissions: files, nbgrader's submitted/<student>/<assignment>/, an LMS download "
+        "(Canvas, Moodle, Blackboard file names) or a folder per student",
+    )
     batch.add_argument(
         "--out", default="results/batch", help="output folder (default results/batch)"
+    )
+    batch.add_argument(
+        "--release",
+        help="the released notebook: locked cells are graded as released (default: "
+        "assignments/<assignment>/<name>.ipynb of the course above FOLDER, or here)",
+    )
+    batch.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        help="gradings at once (default: one per core, as many as memory allows at ~2 GiB each)",
+    )
+    batch.add_argument(
+        "--force", action="store_true", help="regrade submissions already graded in --out"
+    )
+    batch.add_argument(
+        "--layout",
+        choices=["auto", "files", "nbgrader", "lms", "folders"],
+        default="auto",
+        help="how FOLDER names the students (default: recognise it)",
+    )
+    batch.add_argument("--assignment", help="nbgrader layout: the assignment to grade")
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster, e.g. tcp://HOST:8786 (workers need the kit and the data)",
     )
     _grader_arguments(batch)
     batch.set_defaults(handler=cmd_batch)

@@ -65,6 +65,9 @@ class GraderOptions:
     # Keys the per-grading inputs (see autograder.inputs); default: $AUTOGRADER_SECRET or a key
     # kept in the grader user's state directory.
     secret: bytes | None = None
+    # The released notebook (its bytes, so a batch can ship it to workers): notebook submissions'
+    # locked cells are graded as released unless `grade` is given another release.
+    release: bytes | None = None
 
 
 class Grader:
@@ -88,6 +91,10 @@ class Grader:
         self.reference = self._reference_model()
         self.reference.save(self.inputs_dir / REFERENCE_MODEL)
         self.reference_weights = [np.asarray(w) for w in self.reference.get_weights()]
+        self.release_path: Path | None = None
+        if self.options.release is not None:
+            self.release_path = self.inputs_dir / "release.ipynb"
+            self.release_path.write_bytes(self.options.release)
         (self.inputs_dir / REFERENCE_MODEL).chmod(0o444)
         self.inputs_dir.chmod(0o555)
 
@@ -172,6 +179,8 @@ class Grader:
         """
         started = time.monotonic()
         name = str(submission)
+        if release is None:
+            release = self.release_path
         try:
             loaded = load_submission(submission, release=release)
         except Exception as exc:  # an unreadable file is graded "Not graded", never a crash
