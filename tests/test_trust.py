@@ -8,6 +8,7 @@ reference takes, and grading always ends with a report.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -462,3 +463,19 @@ def test_cli_grades_an_edited_locked_cell_as_released(tmp_path, synthetic_dir, c
     assert "build_model  27/27" in out and "StopOnLoss  11/11" in out
     assert "graded as released (restored from the release notebook): imports" in out
     assert "Locked cells changed in this submission: imports" in out
+
+
+def test_a_graders_own_release_is_used_when_none_is_given(trusted, tmp_path) -> None:
+    """What batches rely on (the release travels in GraderOptions.release to every worker)."""
+    import copy
+
+    def drop_keras(nb):
+        _imports_cell(nb)["source"] = "import numpy as np\n"
+
+    path = tmp_path / "fashion_mnist.ipynb"
+    path.write_text(json.dumps(_edited_release(drop_keras)))
+    variant = copy.copy(trusted)
+    variant.options = dataclasses.replace(trusted.options, parts=("CLASS_NAMES",))
+    variant.release_path = RELEASE
+    report = variant.grade(path)
+    assert "imports" in report.part_notes["locked cells"]
