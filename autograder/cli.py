@@ -204,7 +204,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     release = _batch_release(args)
     if release is not None:
         options.release = release.read_bytes()
-        print(f"Locked cells are graded as released in {release}")
+        print(f"Locked cells are graded as released in {release}", file=sys.stderr)
     if args.scheduler or jobs > 1:
         if not args.scheduler:  # fail here, once, rather than in every worker
             from autograder.data import locate_data
