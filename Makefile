@@ -67,7 +67,10 @@ student-bundle: install
 gradescope-bundle: install
 	$(BIN)/autograder gradescope-bundle $(GRADESCOPE_ZIP) $(GRADESCOPE_ARGS)
 
+# One submission: `autograder grade` vs a bare training script vs nbconvert of the original notebook
+# (times and ratios, one run on this machine), then where the grading's time goes, part by part.
 bench: install
+	$(BIN)/python benchmarks/single_submission.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/grading_time.py
 	$(BIN)/python benchmarks/batch_throughput.py
 

@@ -1,0 +1,142 @@
+"""The grader's speed-ups leave the student's training bit-identical to the student's own `fit`.
+
+The pipeline probe runs the student's `train_model` inside `fast_training` (Keras'
+`steps_per_execution` set on the student's compiled model, no per-batch progress bar). These tests
+train the reference pipeline on synthetic data both ways under the same seed with op determinism
+and compare the loss history and every weight bit for bit, once in a plain process and once
+through the whole grader (sandboxed child, observations, parent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SOLUTION, fast_options, write_synthetic_dataset
+
+from autograder import exercise
+from autograder.grader import Grader
+from autograder.sandbox import probe
+
+ROOT = Path(__file__).resolve().parents[1]
+# 4,000 images at batch 32: 125 steps an epoch, one full execution of 64 steps and a shorter one.
+N_TRAIN = 4000
+
+SCRIPT = r"""
+import hashlib, json, sys
+import keras, tensorflow as tf
+from autograder.data import read_dataset
+from autograder.sandbox.probe import fast_training
+from autograder.submission import load_chunks
+
+data_dir, solution, seed, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+dataset = read_dataset(__import__("pathlib").Path(data_dir))
+namespace = {}
+for chunk in load_chunks(solution):
+    exec(compile(chunk.source, chunk.filename, "exec"), namespace)
+tf.config.experimental.enable_op_determinism()
+
+
+class Seen(keras.callbacks.Callback):  # epoch-level only, like the exercise's callbacks
+    def on_train_begin(self, logs=None):
+        self.steps_per_execution = self.model.steps_per_execution
+
+
+out = {}
+for mode in ("plain", "fast"):
+    keras.utils.set_random_seed(seed)
+    images = namespace["scale_images"](dataset.train_images)
+    model = namespace["build_model"]()
+    seen = Seen()
+    if mode == "fast":
+        with fast_training(model):
+            history = namespace["train_model"](
+                model, images, dataset.train_labels, epochs=epochs, callbacks=[seen]
+            )
+    else:
+        history = namespace["train_model"](
+            model, images, dataset.train_labels, epochs=epochs, callbacks=[seen]
+        )
+    out[mode] = {
+        "history": history.history,
+        "weights": [hashlib.sha256(w.numpy().tobytes()).hexdigest() for w in model.weights],
+        "during": seen.steps_per_execution,
+        "after": model.steps_per_execution,
+        "compiled_with": model.get_compile_config().get("steps_per_execution"),
+    }
+print("RESULT " + json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def larger_synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_synthetic_dataset(tmp_path_factory.mktemp("speed-synthetic"), n_train=N_TRAIN)
+
+
+@pytest.fixture(scope="module")
+def plain_and_fast(larger_synthetic_dir: Path) -> dict:
+    """Both trainings in a fresh process: op determinism is process-wide."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SCRIPT,
+            str(larger_synthetic_dir),
+            str(SOLUTION),
+            str(exercise.SEED),
+            str(exercise.PIPELINE_EPOCHS),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def test_fast_training_is_bit_identical_to_a_plain_fit(plain_and_fast: dict) -> None:
+    plain, fast = plain_and_fast["plain"], plain_and_fast["fast"]
+    assert plain["during"] == 1
+    assert fast["during"] == probe.PIPELINE_STEPS_PER_EXECUTION > 1
+    assert len(fast["history"]["loss"]) == exercise.PIPELINE_EPOCHS
+    assert fast["history"] == plain["history"]  # exact floats, every epoch and metric
+    assert fast["weights"] == plain["weights"]
+    # Undone afterwards, and never part of what the student compiled (nor of the saved model).
+    assert fast["after"] == 1
+    assert fast["compiled_with"] == plain["compiled_with"] == 1
+
+
+def test_the_graders_pipeline_trains_exactly_as_a_plain_fit(
+    larger_synthetic_dir: Path, plain_and_fast: dict
+) -> None:
+    """Through the whole grader: the history the sandboxed child reports is the plain fit's."""
+    with Grader(fast_options(larger_synthetic_dir, parts=("pipeline",))) as grader:
+        report = grader.grade(SOLUTION)
+    assert report.artifacts["history"] == plain_and_fast["plain"]["history"]
+    assert report.score == report.max_score > 0
+
+
+def test_a_model_compiled_with_its_own_steps_per_execution_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The probe binds Keras' objects once per process: keep this test's binding to itself (the
+    # self-check tests bind a patched keras loader later in the same process).
+    monkeypatch.setattr(probe, "_KERAS", {})
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=3)
+    with probe.fast_training(model):
+        assert model.steps_per_execution == 3
+    assert model.steps_per_execution == 3
+    progbar = keras.callbacks.ProgbarLogger
+    assert progbar.on_train_batch_end is not probe._no_batch_update
+    with probe.fast_training(object()):  # not a model: nothing to set, nothing raised
+        assert progbar.on_train_batch_end is probe._no_batch_update
+    assert progbar.on_train_batch_end is not probe._no_batch_update
