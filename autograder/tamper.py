@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import nbformat
 
 DEFAULT_RELEASE = Path("assignments") / "fashion_mnist" / "fashion_mnist.ipynb"
 
@@ -35,6 +34,8 @@ def compute_checksum(cell) -> str:
 
 def locked_release_cells(release_nb_path: str | os.PathLike[str]) -> dict[str, str]:
     """grade_id -> checksum of every locked cell of the release notebook."""
+    import nbformat  # here: importing it costs seconds, and find_release does not need it
+
     release = nbformat.read(str(release_nb_path), as_version=4)
     cells = {}
     for cell in release.cells:
@@ -54,6 +55,8 @@ def tampered_cells(
     grade_id, in the release's order.
     """
     expected = locked_release_cells(release_nb_path)
+    import nbformat
+
     submitted = nbformat.read(str(submitted_nb_path), as_version=4)
     found: dict[str, str | None] = {}
     for cell in submitted.cells:
