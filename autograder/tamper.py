@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
 DEFAULT_RELEASE = Path("assignments") / "fashion_mnist" / "fashion_mnist.ipynb"
 
 
