@@ -134,9 +134,11 @@ class Grader:
         return draw_inputs(ds.train_images, ds.train_labels, ds.test_images, seed)
 
     def _context(self, inputs: GradingInputs) -> GradingContext:
+        from autograder.checks.training import training_loss
+
         ds = self.dataset
         predict_images = inputs.arrays["predict_images"]
-        return GradingContext(
+        context = GradingContext(
             train_images=ds.train_images,
             train_labels=ds.train_labels,
             test_images=ds.test_images,
@@ -147,9 +149,14 @@ class Grader:
                 axis=1
             ),
             reference_weights=self.reference_weights,
+            subset_images=inputs.arrays["subset_images"],
+            subset_labels=inputs.arrays["subset_labels"],
+            start_loss=0.0,
             expectations=inputs.expectations,
             pipeline_threshold=self.options.pipeline_threshold,
         )
+        context.start_loss = training_loss(self.reference, context)
+        return context
 
     def _write_inputs(self, inputs: GradingInputs) -> Path:
         """A read-only folder of this grading's inputs (removed by the caller)."""

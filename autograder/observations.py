@@ -154,10 +154,6 @@ def trained_steps(path: Path) -> int | None:
     return optimizer_iterations(weights) if weights is not None else None
 
 
-def model_weights(path: Path) -> list[np.ndarray]:
-    return [np.asarray(w) for w in load_model(path).get_weights()]
-
-
 def read_import_errors(out_dir: Path) -> list[dict[str, Any]]:
     """The statements that failed while the child loaded the submission (cleaned)."""
     try:

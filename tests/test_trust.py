@@ -100,6 +100,15 @@ def _probe_forger(strategy: str) -> str:
 
     def _train(self, rec):
         for key, epochs in (("explicit", self.config.get("train_epochs", 2)), ("default", 5)):
+            if STRATEGY == "fabricate":  # a "trained" model without training: steps, new weights
+                import numpy as _np
+                model = self.start_model()
+                model.optimizer.build(model.trainable_variables)
+                model.optimizer.iterations.assign(16 * epochs)
+                rng = _np.random.default_rng(0)
+                model.set_weights([w + rng.normal(0, 0.01, w.shape).astype(w.dtype)
+                                   for w in model.get_weights()])
+                self.save_model(rec, key, model)
             rec.data[key] = {{
                 "returned": {{"type": "keras.src.callbacks.history.History"}},
                 "is_history": True, "is_fit_history": True,
@@ -127,7 +136,7 @@ def _probe_forger(strategy: str) -> str:
     )
 
 
-@pytest.mark.parametrize("strategy", ["echo", "always", "never"])
+@pytest.mark.parametrize("strategy", ["echo", "always", "never", "fabricate"])
 def test_a_patched_probe_echoing_or_guessing_earns_nothing(trusted, tmp_path, strategy) -> None:
     report = grade(trusted, tmp_path, _probe_forger(strategy), parts=CALLBACKS_AND_TRAINING)
     details = "\n".join(f"{t.name}: {t.score} {t.output[:200]}" for t in report.tests if t.score)

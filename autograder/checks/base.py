@@ -77,6 +77,9 @@ class GradingContext:
     predict_images: np.ndarray  # permuted, scaled test images given to predict_classes
     reference_predictions: np.ndarray  # the reference model's own argmax on predict_images
     reference_weights: list[np.ndarray]  # the weights the probe's short fits start from
+    subset_images: np.ndarray  # the short fits' training images (uint8) and labels
+    subset_labels: np.ndarray
+    start_loss: float  # the reference model's loss on them before any training
     expectations: Expectations  # this grading's expected outcomes (never sent to the child)
     pipeline_threshold: float
     artifacts: dict[str, Any] = field(default_factory=dict)

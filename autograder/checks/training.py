@@ -9,7 +9,7 @@ from autograder.exercise import PIPELINE_EPOCHS
 from autograder.observations import (
     ObservationError,
     PartObservation,
-    model_weights,
+    load_model,
     trained_steps,
 )
 
@@ -37,31 +37,59 @@ def _expected_epochs(key: str, ctx: GradingContext) -> int:
     return ctx.expectations.train_epochs if key == "explicit" else 5
 
 
+LOSS_DROP = 0.8  # one real epoch on the subset takes the loss below 40 % of the start's
+
+
+def training_loss(model, ctx: GradingContext) -> float:
+    """Sparse categorical cross-entropy of `model` on the short fits' images, computed here."""
+    images = ctx.subset_images.astype(np.float32) / 255.0
+    probabilities = predict_probabilities(model, images)
+    picked = probabilities[np.arange(len(ctx.subset_labels)), ctx.subset_labels.astype(int)]
+    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
+
+
+def _measure(path) -> tuple[int | None, list[np.ndarray], object]:
+    model = load_model(path)
+    return trained_steps(path), [np.asarray(w) for w in model.get_weights()], model
+
+
 def _training(obs: PartObservation, key: str, ctx: GradingContext) -> dict:
     """The record of one train_model call, with what the grader measured in the model that came
-    back: `trained_steps` (the optimizer's step counter) and `weights_changed` (against the
-    start weights, which the grader made)."""
+    back: `trained_steps` (the optimizer's step counter), `weights_changed` (against the start
+    weights, which the grader made) and the loss on the training images, which must have dropped:
+    every train_model check rests on a real fit of the model that was passed in."""
     call = _call(key, ctx)
     raise_for_error(obs, key, call)
     record = obs.data.get(key)
     if not isinstance(record, dict):
         raise CheckFailed(message=f"{call} produced no result.")
-    path = obs.path(f"{key}.keras")
     if key not in obs.measured:
         try:
-            obs.measured[key] = (trained_steps(path), model_weights(path))
+            steps, weights, model = _measure(obs.path(f"{key}.keras"))
+            loss = training_loss(model, ctx) if steps else None
+            obs.measured[key] = (steps, weights, loss)
         except ObservationError as exc:
             obs.measured[key] = exc
+        except Exception as exc:  # a model that loads but cannot run on the images
+            obs.measured[key] = ObservationError(f"it cannot be run ({type(exc).__name__})")
     if isinstance(obs.measured[key], ObservationError):
         raise CheckFailed(
             message=f"{call}: the trained model did not come back ({obs.measured[key]})."
         )
-    steps, weights = obs.measured[key]
+    steps, weights, loss = obs.measured[key]
     if not steps:
         raise CheckFailed(
             expected="model.fit to train the model that was passed in",
             received="no training step ran (the optimizer never updated the weights)",
             hint="return model.fit(...); do not build or fake a History yourself",
+        )
+    if loss is None or not loss < LOSS_DROP * ctx.start_loss:
+        raise CheckFailed(
+            expected=f"training to lower the loss on the training images (from {ctx.start_loss:.3f})",
+            received=f"a loss of {loss:.3f} after training"
+            if loss is not None
+            else "a model that was not trained",
+            hint="train the model that was passed in with model.fit(images, labels, ...)",
         )
     start = ctx.reference_weights
     changed = len(weights) == len(start) and any(
