@@ -100,7 +100,12 @@ def load_model(path: Path, limits: ModelLimits | None = None):
     from autograder.exercise import MODEL_LIMITS
 
     limits = limits or MODEL_LIMITS
-    archive = read_keras_archive(path, limits)  # also refuses symlinks, FIFOs, oversized files
+    # read_keras_archive also refuses symlinks, FIFOs and oversized files.
+    return model_from_archive(read_keras_archive(path, limits), limits)
+
+
+def model_from_archive(archive: Archive, limits: ModelLimits):
+    """The Keras model of an archive already read and vetted with `limits`."""
     import keras
 
     # tf.nn.softmax is saved under its TensorFlow name; map it back to Keras' own function.
@@ -149,9 +154,20 @@ def compile_config(path: Path) -> dict[str, Any]:
 def trained_steps(path: Path) -> int | None:
     """The optimizer steps recorded in a `.keras` archive the child saved after a fit: counted
     by the grader from the weights file, not taken from the child's word."""
-    archive = read_keras_archive(path)
+    return archive_steps(read_keras_archive(path))
+
+
+def archive_steps(archive: Archive) -> int | None:
     weights = archive.members.get("model.weights.h5")
     return optimizer_iterations(weights) if weights is not None else None
+
+
+def trained_model(path: Path) -> tuple[int | None, Any]:
+    """The optimizer steps and the model of a `.keras` archive, read and vetted once."""
+    from autograder.exercise import MODEL_LIMITS
+
+    archive = read_keras_archive(path, MODEL_LIMITS)
+    return archive_steps(archive), model_from_archive(archive, MODEL_LIMITS)
 
 
 def read_import_errors(out_dir: Path) -> list[dict[str, Any]]:

@@ -9,8 +9,7 @@ from autograder.exercise import PIPELINE_EPOCHS
 from autograder.observations import (
     ObservationError,
     PartObservation,
-    load_model,
-    trained_steps,
+    trained_model,
 )
 
 
@@ -49,8 +48,8 @@ def training_loss(model, ctx: GradingContext) -> float:
 
 
 def _measure(path) -> tuple[int | None, list[np.ndarray], object]:
-    model = load_model(path)
-    return trained_steps(path), [np.asarray(w) for w in model.get_weights()], model
+    steps, model = trained_model(path)  # the archive is read and vetted once
+    return steps, [np.asarray(w) for w in model.get_weights()], model
 
 
 def _training(obs: PartObservation, key: str, ctx: GradingContext) -> dict:
