@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUBMISSION ?= solutions/fashion_mnist/fashion_mnist.ipynb
+# Every exercise: one folder each under solutions/ (and autograder/exercises/).
+EXERCISES := $(notdir $(wildcard solutions/*))
 RESULTS ?= results/results.json
 GRADESCOPE_ZIP ?= results/gradescope-autograder.zip
 # The shared copy of the real data when it is there (CI and developer machines); otherwise the grader
@@ -56,13 +58,14 @@ format: install
 
 # The student's notebook: assignments/ from the instructor's solutions/ (commit the result).
 release: install
-	$(BIN)/nbgrader generate_assignment fashion_mnist --force
+	for exercise in $(EXERCISES); do $(BIN)/nbgrader generate_assignment $$exercise --force || exit 1; done
 
 # Gradescope's autograder zip; the data goes in when FASHION_MNIST_DIR (or the grader's search)
 # finds the official files. More options: GRADESCOPE_ARGS="--no-data --visibility FILE --leaderboard".
 # What students install: the released notebook and the self-checks, no solutions.
 student-bundle: install
-	$(BIN)/autograder student-bundle dist/fashion_mnist-student.zip
+	for exercise in $(EXERCISES); do \
+	  $(BIN)/autograder student-bundle dist/$$exercise-student.zip --exercise $$exercise || exit 1; done
 
 gradescope-bundle: install
 	$(BIN)/autograder gradescope-bundle $(GRADESCOPE_ZIP) $(GRADESCOPE_ARGS)

@@ -60,22 +60,32 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 def _keras_home() -> None:
-    """Give kernels a writable KERAS_HOME whose fashion-mnist files link to the real data, so
-    `keras.datasets.fashion_mnist.load_data()` works offline in the students' notebooks."""
+    """Give kernels a writable KERAS_HOME whose data set files (Fashion-MNIST's for this course)
+    link to the real data, so Keras' loaders work offline in the students' notebooks."""
     try:
         from autograder.data import DataError, locate_data, prepare_keras_cache
+        from autograder.exercise_spec import available_exercises, load_exercise
     except ImportError:  # nbgrader run outside the kit's environment: nothing to prepare
         return
-    try:
-        found = locate_data(allow_download=False)
-    except DataError:
-        return  # no local copy: keras downloads the data itself when it has network
+    specs = {}
+    for name in available_exercises():
+        spec = load_exercise(name).dataset
+        specs[spec.cache_folder] = spec
+    found = {}
+    for folder, spec in specs.items():
+        try:
+            found[folder] = (locate_data(spec, allow_download=False), spec)
+        except DataError:
+            continue  # no local copy: keras downloads the data itself when it has network
+    if not found:
+        return
     for home in (
         ROOT / ".cache" / "keras",
         Path(tempfile.gettempdir()) / f"autograder-keras-{os.getuid()}",
     ):
         try:
-            prepare_keras_cache(found, home)  # safe when found is this cache
+            for source, spec in found.values():
+                prepare_keras_cache(source, home, spec)  # safe when source is this cache
         except OSError:
             continue
         os.environ["KERAS_HOME"] = str(home)

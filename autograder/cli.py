@@ -20,10 +20,20 @@ EXIT_OK, EXIT_CANNOT_RUN = 0, 2
 EXIT_BELOW_THRESHOLD = 1  # `grade --fail-under N` with a score below N
 
 
+def _exercise_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--exercise",
+        help="the exercise (default: the notebook's metadata, else the file or folder name; "
+        "see `autograder rubric` for the exercises)",
+    )
+
+
 def _grader_arguments(parser: argparse.ArgumentParser) -> None:
+    _exercise_argument(parser)
     parser.add_argument(
         "--data-dir",
-        help="folder with the four Fashion-MNIST .gz files (default: $FASHION_MNIST_DIR, keras cache, Debian's package)",
+        help="folder with the exercise's data files (default: its variable, e.g. "
+        "$FASHION_MNIST_DIR, then the keras cache, then a system package)",
     )
     parser.add_argument(
         "--sandbox",
@@ -45,16 +55,38 @@ def _grader_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _options(args: argparse.Namespace):
-    from autograder.grader import DEFAULT_TIMEOUTS, GraderOptions
+def _options(args: argparse.Namespace, exercise):
+    from autograder.grader import GraderOptions, default_timeouts
     from autograder.sandbox.isolation import Limits
 
     return GraderOptions(
+        exercise=exercise.name,
         data_dir=args.data_dir,
         sandbox=args.sandbox,
         limits=Limits(memory_mib=args.memory_mib),
-        timeouts={k: v * args.timeout_scale for k, v in DEFAULT_TIMEOUTS.items()},
+        timeouts={k: v * args.timeout_scale for k, v in default_timeouts(exercise).items()},
     )
+
+
+def _exercise_of(args: argparse.Namespace):
+    """The exercise of `args.submission`; a missing file that does not say which exercise it is
+    fails with "not found" (with --exercise, a zero is recorded for the missing file)."""
+    from autograder.exercise_spec import ExerciseError
+
+    try:
+        return _exercise(args, args.submission)
+    except ExerciseError:
+        if not Path(args.submission).exists():
+            raise ValueError(
+                f"submission {args.submission!r} not found (pass --exercise to record a zero)"
+            ) from None
+        raise
+
+
+def _exercise(args: argparse.Namespace, submission: str | None):
+    from autograder.exercise_spec import resolve_exercise
+
+    return resolve_exercise(submission, getattr(args, "exercise", None))
 
 
 def _fail(message: str) -> int:
@@ -62,7 +94,7 @@ def _fail(message: str) -> int:
     return EXIT_CANNOT_RUN
 
 
-def _release(args: argparse.Namespace) -> Path | None:
+def _release(args: argparse.Namespace, exercise) -> Path | None:
     """The released notebook whose locked cells a notebook submission is graded with."""
     from autograder import tamper
 
@@ -70,7 +102,7 @@ def _release(args: argparse.Namespace) -> Path | None:
         return Path(args.release)
     if not str(args.submission).endswith(".ipynb") or not Path(args.submission).is_file():
         return None
-    return tamper.find_release(args.submission)
+    return tamper.find_release(args.submission, exercise)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -78,8 +110,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.grader import Grader
 
     _github_grade_check(args)
-    with Grader(_options(args)) as grader:
-        report = grader.grade(args.submission, release=_release(args))
+    exercise = _exercise_of(args)
+    with Grader(_options(args, exercise)) as grader:
+        report = grader.grade(args.submission, release=_release(args, exercise))
     print(text.render(report, verbose=args.verbose))
     if args.results:
         gradescope.write(report, args.results)
@@ -124,7 +157,7 @@ def _fail_under_status(args: argparse.Namespace, report) -> int:
 def cmd_student_bundle(args: argparse.Namespace) -> int:
     from autograder.platforms.student import build_student_bundle
 
-    out = build_student_bundle(args.out, args.release)
+    out = build_student_bundle(args.out, args.release, args.exercise)
     print(f"Student bundle written to {out} ({out.stat().st_size / 1e6:.2f} MB, no solutions)")
     return EXIT_OK
 
@@ -139,6 +172,7 @@ def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
         visibility=args.visibility,
         leaderboard=args.leaderboard,
         notebook=args.notebook,
+        exercise=args.exercise,
         sandbox=args.sandbox,
         memory_mib=args.memory_mib,
         timeout_scale=args.timeout_scale,
@@ -151,10 +185,12 @@ def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_data(args: argparse.Namespace) -> int:
+    from autograder.exercise_spec import common_dataset
     from autograder.platforms import fetch
 
-    folder = fetch.fetch(args.folder, args.base_url or fetch.BASE_URL)
-    print(f"Fashion-MNIST (official, SHA-256 verified) in {folder}")
+    spec = common_dataset(args.exercise)
+    folder = fetch.fetch(args.folder, args.base_url, spec=spec)
+    print(f"{spec.title} (official, SHA-256 verified) in {folder}")
     return EXIT_OK
 
 
@@ -176,18 +212,38 @@ def _github_grade_check(args: argparse.Namespace) -> None:
         raise ValueError("--github needs $GITHUB_OUTPUT, which GitHub Actions sets for each step")
 
 
-def _batch_release(args: argparse.Namespace) -> Path | None:
+def _batch_release(args: argparse.Namespace, exercise) -> Path | None:
     """The release notebook for a batch: --release, else the course's, found from the folder
     (nbgrader's course root or its submitted/) or the current directory."""
-    from autograder.tamper import DEFAULT_RELEASE
-
     if args.release:
         return Path(args.release)
     folder = Path(args.folder).resolve()
     for base in [folder, *folder.parents, Path.cwd()]:
-        if (base / DEFAULT_RELEASE).is_file():
-            return base / DEFAULT_RELEASE
+        if exercise.release_notebook(base).is_file():
+            return exercise.release_notebook(base)
     return None
+
+
+def _batch_exercise(args: argparse.Namespace, submissions: list):
+    """A batch grades one exercise: --exercise, else --assignment when it names one, else the
+    exercise of its first submissions that say which they are (metadata, names)."""
+    from collections import Counter
+
+    from autograder.exercise_spec import ExerciseError, available_exercises, load_exercise
+
+    if args.exercise:
+        return load_exercise(args.exercise)
+    if args.assignment in available_exercises():
+        return load_exercise(args.assignment)
+    found: Counter[str] = Counter()
+    for submission in submissions[:20]:
+        try:
+            found[_exercise(args, str(getattr(submission, "path", submission))).name] += 1
+        except ExerciseError:
+            continue
+    if not found:
+        return _exercise(args, None)  # the only exercise, or an error naming them
+    return load_exercise(found.most_common(1)[0][0])
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -195,13 +251,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     if not Path(args.folder).is_dir():
         return _fail(f"folder {args.folder!r} not found")
-    if not batch.find_submissions(args.folder, args.layout, args.assignment):
+    submissions = batch.find_submissions(args.folder, args.layout, args.assignment)
+    if not submissions:
         return _fail(f"no .ipynb or .py submissions in {args.folder!r}")
     if args.jobs is not None and args.jobs < 1:
         return _fail("--jobs must be at least 1")
+    exercise = _batch_exercise(args, submissions)
     jobs = args.jobs or batch.default_jobs()
-    options = _options(args)
-    release = _batch_release(args)
+    options = _options(args, exercise)
+    release = _batch_release(args, exercise)
     if release is not None:
         options.release = release.read_bytes()
         print(f"Locked cells are graded as released in {release}", file=sys.stderr)
@@ -209,7 +267,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if not args.scheduler:  # fail here, once, rather than in every worker
             from autograder.data import locate_data
 
-            locate_data(options.data_dir)
+            locate_data(exercise.dataset, options.data_dir)
         reports = batch.grade_folder(
             args.folder,
             out_dir=args.out,
@@ -246,19 +304,26 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_rubric(args: argparse.Namespace) -> int:
-    from autograder.checks import rubric
+    from autograder.exercise_spec import available_exercises, load_exercise
+    from autograder.scoring.run import rubric
 
-    print("| test | points |\n|---|---:|")
-    for item in rubric():
-        print(f"| `{item.name}` | {item.points:g} |")
-    print(f"| **total** | **{sum(c.points for c in rubric()):g}** |")
+    names = [args.exercise] if args.exercise else list(available_exercises())
+    for index, name in enumerate(names):
+        exercise = load_exercise(name)
+        lines = rubric(exercise)
+        if len(names) > 1:
+            print(("\n" if index else "") + f"## {exercise.name}: {exercise.title}\n")
+        print("| test | points |\n|---|---:|")
+        for line in lines:
+            print(f"| `{line.name}` | {line.points:g} |")
+        print(f"| **total** | **{sum(line.points for line in lines):g}** |")
     return EXIT_OK
 
 
 def _tamper_lines(submission: str, release: str | None) -> list[str]:
     from autograder import tamper
 
-    release_path = release or tamper.find_release(submission)
+    release_path = release or tamper.find_release(submission, _exercise_or_none(submission))
     if release_path is None:
         raise ValueError(f"no release notebook found for {submission}; pass --release PATH")
     try:
@@ -268,17 +333,28 @@ def _tamper_lines(submission: str, release: str | None) -> list[str]:
     return [tamper.describe(cells)] if cells else []
 
 
+def _exercise_or_none(submission: str):
+    from autograder.exercise_spec import ExerciseError, resolve_exercise
+
+    try:
+        return resolve_exercise(submission)
+    except ExerciseError:
+        return None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from autograder.exporters import text
     from autograder.grader import Grader
 
-    options = _options(args)
-    options.parts = tuple(p for p in options.parts if args.slow or p != "pipeline")
+    exercise = _exercise_of(args)
+    options = _options(args, exercise)
+    slow = [p.name for p in exercise.parts if p.slow]
+    options.parts = tuple(p for p in exercise.part_names if args.slow or p not in slow)
     with Grader(options) as grader:
-        report = grader.grade(args.submission, release=_release(args))
+        report = grader.grade(args.submission, release=_release(args, exercise))
     print(text.render(report, verbose=args.verbose))
-    if not args.slow:
-        print("The pipeline part (5 epochs of training) was skipped; add --slow to run it.")
+    if not args.slow and slow:
+        print(f"The slow parts ({', '.join(slow)}: training) were skipped; add --slow to run them.")
     if not Path(args.submission).exists():
         return _fail(f"submission {args.submission!r} not found")
     if args.release:
@@ -311,7 +387,10 @@ def _platform_commands(commands) -> None:
     bundle.add_argument(
         "--leaderboard", action="store_true", help="report the pipeline's test accuracy"
     )
-    bundle.add_argument("--notebook", default="fashion_mnist.ipynb", help="expected file name")
+    bundle.add_argument(
+        "--notebook", help="expected file name (default: the exercise's, e.g. fashion_mnist.ipynb)"
+    )
+    _exercise_argument(bundle)
     bundle.add_argument(
         "--sandbox",
         choices=["auto", "bubblewrap", "namespaces", "rlimits"],
@@ -322,7 +401,8 @@ def _platform_commands(commands) -> None:
     bundle.add_argument("--timeout-scale", type=float, default=1.0, help="scale time limits")
     bundle.set_defaults(handler=cmd_gradescope_bundle)
     fetch = commands.add_parser("fetch-data", help="download and verify the official data files")
-    fetch.add_argument("folder", help="where the four .gz files go (kept when already intact)")
+    fetch.add_argument("folder", help="where the data files go (kept when already intact)")
+    _exercise_argument(fetch)
     fetch.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
     fetch.set_defaults(handler=cmd_fetch_data)
     recipe = commands.add_parser("recipe", help="print or copy a platform template")
@@ -333,7 +413,7 @@ def _platform_commands(commands) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="autograder", description="Grade the Fashion-MNIST exercise in a sandbox."
+        prog="autograder", description="Grade the course's Keras exercises in a sandbox."
     )
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one .ipynb or .py submission")
@@ -403,7 +483,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _grader_arguments(batch)
     batch.set_defaults(handler=cmd_batch)
-    rubric_parser = commands.add_parser("rubric", help="print the rubric as a Markdown table")
+    rubric_parser = commands.add_parser(
+        "rubric", help="print each exercise's rubric (from its pytest graders) as Markdown"
+    )
+    _exercise_argument(rubric_parser)
     rubric_parser.set_defaults(handler=cmd_rubric)
     check = commands.add_parser("check", help="quick check of all parts but the slow pipeline")
     check.add_argument("submission", help="the notebook (.ipynb) or module (.py) to check")
@@ -424,6 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     student.add_argument("out", help="the zip to write, e.g. dist/fashion_mnist-student.zip")
     student.add_argument("--release", help="the released notebook (default: under assignments/)")
+    _exercise_argument(student)
     student.set_defaults(handler=cmd_student_bundle)
     return parser
 

@@ -1,27 +1,30 @@
-"""Find the Fashion-MNIST files, read the grader's own copy, and prepare a keras cache for the child.
+"""Find an exercise's data files, read the grader's own copy, and prepare a Keras cache.
 
-Sources, in order: an explicit directory (`--data-dir` or `FASHION_MNIST_DIR`), an existing keras
-cache, Debian's `dataset-fashion-mnist`, and finally keras's own download.
+Sources, in order: an explicit directory (`--data-dir` or the data set's variable, e.g.
+`FASHION_MNIST_DIR`), an existing Keras cache, the data set's system folders (e.g. Debian's
+`dataset-fashion-mnist`), and finally Keras' own download.
+
+Example:
+    >>> from autograder.exercise_spec import load_exercise
+    >>> spec = load_exercise("fashion_mnist").dataset
+    >>> data = read_dataset(locate_data(spec), spec)      # doctest: +SKIP
+    >>> data.train_images.shape                          # doctest: +SKIP
+    (60000, 28, 28)
 """
 
 from __future__ import annotations
 
 import gzip
+import importlib
 import os
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-FILES = {
-    "train_images": "train-images-idx3-ubyte.gz",
-    "train_labels": "train-labels-idx1-ubyte.gz",
-    "test_images": "t10k-images-idx3-ubyte.gz",
-    "test_labels": "t10k-labels-idx1-ubyte.gz",
-}
-DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-IDX_MAGIC = {1: 0x00000801, 3: 0x00000803}
+from autograder.exercise_spec import DatasetFiles
+from autograder.sandbox.idx import IdxError, idx_bytes
+from autograder.sandbox.idx import read_idx as _read_idx
 
 
 class DataError(RuntimeError):
@@ -30,119 +33,120 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """The grader's own copy of Fashion-MNIST, read straight from the IDX files."""
+    """The grader's own copy of a data set, read straight from its files."""
 
-    train_images: np.ndarray
-    train_labels: np.ndarray
-    test_images: np.ndarray
-    test_labels: np.ndarray
+    arrays: dict[str, np.ndarray]
     directory: Path
+    spec: DatasetFiles
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        arrays = self.__dict__.get("arrays", {})
+        if name in arrays:
+            return arrays[name]
+        raise AttributeError(f"the data set has no array {name!r}; it has {sorted(arrays)}")
+
+    def files(self) -> dict[str, Path]:
+        """Each file's path in the grader's copy, keyed by its path in a Keras cache
+        (`datasets/<folder>/<file>`), which is where the child finds it."""
+        return {
+            f"datasets/{self.spec.cache_folder}/{name}": (self.directory / name).resolve()
+            for name in self.spec.files.values()
+        }
 
 
-def _complete(directory: Path) -> bool:
-    return all((directory / name).is_file() for name in FILES.values())
+def _complete(directory: Path, spec: DatasetFiles) -> bool:
+    return all((directory / name).is_file() for name in spec.files.values())
 
 
-def _keras_cache_dirs() -> list[Path]:
+def _keras_cache_dirs(spec: DatasetFiles) -> list[Path]:
     homes = []
     if os.environ.get("KERAS_HOME"):
         homes.append(Path(os.environ["KERAS_HOME"]))
     homes.append(Path.home() / ".keras")
     homes.append(Path("/tmp/.keras"))
-    return [home / "datasets" / "fashion-mnist" for home in homes]
+    return [home / "datasets" / spec.cache_folder for home in homes]
 
 
 def locate_data(
-    data_dir: str | os.PathLike[str] | None = None, *, allow_download: bool = True
+    spec: DatasetFiles,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    allow_download: bool = True,
 ) -> Path:
-    """Return a directory holding the four official `.gz` files.
+    """Return a directory holding every file of the data set `spec`.
 
     Args:
-        data_dir: an explicit directory; defaults to `$FASHION_MNIST_DIR`.
-        allow_download: fall back to `keras.datasets.fashion_mnist.load_data()` (needs network).
+        spec: the exercise's data set (`Exercise.dataset`).
+        data_dir: an explicit directory; defaults to the data set's variable (`spec.env`).
+        allow_download: fall back to Keras' loader (needs network).
 
     Raises:
         DataError: naming every way to provide the data when none works.
     """
-    explicit = data_dir or os.environ.get("FASHION_MNIST_DIR")
+    explicit = data_dir or os.environ.get(spec.env)
     if explicit:
         path = Path(explicit).expanduser().resolve()
-        if not _complete(path):
-            missing = [n for n in FILES.values() if not (path / n).is_file()]
+        if not _complete(path, spec):
+            missing = [n for n in spec.files.values() if not (path / n).is_file()]
             raise DataError(
-                f"data directory {str(path)!r} (from --data-dir or FASHION_MNIST_DIR) lacks "
+                f"data directory {str(path)!r} (from --data-dir or {spec.env}) lacks "
                 f"{', '.join(missing)}"
             )
         return path
-    for candidate in [*_keras_cache_dirs(), DEBIAN_DIR]:
-        if _complete(candidate):
+    for candidate in [*_keras_cache_dirs(spec), *spec.system_dirs]:
+        if _complete(candidate, spec):
             return candidate.resolve()
-    if allow_download:
+    download_error = "download disabled"
+    if allow_download and spec.keras_loader:
         try:
-            import keras
-
-            keras.datasets.fashion_mnist.load_data()
+            module, _, function = spec.keras_loader.rpartition(".")
+            getattr(importlib.import_module(module), function)()
         except Exception as exc:  # offline: any error from the download means "not available"
             download_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
         else:
-            for candidate in _keras_cache_dirs():
-                if _complete(candidate):
+            for candidate in _keras_cache_dirs(spec):
+                if _complete(candidate, spec):
                     return candidate.resolve()
             download_error = "download finished but the files were not found in the keras cache"
-    else:
-        download_error = "download disabled"
+    system = "".join(f"; look in {d}" for d in spec.system_dirs)
     raise DataError(
-        "Fashion-MNIST data not found. Provide it in one of these ways: "
-        "pass --data-dir DIR or set FASHION_MNIST_DIR to a folder with the four official .gz files; "
-        "put them in ~/.keras/datasets/fashion-mnist/; "
-        "install Debian's package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist); "
+        f"{spec.title} data not found. Provide it in one of these ways: "
+        f"pass --data-dir DIR or set {spec.env} to a folder with the files "
+        f"{', '.join(spec.files.values())}; "
+        f"put them in ~/.keras/datasets/{spec.cache_folder}/{system}; "
         f"or allow keras to download them (tried: {download_error})."
     )
 
 
 def read_idx(path: Path) -> np.ndarray:
-    """Read a gzipped IDX file (the format of the official files) into a uint8 array."""
-    with gzip.open(path, "rb") as handle:
-        payload = handle.read()
-    if len(payload) < 8:
-        raise DataError(f"{path} is too short to be an IDX file")
-    magic, count = struct.unpack(">II", payload[:8])
-    ndim = magic & 0xFF
-    if ndim not in IDX_MAGIC or magic != IDX_MAGIC[ndim]:
-        raise DataError(f"{path} has IDX magic {magic:#010x}, expected 0x801 or 0x803")
-    dims = (count, *struct.unpack(f">{ndim - 1}I", payload[8 : 4 + 4 * ndim]))
-    offset = 4 + 4 * ndim
-    expected = int(np.prod(dims))
-    if len(payload) - offset != expected:
-        raise DataError(
-            f"{path} holds {len(payload) - offset} bytes of data, header says {expected}"
-        )
-    return np.frombuffer(payload, dtype=np.uint8, offset=offset).reshape(dims)
+    """Read a gzipped IDX file into a uint8 array; DataError when it is not one."""
+    try:
+        return _read_idx(path)
+    except (IdxError, OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(str(exc)) from None
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
     """Write a uint8 array as a gzipped IDX file (used by tests to make small datasets)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = struct.pack(">I", IDX_MAGIC[array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     with gzip.open(path, "wb") as handle:
-        handle.write(header + array.tobytes())
+        handle.write(idx_bytes(array))
 
 
-def read_dataset(directory: Path) -> Dataset:
+def read_dataset(directory: Path, spec: DatasetFiles) -> Dataset:
     """The grader's own copy, independent of keras and of the submission."""
-    arrays = {key: read_idx(directory / name) for key, name in FILES.items()}
-    return Dataset(directory=directory, **arrays)
+    arrays = {key: read_idx(directory / name) for key, name in spec.files.items()}
+    return Dataset(arrays=arrays, directory=directory, spec=spec)
 
 
-def prepare_keras_cache(source: Path, keras_home: Path) -> Path:
-    """Make `keras_home` a writable keras cache whose fashion-mnist files link to `source`.
+def prepare_keras_cache(source: Path, keras_home: Path, spec: DatasetFiles) -> Path:
+    """Make `keras_home` a writable keras cache whose data set files link to `source`.
 
     Keras ignores a KERAS_HOME it cannot write to (and then tries to download), so the
     directory itself must be writable; the links may point at read-only files.
     """
-    target = keras_home / "datasets" / "fashion-mnist"
+    target = keras_home / "datasets" / spec.cache_folder
     target.mkdir(parents=True, exist_ok=True)
-    for name in FILES.values():
+    for name in spec.files.values():
         link = target / name
         real = (source / name).resolve()  # before unlinking: source may be this very cache
         if link.resolve() == real and link.is_file():

@@ -1,7 +1,12 @@
-"""Grade a submission: sandboxed run -> observations -> trusted checks -> one report.
+"""Grade a submission: sandboxed run -> observations -> the exercise's graders -> one report.
+
+The engine's pipeline, for any exercise (see autograder.exercise_spec): the submission is read,
+the exercise draws this grading's inputs, the harness runs the exercise's probes in the sandbox,
+the observations are read and validated here, and the exercise's graders score them through
+pytest (autograder.scoring).
 
 Example:
-    >>> grader = Grader(GraderOptions(data_dir="../shared/data/fashion-mnist"))
+    >>> grader = Grader(GraderOptions(exercise="fashion_mnist", data_dir="../shared/data/fashion-mnist"))
     >>> report = grader.grade("solutions/fashion_mnist/fashion_mnist.ipynb")
     >>> report.score, report.max_score
     (100.0, 100.0)
@@ -19,49 +24,56 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from autograder import exercise
-from autograder.checks import GradingContext, rubric
-from autograder.checks.base import part_failure, run_check
-from autograder.checks.training import predict_probabilities
-from autograder.data import FILES, locate_data, read_dataset
-from autograder.inputs import GradingInputs, draw_inputs, grading_seed, load_secret
+from autograder.data import locate_data, read_dataset
+from autograder.exercise_spec import Exercise, GradingInputs, resolve_exercise
+from autograder.inputs import grading_seed, load_secret
 from autograder.observations import read_import_errors, read_observations
 from autograder.results import GradingReport, TestResult
 from autograder.sandbox.isolation import Limits, choose_sandbox
-from autograder.sandbox.runner import PartRun, Session
+from autograder.sandbox.outcome import PartRun
+from autograder.sandbox.runner import Session, child_files
+from autograder.scoring.feedback import part_failure
+from autograder.scoring.observed import Observed
+from autograder.scoring.run import rubric, score
 from autograder.submission import Chunk, SubmissionError, load_submission
 
-DEFAULT_TIMEOUTS: dict[str, float] = {
-    "import": 120.0,
-    "between": 60.0,
-    "CLASS_NAMES": 30.0,
-    "load_data": 90.0,
-    "scale_images": 30.0,
-    "add_batch_dimension": 30.0,
-    "build_model": 60.0,
-    "StopOnLoss": 120.0,
-    "StopOnAccuracy": 120.0,
-    "train_model": 180.0,
-    "predict_classes": 60.0,
-    "pipeline": 600.0,
-}
-REFERENCE_MODEL = "reference_model.keras"
+# The phases around the parts: loading the submission, and the gaps between parts.
+PHASE_TIMEOUTS: dict[str, float] = {"import": 120.0, "between": 60.0}
 FLOOD_BYTES = 4 * 2**20  # a full grading's progress bars print well under 1 MiB
+
+
+@dataclass
+class Observation:
+    """One submission's run, read: the graders' input, the report's notes and artifacts. The
+    child's files stay until `close()` (graders read arrays and models lazily)."""
+
+    found: Observed
+    notes: dict[str, str]
+    artifacts: dict[str, Any]
+    session: Session | None = None
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.cleanup()
 
 
 @dataclass
 class GraderOptions:
     """How to grade. Every field has a sensible default for `make grade`."""
 
+    # The exercise's name (autograder/exercises/<name>); default: the only one there is.
+    exercise: str | None = None
     data_dir: str | None = None
     sandbox: str = "auto"
     limits: Limits = field(default_factory=Limits)
-    timeouts: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
-    pipeline_threshold: float = exercise.PIPELINE_THRESHOLD
-    parts: tuple[str, ...] = exercise.PARTS
+    # Per part and phase, in seconds; default: the exercise's part limits.
+    timeouts: dict[str, float] | None = None
+    # The exercise's own settings (e.g. {"pipeline_threshold": 0.85}).
+    settings: dict[str, Any] = field(default_factory=dict)
+    # The parts to grade; default: all of the exercise's.
+    parts: tuple[str, ...] | None = None
     # Keys the per-grading inputs (see autograder.inputs); default: $AUTOGRADER_SECRET or a key
     # kept in the grader user's state directory.
     secret: bytes | None = None
@@ -70,33 +82,51 @@ class GraderOptions:
     release: bytes | None = None
 
 
+def default_timeouts(exercise: Exercise) -> dict[str, float]:
+    return {**PHASE_TIMEOUTS, **exercise.timeouts}
+
+
 class Grader:
-    """Holds what is shared between submissions: the data, the reference model, the sandbox."""
+    """Holds what is shared between submissions: the exercise, its data and reference, the
+    sandbox."""
 
     def __init__(self, options: GraderOptions | None = None) -> None:
         self.options = options or GraderOptions()
-        unknown = set(self.options.parts) - set(exercise.PARTS)
+        self.exercise = resolve_exercise(None, self.options.exercise)
+        parts = self.options.parts or self.exercise.part_names
+        unknown = set(parts) - set(self.exercise.part_names)
         if unknown:
             raise ValueError(
-                f"unknown parts {sorted(unknown)}; parts are {', '.join(exercise.PARTS)}"
+                f"unknown parts {sorted(unknown)}; parts are {', '.join(self.exercise.part_names)}"
             )
-        self.data_dir = locate_data(self.options.data_dir)
-        self.dataset = read_dataset(self.data_dir)
+        self.data_dir = locate_data(self.exercise.dataset, self.options.data_dir)
+        self.dataset = read_dataset(self.data_dir, self.exercise.dataset)
         self.sandbox = choose_sandbox(self.options.sandbox)
         self.secret = self.options.secret or load_secret()
         self.inputs_dir = Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
         # Removed by close(), or when the grader is garbage-collected or the interpreter exits
         # (a grader kept in a global, as the self-check does, is never closed).
         self._remove_inputs = weakref.finalize(self, shutil.rmtree, self.inputs_dir, True)
-        self.reference = self._reference_model()
-        self.reference.save(self.inputs_dir / REFERENCE_MODEL)
-        self.reference_weights = [np.asarray(w) for w in self.reference.get_weights()]
+        self.setup = self.exercise.make_setup(
+            self.dataset, self.inputs_dir, **{**self.exercise.settings, **self.options.settings}
+        )
         self.release_path: Path | None = None
         if self.options.release is not None:
             self.release_path = self.inputs_dir / "release.ipynb"
             self.release_path.write_bytes(self.options.release)
-        (self.inputs_dir / REFERENCE_MODEL).chmod(0o444)
+        for path in self.inputs_dir.iterdir():
+            path.chmod(0o444)
         self.inputs_dir.chmod(0o555)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The parts graded, in rubric order (read from the options at each grading)."""
+        chosen = self.options.parts or self.exercise.part_names
+        return tuple(p for p in self.exercise.part_names if p in chosen)
+
+    @property
+    def timeouts(self) -> dict[str, float]:
+        return {**default_timeouts(self.exercise), **(self.options.timeouts or {})}
 
     def close(self) -> None:
         self._remove_inputs()
@@ -107,72 +137,32 @@ class Grader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def rubric(self):
+        """The rubric lines of the parts this grader grades (from pytest's collection)."""
+        return rubric(self.exercise, self.parts)
+
     # -- the grader's own inputs --------------------------------------------------------------
-    @staticmethod
-    def _reference_model():
-        """An untrained, seeded, compiled model: the start of the probe's short fits, and the
-        model given to `predict_classes` (its argmax differs from the true labels, so a
-        `predict_classes` that looks labels up cannot agree with it)."""
-        import keras
-
-        keras.utils.set_random_seed(exercise.SEED)
-        model = keras.Sequential(
-            [
-                keras.Input(exercise.IMAGE_SHAPE),
-                keras.layers.Flatten(),
-                keras.layers.Dense(exercise.HIDDEN_UNITS, activation="relu"),
-                keras.layers.Dense(exercise.NUM_CLASSES, activation="softmax"),
-            ]
-        )
-        model.compile(
-            optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-        )
-        return model
-
-    def draw(self, seed: int) -> GradingInputs:
-        ds = self.dataset
-        return draw_inputs(ds.train_images, ds.train_labels, ds.test_images, seed)
-
-    def _context(self, inputs: GradingInputs) -> GradingContext:
-        from autograder.checks.training import training_loss
-
-        ds = self.dataset
-        predict_images = inputs.arrays["predict_images"]
-        context = GradingContext(
-            train_images=ds.train_images,
-            train_labels=ds.train_labels,
-            test_images=ds.test_images,
-            test_labels=ds.test_labels,
-            sample_images=inputs.arrays["sample_images"],
-            predict_images=predict_images,
-            reference_predictions=predict_probabilities(self.reference, predict_images).argmax(
-                axis=1
-            ),
-            reference_weights=self.reference_weights,
-            subset_images=inputs.arrays["subset_images"],
-            subset_labels=inputs.arrays["subset_labels"],
-            start_loss=0.0,
-            expectations=inputs.expectations,
-            pipeline_threshold=self.options.pipeline_threshold,
-        )
-        context.start_loss = training_loss(self.reference, context)
-        return context
-
     def _write_inputs(self, inputs: GradingInputs) -> Path:
         """A read-only folder of this grading's inputs (removed by the caller)."""
+        import numpy as np
+
         folder = Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
-        inputs.write(folder)
-        shutil.copyfile(self.inputs_dir / REFERENCE_MODEL, folder / REFERENCE_MODEL)
+        for name, array in inputs.arrays.items():
+            np.save(folder / f"{name}.npy", array, allow_pickle=False)
+        for name, source in self.setup.files.items():
+            shutil.copyfile(source, folder / name)
         for path in folder.iterdir():
             path.chmod(0o444)
         folder.chmod(0o555)
         return folder
 
-    def _probe_config(self, inputs: GradingInputs) -> dict:
+    def _child_config(self, inputs: GradingInputs) -> dict:
         return {
-            "seed": exercise.SEED,
-            "pipeline_epochs": exercise.PIPELINE_EPOCHS,
-            **inputs.child_config(),
+            **inputs.config,
+            "dataset_files": {
+                key: f"datasets/{self.exercise.dataset.cache_folder}/{name}"
+                for key, name in self.exercise.dataset.files.items()
+            },
         }
 
     # -- grading --------------------------------------------------------------------------------
@@ -184,6 +174,31 @@ class Grader:
         `release`: the released notebook; the submission's locked cells are graded as released
         (restored from it, as nbgrader does), so every route gives the same grade.
         """
+        started = time.monotonic()
+        outcome = self.observe(submission, release=release)
+        if isinstance(outcome, GradingReport):
+            return outcome
+        try:
+            tests = score(self.exercise, outcome.found, self.parts)
+        except Exception as exc:  # a fault of the grader's own: record it, never lose the grade
+            return self._not_graded(str(submission), f"Not graded: {_unexpected(exc)}.", started)
+        finally:
+            outcome.close()
+        return GradingReport(
+            str(submission),
+            tests,
+            time.monotonic() - started,
+            self.sandbox.describe(),
+            outcome.notes,
+            {**outcome.found.artifacts, **outcome.artifacts},
+            exercise=self.exercise.name,
+        )
+
+    def observe(
+        self, submission: str | os.PathLike[str], *, release: str | os.PathLike[str] | None = None
+    ) -> Observation | GradingReport:
+        """Run the submission in the sandbox and read what it did: the graders' input, the
+        report's notes and artifacts; a "Not graded" report when it cannot be run at all."""
         started = time.monotonic()
         name = str(submission)
         if release is None:
@@ -199,28 +214,29 @@ class Grader:
                 "graded as released (restored from the release notebook): "
                 + ", ".join(loaded.restored)
             )
-        inputs = self.draw(grading_seed(self.secret, _code_bytes(loaded.chunks)))
-        inputs_dir = self._write_inputs(inputs)
         session = None
+        inputs_dir = None
         try:
-            context = self._context(inputs)
-            context.ungraded = loaded.ungraded
-            context.code = [c.source for c in loaded.chunks]
+            inputs = self.setup.draw(grading_seed(self.secret, _code_bytes(loaded.chunks)))
+            inputs_dir = self._write_inputs(inputs)
             session = Session(
                 sandbox=self.sandbox,
                 limits=self.options.limits,
-                timeouts=self.options.timeouts,
+                timeouts=self.timeouts,
                 chunks=[c.to_dict() for c in loaded.chunks],
                 inputs_dir=inputs_dir,
-                data_files={n: (self.data_dir / n).resolve() for n in FILES.values()},
-                config=self._probe_config(inputs),
-                depends=exercise.DEPENDS,
+                data_files=self.dataset.files(),
+                config=self._child_config(inputs),
+                grader_files=child_files(self.exercise),
+                depends=self.exercise.depends,
             )
-            result = session.run(list(self.options.parts))
-            tests, part_notes = self._score(
-                result.out_dir, result.runs, self.options.parts, context
-            )
-            notes.update(part_notes)
+            result = session.run(list(self.parts))
+            found = self._observed(result.out_dir, result.runs, self.parts, inputs.context)
+            found.ungraded = loaded.ungraded
+            found.code = [c.source for c in loaded.chunks]
+            for part, run in result.runs.items():
+                if run.status != "ok":
+                    notes[part] = run.message
             loading = describe_import_errors(read_import_errors(result.out_dir))
             if loading:
                 notes["loading"] = loading
@@ -236,84 +252,86 @@ class Grader:
                 )
             if result.protocol_violation:
                 notes["grader"] = result.protocol_violation
-            artifacts = dict(context.artifacts)
-            artifacts["stdout_tail"] = result.stdout[-2000:]
-            artifacts["output_bytes"] = result.output_bytes
-            artifacts["part_seconds"] = {p: r.seconds for p, r in result.runs.items()}
-            artifacts["children_started"] = result.children_started
+            artifacts = {
+                "stdout_tail": result.stdout[-2000:],
+                "output_bytes": result.output_bytes,
+                "part_seconds": {p: r.seconds for p, r in result.runs.items()},
+                "children_started": result.children_started,
+            }
+            observation = Observation(found, notes, artifacts, session)
+            session = None  # the observation owns the child's files now
         except Exception as exc:  # a fault of the grader's own: record it, never lose the grade
             return self._not_graded(name, f"Not graded: {_unexpected(exc)}.", started)
         finally:
             if session is not None:
                 session.cleanup()
-            shutil.rmtree(inputs_dir, ignore_errors=True)
-        return GradingReport(
-            name, tests, time.monotonic() - started, self.sandbox.describe(), notes, artifacts
-        )
+            if inputs_dir is not None:
+                shutil.rmtree(inputs_dir, ignore_errors=True)
+        return observation
+
+    def _observed(self, out_dir: Path, runs: dict[str, PartRun], parts, context: Any) -> Observed:
+        """Read and validate each part's observations; never raises."""
+        schema = self.exercise.schema
+        observations, reasons = {}, {}
+        for part in parts:
+            run = runs.get(part, PartRun("crashed", "did not run"))
+            try:
+                obs = read_observations(
+                    out_dir, part, run, schema=schema, limits=self.exercise.model_limits
+                )
+                reasons[part] = part_failure(obs)
+            except Exception as exc:  # malformed observations cost the part, not the grading
+                obs = read_observations(out_dir, part, PartRun("crashed", "unreadable"), schema)
+                reasons[part] = f"Not gradable: {_unexpected(exc)}."
+            observations[part] = obs
+        return Observed(observations, reasons, context)
 
     def _not_graded(self, name: str, reason: str, started: float) -> GradingReport:
-        checks = [c for c in rubric() if c.part in self.options.parts]
-        tests = [TestResult(c.name, c.part, c.points, 0.0, message=reason) for c in checks]
+        try:
+            lines = self.rubric()
+        except Exception:  # the exercise's graders themselves are broken: nothing to list
+            lines = []
+        tests = [TestResult(c.name, c.part, c.points, 0.0, message=reason) for c in lines]
         return GradingReport(
             name,
             tests,
             time.monotonic() - started,
             self.sandbox.describe(),
             {"submission": reason},
+            exercise=self.exercise.name,
         )
-
-    def _score(
-        self,
-        out_dir: Path,
-        runs: dict[str, PartRun],
-        parts: tuple[str, ...] | list[str],
-        context: GradingContext,
-    ) -> tuple[list[TestResult], dict[str, str]]:
-        """Run the trusted checks over the observations in `out_dir`; never raises."""
-        checks = rubric()
-        tests: list[TestResult] = []
-        notes: dict[str, str] = {}
-        for part in parts:
-            part_checks = [c for c in checks if c.part == part]
-            run = runs.get(part, PartRun("crashed", "did not run"))
-            if run.status != "ok":
-                notes[part] = run.message
-            try:
-                obs = read_observations(out_dir, part, run)
-                reason = part_failure(obs, context.ungraded)
-            except Exception as exc:  # malformed observations cost the part, not the grading
-                obs, reason = None, f"Not gradable: {_unexpected(exc)}."
-            tests += [run_check(c, obs, context, reason) for c in part_checks]  # type: ignore[arg-type]
-        return tests, notes
 
     def check_namespace(
         self, namespace: dict, parts: tuple[str, ...] | list[str], label: str = "notebook"
     ) -> GradingReport:
         """Self-check objects already defined in the caller's process (a student's kernel).
 
-        Same probes, same checks and same feedback as `grade`, without the sandbox: only for
+        Same probes, same graders and same feedback as `grade`, without the sandbox: only for
         students checking their own work. Grades always come from `grade`.
         """
-        from autograder.sandbox import probe
+        from autograder.sandbox import harness
 
         started = time.monotonic()
         out_dir = Path(tempfile.mkdtemp(prefix="autograder-selfcheck-"))
-        inputs = self.draw(secrets.randbits(64))
+        inputs = self.setup.draw(secrets.randbits(64))
         inputs_dir = self._write_inputs(inputs)
         try:
-            context = self._context(inputs)
-            context.code = _namespace_sources(namespace)
             config = {
-                **self._probe_config(inputs),
+                **self._child_config(inputs),
                 "out_dir": str(out_dir),
                 "inputs_dir": str(inputs_dir),
                 "parts": list(parts),
                 "source_names": sorted({f for f in _code_filenames(namespace)}),
+                "probes_file": str(self.exercise.probes_file),
+                "schema_file": str(self.exercise.schema_file),
             }
-            probe.run_in_process(config, namespace)
+            harness.run_in_process(config, namespace)
             runs = {part: PartRun("ok") for part in parts}
-            tests, notes = self._score(out_dir, runs, parts, context)
-            artifacts = dict(context.artifacts)
+            found = self._observed(out_dir, runs, parts, inputs.context)
+            found.code = _namespace_sources(namespace)
+            tests = score(self.exercise, found, tuple(parts))
+            notes = {p: r for p, r in found.reasons.items() if r and runs[p].status != "ok"}
+            artifacts = dict(found.artifacts)
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
             shutil.rmtree(inputs_dir, ignore_errors=True)
@@ -324,7 +342,60 @@ class Grader:
             "none (self-check in your own kernel)",
             notes,
             artifacts,
+            exercise=self.exercise.name,
         )
+
+
+_SHARED: dict[str, Grader] = {}
+
+
+def shared_grader(exercise: str) -> Grader:
+    """The process's grader for `exercise`, made on first use with `autograder grade`'s
+    defaults (data, sandbox, limits): self-checks and nbgrader's autograde step share it."""
+    if exercise not in _SHARED:
+        _SHARED[exercise] = Grader(GraderOptions(exercise=exercise))
+    return _SHARED[exercise]
+
+
+def share_grader(grader: Grader | None) -> None:
+    """Use `grader` for its exercise's following self-checks and nbgrader gradings (None:
+    forget every shared grader)."""
+    if grader is None:
+        _SHARED.clear()
+    else:
+        _SHARED[grader.exercise.name] = grader
+
+
+def shared_exercises() -> list[str]:
+    return list(_SHARED)
+
+
+def observe_for_pytest(
+    submission: str,
+    exercise: str | None,
+    release: str | None,
+    data_dir: str | None,
+    sandbox: str,
+) -> tuple[Observed, Any]:
+    """The observations of one submission for `pytest <exercise> --submission PATH`, and a
+    callable that removes the grader's files when the session ends."""
+    chosen = resolve_exercise(submission, exercise)
+    grader = Grader(GraderOptions(exercise=chosen.name, data_dir=data_dir, sandbox=sandbox))
+    outcome = grader.observe(submission, release=release)
+    if isinstance(outcome, GradingReport):  # not gradable: every line fails with the reason
+        reason = outcome.part_notes.get("submission", "Not graded.")
+        found = Observed({}, dict.fromkeys(chosen.part_names, reason), None)
+
+        def close() -> None:
+            grader.close()
+    else:
+        found = outcome.found
+
+        def close() -> None:
+            outcome.close()
+            grader.close()
+
+    return found, close
 
 
 def _unexpected(exc: BaseException) -> str:

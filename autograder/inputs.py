@@ -1,4 +1,5 @@
-"""The inputs of one grading, drawn from a seed the child never sees.
+"""The inputs of one grading, drawn from a seed the child never sees, and the callback cases
+exercises draw them with.
 
 The child receives inputs only: images, callback arguments and logs, fit lengths. Every expected
 outcome stays in the grader's process (`Expectations`), so a submission that patches the probe to
@@ -8,10 +9,11 @@ submission gets the same inputs, and the same grade, on every run, and no studen
 
 Example:
     >>> seed = grading_seed(b"grader secret", b"submission bytes")
-    >>> inputs = draw_inputs(dataset, seed)
-    >>> inputs.child_config()["callback_cases"]["StopOnLoss"][0]    # doctest: +SKIP
+    >>> rng = np.random.default_rng(seed)
+    >>> cases = loss_cases(rng, case_ids(rng), default=0.4, argument="threshold")
+    >>> cases[0].for_child()                                   # doctest: +SKIP
     {'id': 'c3', 'kwargs': {'threshold': 0.27}, 'logs': {'loss': 0.31, 'accuracy': 0.93}}
-    >>> inputs.expectations.callback_stops["StopOnLoss"]["c3"]        # doctest: +SKIP
+    >>> cases[0].stop                                          # doctest: +SKIP
     False
 """
 
@@ -26,8 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from autograder import exercise
 
 SECRET_ENV = "AUTOGRADER_SECRET"
 SECRET_FILE = "secret"
@@ -100,49 +100,45 @@ class CallbackFit:
 
 @dataclass
 class Expectations:
-    """What decides the checks; never sent to the child."""
+    """What decides the callback checks, per callback part; never sent to the child."""
 
     cases: dict[str, list[CallbackCase]] = field(default_factory=dict)
     fits: dict[str, list[CallbackFit]] = field(default_factory=dict)
-    train_epochs: int = 2  # the explicit `epochs=` given to train_model
-    steps_per_epoch: int = 1
+    steps_per_epoch: int = 1  # of the short fits: the grader counts epochs from optimizer steps
 
     @property
     def callback_stops(self) -> dict[str, dict[str, bool]]:
         return {part: {c.id: c.stop for c in cases} for part, cases in self.cases.items()}
 
-
-@dataclass
-class GradingInputs:
-    """Arrays and arguments for the child, with the expectations kept apart."""
-
-    seed: int
-    arrays: dict[str, np.ndarray]
-    expectations: Expectations
-
     def child_config(self) -> dict:
-        e = self.expectations
+        """The cases and fits as the child receives them: inputs only."""
         return {
             "callback_cases": {
-                part: [c.for_child() for c in cases] for part, cases in e.cases.items()
+                part: [c.for_child() for c in cases] for part, cases in self.cases.items()
             },
-            "callback_fits": {part: [f.for_child() for f in fits] for part, fits in e.fits.items()},
-            "train_epochs": e.train_epochs,
+            "callback_fits": {
+                part: [f.for_child() for f in fits] for part, fits in self.fits.items()
+            },
         }
-
-    def write(self, directory: Path) -> None:
-        for name, array in self.arrays.items():
-            np.save(directory / f"{name}.npy", array, allow_pickle=False)
 
 
 def _value(rng: np.random.Generator, low: float, high: float) -> float:
     return round(float(rng.uniform(low, high)), 4)
 
 
-def _loss_cases(rng: np.random.Generator, ids: list[str]) -> list[CallbackCase]:
-    """StopOnLoss: stop when logs['loss'] < threshold (strict). Each log pairs the loss with an
-    accuracy pointing the other way, so reading the wrong key gives wrong decisions."""
-    default = exercise.DEFAULT_LOSS_THRESHOLD
+def case_ids(rng: np.random.Generator, count: int = 32) -> list[str]:
+    """Opaque, shuffled case ids: an id says nothing about what its case tests."""
+    ids = [f"c{i}" for i in range(count)]
+    rng.shuffle(ids)
+    return ids
+
+
+def loss_cases(
+    rng: np.random.Generator, ids: list[str], default: float, argument: str
+) -> list[CallbackCase]:
+    """A loss callback: stop when logs['loss'] < the argument (strict), `default` when not
+    given. Each log pairs the loss with an accuracy pointing the other way, so reading the
+    wrong key gives wrong decisions."""
     # A custom threshold far from the default, and one case between the two, so a hard-coded
     # default decides that case wrongly.
     custom = _value(rng, 0.1, 0.3) if rng.random() < 0.5 else _value(rng, 0.5, 0.9)
@@ -153,18 +149,19 @@ def _loss_cases(rng: np.random.Generator, ids: list[str]) -> list[CallbackCase]:
         ("boundary", {}, default, _value(rng, 0.9, 0.99)),
         ("below", {}, _value(rng, 0.01, default - 0.05), _value(rng, 0.2, 0.6)),
         ("far_below", {}, _value(rng, 0.001, 0.05), _value(rng, 0.2, 0.6)),
-        ("custom_between", {"threshold": custom}, between, _value(rng, 0.2, 0.99)),
-        ("custom_boundary", {"threshold": custom}, custom, _value(rng, 0.9, 0.99)),
-        ("custom_below", {"threshold": custom}, round(custom * 0.5, 4), _value(rng, 0.2, 0.6)),
-        ("custom_above", {"threshold": custom}, round(custom * 1.5 + 0.1, 4), _value(rng, 0.9, 1)),
+        ("custom_between", {argument: custom}, between, _value(rng, 0.2, 0.99)),
+        ("custom_boundary", {argument: custom}, custom, _value(rng, 0.9, 0.99)),
+        ("custom_below", {argument: custom}, round(custom * 0.5, 4), _value(rng, 0.2, 0.6)),
+        ("custom_above", {argument: custom}, round(custom * 1.5 + 0.1, 4), _value(rng, 0.9, 1)),
     ]
-    return _cases(ids, "loss", raw, lambda setting, value: value < setting, "threshold", default)
+    return _cases(ids, "loss", raw, lambda setting, value: value < setting, argument, default)
 
 
-def _accuracy_cases(rng: np.random.Generator, ids: list[str]) -> list[CallbackCase]:
-    """StopOnAccuracy: stop when logs['accuracy'] >= target (inclusive); losses point the other
-    way."""
-    default = exercise.DEFAULT_ACCURACY_TARGET
+def accuracy_cases(
+    rng: np.random.Generator, ids: list[str], default: float, argument: str
+) -> list[CallbackCase]:
+    """An accuracy callback: stop when logs['accuracy'] >= the argument (inclusive), `default`
+    when not given; losses point the other way."""
     custom = _value(rng, 0.6, 0.85) if rng.random() < 0.5 else _value(rng, 0.92, 0.98)
     between = _value(rng, min(custom, default) + 0.005, max(custom, default) - 0.005)
     raw = [
@@ -172,11 +169,11 @@ def _accuracy_cases(rng: np.random.Generator, ids: list[str]) -> list[CallbackCa
         ("far_below", {}, _value(rng, 0.05, 0.3), _value(rng, 0.01, 0.2)),
         ("boundary", {}, default, _value(rng, 1.0, 3.0)),
         ("above", {}, _value(rng, default + 0.01, 0.999), _value(rng, 1.0, 3.0)),
-        ("custom_between", {"target": custom}, between, _value(rng, 0.01, 3.0)),
-        ("custom_boundary", {"target": custom}, custom, _value(rng, 1.0, 3.0)),
-        ("custom_below", {"target": custom}, round(custom - 0.1, 4), _value(rng, 0.01, 0.2)),
+        ("custom_between", {argument: custom}, between, _value(rng, 0.01, 3.0)),
+        ("custom_boundary", {argument: custom}, custom, _value(rng, 1.0, 3.0)),
+        ("custom_below", {argument: custom}, round(custom - 0.1, 4), _value(rng, 0.01, 0.2)),
     ]
-    return _cases(ids, "accuracy", raw, lambda setting, value: value >= setting, "target", default)
+    return _cases(ids, "accuracy", raw, lambda setting, value: value >= setting, argument, default)
 
 
 def _cases(
@@ -205,46 +202,14 @@ def _cases(
     return cases
 
 
-def _fits(rng: np.random.Generator, part: str) -> list[CallbackFit]:
-    """Real fits: one the callback must stop after its first epoch, one it must never stop."""
+def callback_fits(rng: np.random.Generator, watched: str, argument: str) -> list[CallbackFit]:
+    """Real fits of a callback watching `watched` ('loss' or 'accuracy'): one it must stop
+    after its first epoch, one it must never stop."""
     epochs = [int(rng.integers(2, 5)), int(rng.integers(2, 5))]
-    if part == "StopOnLoss":  # losses on the subset stay between 0 and about 3
-        stop, never = {"threshold": _value(rng, 50, 150)}, {"threshold": _value(rng, -2, -0.5)}
+    if watched == "loss":  # losses on a short fit stay between 0 and about 3
+        stop, never = {argument: _value(rng, 50, 150)}, {argument: _value(rng, -2, -0.5)}
     else:  # accuracies stay within [0, 1]
-        stop, never = {"target": _value(rng, -1, -0.1)}, {"target": _value(rng, 1.1, 2)}
+        stop, never = {argument: _value(rng, -1, -0.1)}, {argument: _value(rng, 1.1, 2)}
     fits = [CallbackFit("f0", stop, epochs[0], 1), CallbackFit("f1", never, epochs[1], epochs[1])]
     rng.shuffle(fits)
     return [CallbackFit(f"f{i}", f.kwargs, f.epochs, f.expect) for i, f in enumerate(fits)]
-
-
-def draw_inputs(
-    train_images: np.ndarray,
-    train_labels: np.ndarray,
-    test_images: np.ndarray,
-    seed: int,
-) -> GradingInputs:
-    """Everything the child is given for one grading, and what the answers must be."""
-    rng = np.random.default_rng(seed)
-    n_train = len(train_images)
-    sample = train_images[np.sort(rng.choice(n_train, min(100, n_train), replace=False))]
-    subset_size = min(exercise.SUBSET_SIZE, n_train)
-    chosen = np.sort(rng.choice(n_train, subset_size, replace=False))
-    order = rng.permutation(len(test_images))[: exercise.PREDICT_SIZE]
-    ids = [f"c{i}" for i in range(32)]
-    rng.shuffle(ids)
-    expectations = Expectations(
-        cases={"StopOnLoss": _loss_cases(rng, ids), "StopOnAccuracy": _accuracy_cases(rng, ids)},
-        fits={
-            "StopOnLoss": _fits(rng, "StopOnLoss"),
-            "StopOnAccuracy": _fits(rng, "StopOnAccuracy"),
-        },
-        train_epochs=int(rng.choice([2, 3, 4])),
-        steps_per_epoch=-(-subset_size // STEPS_BATCH),
-    )
-    arrays = {
-        "sample_images": sample,
-        "subset_images": train_images[chosen],
-        "subset_labels": train_labels[chosen],
-        "predict_images": test_images[order].astype(np.float32) / 255.0,
-    }
-    return GradingInputs(seed, arrays, expectations)

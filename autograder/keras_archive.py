@@ -50,6 +50,9 @@ class ModelLimits:
     max_layers: int = 32
     max_params: int = 5_000_000
     max_width: int = 100_000  # values per example in any layer's input or output
+    # Multiply-adds per example, summed over the layers (convolutions reuse their weights, so
+    # a small model can still cost a lot to run): the grader evaluates 10,000 test images.
+    max_macs: int = 100_000_000
 
 
 @dataclass
@@ -164,6 +167,8 @@ def vet_config(config: dict[str, Any], limits: ModelLimits) -> None:
     if len(layers) > limits.max_layers:
         raise ArchiveError(f"the model has {len(layers)} layers (at most {limits.max_layers})")
     params = 0
+    macs = 0
+    chain = config.get("class_name") == "Sequential"
     shape: list[int] | None = _model_input_shape(inner)
     widest = math.prod(shape) if shape else 0
     for layer in layers:
@@ -185,9 +190,19 @@ def vet_config(config: dict[str, Any], limits: ModelLimits) -> None:
         # A functional graph need not be a chain: bound each layer's input by the widest
         # tensor seen so far, so the estimate is never below what Keras will allocate.
         widest = max(widest, math.prod(shape) if shape else 0)
-        shape, added = _through(kind, layer_config, shape, widest, limits)
+        before = shape
+        # In a Sequential model each layer's input is the previous layer's output; in a
+        # functional graph it may be any earlier tensor, so it is bounded by the widest one.
+        exact = chain and shape is not None
+        shape, added = _through(kind, layer_config, shape, widest, limits, exact)
         widest = max(widest, math.prod(shape) if shape else 0)
         params += added
+        macs += _macs(kind, added, before, shape, widest)
+        if macs > limits.max_macs:
+            raise ArchiveError(
+                f"running the model takes more than {limits.max_macs:,} multiply-adds per image; "
+                "the grader does not run models that large"
+            )
         if params > limits.max_params:
             raise ArchiveError(
                 f"the model has more than {limits.max_params:,} parameters; the exercise's "
@@ -239,10 +254,15 @@ def _int(config: dict, key: str) -> int:
 
 
 def _through(
-    kind: str, config: dict, shape: list[int] | None, widest: int, limits: ModelLimits
+    kind: str,
+    config: dict,
+    shape: list[int] | None,
+    widest: int,
+    limits: ModelLimits,
+    exact: bool = False,
 ) -> tuple[list[int] | None, int]:
-    """The per-example shape after a layer (when known), and at most the parameters it adds
-    (its input is at most `widest` values wide)."""
+    """The per-example shape after a layer (when known), and at most the parameters it adds:
+    its input is `shape` when `exact`, else at most `widest` values wide."""
     if shape is not None:
         _check_width(shape, limits)
     if kind == "InputLayer":
@@ -251,7 +271,8 @@ def _through(
         units = _int(config, "units")
         if units > limits.max_width:
             raise ArchiveError(f"a Dense layer has {units:,} units (at most {limits.max_width:,})")
-        weights = (widest + 1) * units
+        features = shape[-1] if exact and shape else widest
+        weights = (features + 1) * units
         return ([*shape[:-1], units] if shape is not None else None), weights
     if kind == "Flatten":
         return ([math.prod(shape)] if shape is not None else None), 0
@@ -262,8 +283,86 @@ def _through(
             _check_width(dims, limits)
         return (dims or None), 0
     if kind in {"BatchNormalization", "LayerNormalization"}:
-        return shape, 4 * widest
-    return shape, 0  # elementwise layers: Dropout, Activation, ReLU, Softmax, Rescaling
+        return shape, 4 * (shape[-1] if exact and shape else widest)
+    if kind == "Conv2D":
+        return _conv2d(config, shape, widest, limits, exact)
+    if kind in {"MaxPooling2D", "AveragePooling2D"}:
+        return _pooling2d(config, shape, limits), 0
+    if kind in {"GlobalAveragePooling2D", "GlobalMaxPooling2D"}:
+        return ([shape[-1]] if shape is not None and len(shape) == 3 else None), 0
+    if kind in ELEMENTWISE:
+        return shape, 0
+    # A layer the exercise allows but the grader cannot bound: refuse rather than guess.
+    raise ArchiveError(f"the grader cannot bound the size of a {str(kind)[:100]} layer")
+
+
+ELEMENTWISE = frozenset({"Dropout", "Activation", "ReLU", "Softmax", "Rescaling", "LeakyReLU"})
+
+
+def _pair(config: dict, key: str, default: list[int] | None = None) -> list[int]:
+    """A 2-D size such as kernel_size or strides: an int or two positive ints."""
+    value = config.get(key, default)
+    if value is None and default is not None:
+        value = default
+    if _positive(value):
+        return [value, value]
+    if isinstance(value, list) and len(value) == 2 and all(_positive(v) for v in value):
+        return list(value)
+    raise ArchiveError(f"the model's config has {key}={str(value)[:50]}")
+
+
+def _window(size: int, kernel: int, stride: int, padding: Any) -> int:
+    if padding == "same":
+        return -(-size // stride)
+    return max(0, (size - kernel) // stride + 1)
+
+
+def _conv2d(
+    config: dict, shape: list[int] | None, widest: int, limits: ModelLimits, exact: bool
+) -> tuple[list[int] | None, int]:
+    """Conv2D: (kh x kw x channels + 1) x filters weights; the output is filters wide."""
+    filters = _int(config, "filters")
+    kernel = _pair(config, "kernel_size")
+    strides = _pair(config, "strides", [1, 1])
+    if filters > limits.max_width:
+        raise ArchiveError(f"a Conv2D layer has {filters:,} filters (at most {limits.max_width:,})")
+    known = shape is not None and len(shape) == 3
+    channels = shape[-1] if known and exact else widest  # else bounded by the widest tensor
+    weights = (kernel[0] * kernel[1] * channels + 1) * filters
+    if not known:
+        return None, weights
+    padding = config.get("padding", "valid")
+    out = [
+        _window(shape[0], kernel[0], strides[0], padding),
+        _window(shape[1], kernel[1], strides[1], padding),
+        filters,
+    ]
+    _check_width(out, limits)
+    return out, weights
+
+
+def _pooling2d(config: dict, shape: list[int] | None, limits: ModelLimits) -> list[int] | None:
+    pool = _pair(config, "pool_size", [2, 2])
+    strides = _pair(config, "strides", pool) if config.get("strides") is not None else pool
+    if shape is None or len(shape) != 3:
+        return None
+    padding = config.get("padding", "valid")
+    return [
+        _window(shape[0], pool[0], strides[0], padding),
+        _window(shape[1], pool[1], strides[1], padding),
+        shape[2],
+    ]
+
+
+def _macs(
+    kind: str, weights: int, before: list[int] | None, after: list[int] | None, widest: int
+) -> int:
+    """At most the multiply-adds per example of one layer: a convolution applies its kernel
+    once per output position, any other layer uses each weight about once."""
+    if kind == "Conv2D":
+        positions = math.prod(after[:2]) if after is not None else widest
+        return weights * positions
+    return weights + (math.prod(before) if before else widest)
 
 
 def optimizer_iterations(weights: bytes) -> int | None:

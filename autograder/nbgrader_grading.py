@@ -30,15 +30,12 @@ import html
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from nbgrader.preprocessors import SaveAutoGrades
 
-from autograder import exercise
 from autograder.exporters.sanitize import printable
 
-_GRADER: Any = None
 TEST_PREFIX = "test_"
 
 
@@ -64,24 +61,27 @@ def scored_outside_the_kernel(part: str) -> None:
         )
 
 
-def _grader():
-    global _GRADER
-    if _GRADER is None:
-        from autograder.data import DataError
-        from autograder.grader import Grader, GraderOptions
+def _grader(assignment: str, notebook: Path):
+    """The process's grader for the exercise of this assignment (by the notebook's metadata,
+    else the assignment's name)."""
+    from autograder.data import DataError
+    from autograder.exercise_spec import ExerciseError, available_exercises, resolve_exercise
+    from autograder.grader import shared_grader
 
-        try:
-            # The defaults of `autograder grade`: same data, sandbox, limits and time limits.
-            _GRADER = Grader(GraderOptions())
-        except DataError as exc:
-            raise GradingUnavailable(str(exc)) from None
-    return _GRADER
+    try:
+        explicit = assignment if assignment in available_exercises() else None
+        exercise = resolve_exercise(notebook, explicit)
+        # The defaults of `autograder grade`: same data, sandbox, limits and time limits.
+        return shared_grader(exercise.name)
+    except (DataError, ExerciseError) as exc:
+        raise GradingUnavailable(str(exc)) from None
 
 
 def set_grader(grader) -> None:
-    """Grade with this grader from now on (tests)."""
-    global _GRADER
-    _GRADER = grader
+    """Grade this grader's exercise with it from now on (tests)."""
+    from autograder.grader import share_grader
+
+    share_grader(grader)
 
 
 def original_submission(notebook: Path) -> Path | None:
@@ -141,11 +141,13 @@ class GradeInSandbox(SaveAutoGrades):
         folder = Path(resources.get("metadata", {}).get("path") or ".")
         name = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key")
         notebook_path = folder / f"{name}.ipynb"
-        release = find_release(notebook_path)
+        assignment = str(resources.get("nbgrader", {}).get("assignment") or "")
         with tempfile.TemporaryDirectory(prefix="autograder-nbgrader-") as scratch:
             copy = Path(scratch) / f"{name}.ipynb"
             nbformat.write(nb, str(copy))
-            report = _grader().grade(copy, release=release)
+            grader = _grader(assignment, copy)
+            release = find_release(notebook_path, grader.exercise)
+            report = grader.grade(copy, release=release)
         report.submission = str(notebook_path)
         tampered = _tampered(notebook_path, release)
         parts = report.parts()
@@ -168,7 +170,7 @@ class GradeInSandbox(SaveAutoGrades):
                     nbformat.v4.new_output(
                         "error",
                         ename="NotGraded",
-                        evalue=f"{grade_id} is not a part of {', '.join(exercise.PARTS)}",
+                        evalue=f"{grade_id} is not a part of {', '.join(grader.exercise.part_names)}",
                         traceback=[],
                     )
                 ]

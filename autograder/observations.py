@@ -2,7 +2,10 @@
 
 JSON must be an object of bounded size, arrays are `.npy` read with `allow_pickle=False` and must
 be numeric, and models are `.keras` archives whose config names only Keras' own classes, loaded
-in safe mode. Anything else raises `ObservationError`, which checks turn into a failed check.
+in safe mode. Anything else raises `ObservationError`, which graders turn into a failed check. What each part
+may contain is declared by the exercise's schema (autograder.sandbox.schema): values of another
+type are dropped as they are read, and looking up an undeclared key is a grader bug
+(`SchemaError`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from autograder.keras_archive import (
     vet_config,
 )
 from autograder.sandbox.files import open_plain
-from autograder.sandbox.runner import PartRun
+from autograder.sandbox.outcome import PartRun
+from autograder.sandbox.schema import kind_of, valid
 
 MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_JSON_DEPTH = 32  # the probe writes objects a few levels deep
@@ -77,29 +81,19 @@ def read_array(path: Path) -> np.ndarray:
     return array
 
 
-def read_keras_archive(path: Path, limits: ModelLimits | None = None) -> Archive:
+def read_keras_archive(path: Path, limits: ModelLimits) -> Archive:
     """The vetted members of a `.keras` file the child wrote (see autograder.keras_archive)."""
-    from autograder.exercise import MODEL_LIMITS
-
     with open_observation(path, MAX_MODEL_BYTES) as handle:
         try:
             archive = read_archive(handle, path.name)
-            vet_config(archive.config, limits or MODEL_LIMITS)
+            vet_config(archive.config, limits)
         except ArchiveError as exc:
             raise ObservationError(str(exc)) from None
     return archive
 
 
-def vet_keras_archive(path: Path) -> None:
-    """Refuse archives the grader must not load (see autograder.keras_archive)."""
-    read_keras_archive(path)
-
-
-def load_model(path: Path, limits: ModelLimits | None = None):
+def load_model(path: Path, limits: ModelLimits):
     """Load a `.keras` file written by the child, in safe mode, from its vetted members only."""
-    from autograder.exercise import MODEL_LIMITS
-
-    limits = limits or MODEL_LIMITS
     # read_keras_archive also refuses symlinks, FIFOs and oversized files.
     return model_from_archive(read_keras_archive(path, limits), limits)
 
@@ -145,16 +139,16 @@ def _check_loaded(model, limits: ModelLimits) -> None:
         )
 
 
-def compile_config(path: Path) -> dict[str, Any]:
+def compile_config(path: Path, limits: ModelLimits) -> dict[str, Any]:
     """The `compile_config` stored in a vetted `.keras` archive (optimizer, loss, metrics)."""
-    compiled = read_keras_archive(path).config.get("compile_config")
+    compiled = read_keras_archive(path, limits).config.get("compile_config")
     return compiled if isinstance(compiled, dict) else {}
 
 
-def trained_steps(path: Path) -> int | None:
+def trained_steps(path: Path, limits: ModelLimits) -> int | None:
     """The optimizer steps recorded in a `.keras` archive the child saved after a fit: counted
     by the grader from the weights file, not taken from the child's word."""
-    return archive_steps(read_keras_archive(path))
+    return archive_steps(read_keras_archive(path, limits))
 
 
 def archive_steps(archive: Archive) -> int | None:
@@ -162,12 +156,10 @@ def archive_steps(archive: Archive) -> int | None:
     return optimizer_iterations(weights) if weights is not None else None
 
 
-def trained_model(path: Path) -> tuple[int | None, Any]:
+def trained_model(path: Path, limits: ModelLimits) -> tuple[int | None, Any]:
     """The optimizer steps and the model of a `.keras` archive, read and vetted once."""
-    from autograder.exercise import MODEL_LIMITS
-
-    archive = read_keras_archive(path, MODEL_LIMITS)
-    return archive_steps(archive), model_from_archive(archive, MODEL_LIMITS)
+    archive = read_keras_archive(path, limits)
+    return archive_steps(archive), model_from_archive(archive, limits)
 
 
 def read_import_errors(out_dir: Path) -> list[dict[str, Any]]:
@@ -181,6 +173,32 @@ def read_import_errors(out_dir: Path) -> list[dict[str, Any]]:
     return [e for e in map(clean_error, errors[:100]) if e is not None]
 
 
+class ObservedData(dict):
+    """A part's JSON observations; looking up a key its schema does not declare raises
+    `SchemaError` (a grader bug that must fail loudly, never a silent 0)."""
+
+    def __init__(self, values: dict[str, Any], schema: dict[str, dict[str, str]] | None, part: str):
+        super().__init__(values)
+        self.schema = schema
+        self.part = part
+
+    def _declared(self, key: str) -> None:
+        if self.schema is not None:
+            kind_of(self.schema, self.part, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._declared(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self._declared(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._declared(str(key))
+        return super().__contains__(key)
+
+
 @dataclass
 class PartObservation:
     """What one part's probe produced, plus how its run ended."""
@@ -190,8 +208,13 @@ class PartObservation:
     out_dir: Path
     data: dict[str, Any] = field(default_factory=dict)
     import_errors: list[dict[str, Any]] = field(default_factory=list)
-    # What the grader measured once in this part's files, shared by its checks.
+    # What the grader may load of the child's models (the exercise's bounds).
+    limits: ModelLimits | None = None
+    # What the grader measured once in this part's files, shared by its graders.
     measured: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
 
     def path(self, name: str) -> Path:
         return self.out_dir / f"{self.part}.{name}"
@@ -199,8 +222,13 @@ class PartObservation:
     def array(self, key: str) -> np.ndarray:
         return read_array(self.path(f"{key}.npy"))
 
+    def model_limits(self) -> ModelLimits:
+        if self.limits is None:
+            raise ObservationError("no model limits were given for this part's models")
+        return self.limits
+
     def model(self, key: str):
-        return load_model(self.path(f"{key}.keras"))
+        return load_model(self.path(f"{key}.keras"), self.model_limits())
 
     def error(self, key: str) -> dict[str, Any] | None:
         errors = self.data.get("errors")
@@ -250,15 +278,44 @@ def clean_history(value: Any) -> dict[str, list[float]]:
     return curves
 
 
-def read_observations(out_dir: Path, part: str, run: PartRun) -> PartObservation:
-    """Read one part's observations; a missing or malformed file leaves `data` empty."""
-    obs = PartObservation(part=part, run=run, out_dir=out_dir)
+def typed_values(
+    values: dict[str, Any], schema: dict[str, dict[str, str]], part: str
+) -> dict[str, Any]:
+    """The values whose key the schema declares and whose type its kind allows."""
+    kept = {}
+    for key, value in values.items():
+        try:
+            kind = kind_of(schema, part, key)
+        except Exception:  # undeclared: the child wrote what no probe writes
+            continue
+        if valid(kind, value):
+            kept[key] = value
+    return kept
+
+
+def read_observations(
+    out_dir: Path,
+    part: str,
+    run: PartRun,
+    schema: dict[str, dict[str, str]] | None = None,
+    limits: ModelLimits | None = None,
+) -> PartObservation:
+    """Read one part's observations; a missing or malformed file leaves `data` empty.
+
+    With `schema`, only declared keys of the declared kinds are kept, and graders may look up
+    declared keys only."""
+    obs = PartObservation(part=part, run=run, out_dir=out_dir, limits=limits)
     obs.import_errors = read_import_errors(out_dir)
+    values: dict[str, Any] = {}
     if run.status == "ok":
         try:
-            obs.data = read_json(out_dir / f"{part}.json")
+            values = read_json(out_dir / f"{part}.json")
         except ObservationError as exc:
             obs.run = PartRun("crashed", f"left no readable observations ({exc})")
+        if schema is not None:
+            values = typed_values(values, {**schema, part: schema.get(part, {})}, part)
+    obs.data = values
+    if run.status == "ok":
         errors = obs.data.get("errors")
         if errors is not None:
             obs.data["errors"] = (
@@ -272,4 +329,8 @@ def read_observations(out_dir: Path, part: str, run: PartRun) -> PartObservation
         missing = obs.data.get("missing")
         if missing is not None and not isinstance(missing, str):
             obs.data["missing"] = str(missing)[:200]
+        elif missing is not None:
+            obs.data["missing"] = missing[:200]
+    if schema is not None:
+        obs.data = ObservedData(obs.data, schema, part)
     return obs

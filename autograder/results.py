@@ -69,6 +69,7 @@ class GradingReport:
     part_notes: dict[str, str] = field(default_factory=dict)
     # Plain data for plots in reports: training history, confusion matrix, accuracy.
     artifacts: dict[str, Any] = field(default_factory=dict)
+    exercise: str = ""  # the exercise it was graded as (autograder/exercises/<name>)
 
     @property
     def score(self) -> float:
@@ -89,6 +90,7 @@ class GradingReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "submission": self.submission,
+            "exercise": self.exercise,
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.execution_time, 2),
@@ -121,4 +123,5 @@ class GradingReport:
             isolation=data.get("isolation", ""),
             part_notes=data.get("part_notes", {}),
             artifacts=data.get("artifacts", {}),
+            exercise=str(data.get("exercise", "")),
         )

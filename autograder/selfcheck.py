@@ -25,19 +25,8 @@ import os
 import sys
 import time
 import warnings
-from typing import Any
 
-from autograder import exercise
-
-# One grader per kernel: preparing it reads the data and builds the reference model.
-_GRADER: Any = None
-
-# The names each part looks up in the student's namespace.
-PART_NAMES: dict[str, tuple[str, ...]] = {
-    **{part: (part,) for part in exercise.PARTS},
-    "pipeline": ("scale_images", "build_model", "train_model"),
-}
-QUICK_FITS = {"StopOnLoss", "StopOnAccuracy", "train_model"}
+from autograder.exercise_spec import Exercise, available_exercises, load_exercise
 
 
 def _caller_namespace(depth: int) -> dict:
@@ -53,26 +42,48 @@ def _caller_namespace(depth: int) -> dict:
     return sys._getframe(depth + 1).f_globals
 
 
-def get_grader():
-    """The kernel's grader, created on first use (GraderOptions read the data location from
-    FASHION_MNIST_DIR, the keras cache or Debian's package, as `autograder grade` does)."""
-    global _GRADER
-    if _GRADER is None:
-        from autograder.grader import Grader, GraderOptions
+def exercise_for(part: str, namespace: dict) -> Exercise:
+    """The exercise a notebook's `check(part)` means: of the exercises with that part, the one
+    whose names the notebook defines most of (a notebook defines its own exercise's stubs)."""
+    from autograder.grader import shared_exercises
 
-        with _quiet():
-            _GRADER = Grader(GraderOptions())
-        keras_can_load(_GRADER.data_dir)
-    return _GRADER
+    candidates = [
+        load_exercise(name)
+        for name in available_exercises()
+        if part in load_exercise(name).part_names
+    ]
+    if not candidates:
+        names = sorted({p for n in available_exercises() for p in load_exercise(n).part_names})
+        raise KeyError(f"Unknown part {part!r}. The parts are: {', '.join(names)}.")
+    prepared = set(shared_exercises())
+
+    def defined(exercise: Exercise) -> tuple[float, bool]:
+        names = {n for p in exercise.parts for n in p.names}
+        return (len(names & set(namespace)) / len(names), exercise.name in prepared)
+
+    return max(candidates, key=defined)
 
 
-def keras_can_load(data_dir) -> None:
-    """Let `keras.datasets.fashion_mnist.load_data()` in this kernel find the grader's copy of
-    the data offline: link the files into the cache Keras reads (its KERAS_HOME, fixed when Keras
-    was imported, or /tmp/.keras when that is not writable), as Keras' own download would."""
+def get_grader(exercise: Exercise | str):
+    """The kernel's grader for `exercise`, created on first use (the data location comes from
+    the data set's variable, the Keras cache or a system package, as `autograder grade` does)."""
+    from autograder.grader import shared_grader
+
+    name = exercise if isinstance(exercise, str) else exercise.name
+    with _quiet():
+        grader = shared_grader(name)
+    keras_can_load(grader.data_dir, grader.exercise.dataset)
+    return grader
+
+
+def keras_can_load(data_dir, spec) -> None:
+    """Let Keras' loader (e.g. `keras.datasets.fashion_mnist.load_data()`) in this kernel find
+    the grader's copy of the data offline: link the files into the cache Keras reads (its
+    KERAS_HOME, fixed when Keras was imported, or /tmp/.keras when that is not writable), as
+    Keras' own download would."""
     from pathlib import Path
 
-    from autograder.data import FILES, prepare_keras_cache
+    from autograder.data import prepare_keras_cache
 
     try:
         from keras.src.backend.config import keras_home
@@ -83,13 +94,13 @@ def keras_can_load(data_dir) -> None:
     if not os.access(home, os.W_OK) and not os.access(home.parent, os.W_OK):
         home = Path("/tmp/.keras")  # where Keras itself falls back
     source = Path(data_dir)
-    cached = home / "datasets" / "fashion-mnist"
-    if all(_same_file(cached / n, source / n) for n in FILES.values()):
+    cached = home / "datasets" / spec.cache_folder
+    if all(_same_file(cached / n, source / n) for n in spec.files.values()):
         return
     # Relink whatever is there (an old download, another data set's links): the kernel must
     # read the very files the checks compare with.
     with contextlib.suppress(OSError):
-        prepare_keras_cache(source, home)
+        prepare_keras_cache(source, home, spec)
 
 
 def _same_file(a, b) -> bool:
@@ -100,19 +111,27 @@ def _same_file(a, b) -> bool:
 
 
 def prepare_offline_data() -> None:
-    """Called when the notebook imports `check`: link a local copy of the data (FASHION_MNIST_DIR,
-    Debian's package) into Keras' cache, so `load_data()` works offline from the first cell."""
+    """Called when the notebook imports `check`: link a local copy of each exercise's data (its
+    variable, e.g. FASHION_MNIST_DIR, or a system package) into Keras' cache, so the data set's
+    Keras loader works offline from the first cell."""
     from autograder.data import DataError, locate_data
 
-    # Online, Keras downloads the files itself; offline, the check says what to do.
-    with contextlib.suppress(DataError, OSError):
-        keras_can_load(locate_data(allow_download=False))
+    specs = {
+        load_exercise(n).dataset.cache_folder: load_exercise(n).dataset
+        for n in available_exercises()
+    }
+    for spec in specs.values():
+        # Online, Keras downloads the files itself; offline, the check says what to do.
+        with contextlib.suppress(DataError, OSError):
+            keras_can_load(locate_data(spec, allow_download=False), spec)
 
 
 def set_grader(grader) -> None:
-    """Use this grader for the following checks (tests, or custom data and options)."""
-    global _GRADER
-    _GRADER = grader
+    """Use this grader for the following checks of its exercise (tests, or custom data and
+    options)."""
+    from autograder.grader import share_grader
+
+    share_grader(grader)
 
 
 @contextlib.contextmanager
@@ -149,31 +168,37 @@ def _descriptor_silenced(fd: int):
         os.close(devnull)
 
 
-def check(part: str, *, slow: bool = False, namespace: dict | None = None) -> None:
+def check(
+    part: str, *, slow: bool = False, namespace: dict | None = None, exercise: str | None = None
+) -> None:
     """Check one part of the exercise and print the grader's feedback for it.
 
     Args:
         part: the part's name, as in the cell above (e.g. "build_model").
-        slow: also run the slow `pipeline` check (5 epochs on all the training images).
+        slow: also run a slow part (the end-to-end training of the pipeline).
         namespace: where the student's names live; default: the notebook's (or caller's) globals.
+        exercise: the exercise's name; default: the one whose names the notebook defines.
     """
-    if part not in exercise.PARTS:
-        print(f"Unknown part {part!r}. The parts are: {', '.join(exercise.PARTS)}.")
+    if namespace is None:
+        namespace = _caller_namespace(1)
+    try:
+        chosen = load_exercise(exercise) if exercise else exercise_for(part, namespace)
+        spec = chosen.part(part)
+    except (KeyError, ValueError) as exc:
+        print(exc.args[0] if exc.args else exc)
         return
     if os.environ.get("NBGRADER_EXECUTION"):
         # nbgrader is running the notebook (autograde/validate): the test cells do the grading.
         print(f"Self-check for {part} skipped while nbgrader runs the notebook.")
         return
-    if part == "pipeline" and not slow:
+    if spec.slow and not slow:
         print(
-            "The pipeline check trains your model for 5 epochs on all 60,000 training images and "
-            "takes a minute or more, so it is skipped here.\n"
-            'Run check("pipeline", slow=True) to run it now.'
+            f"The {part} check trains your model end to end, as the grader does, and takes a "
+            "minute or more, so it is skipped here.\n"
+            f'Run check("{part}", slow=True) to run it now.'
         )
         return
-    if namespace is None:
-        namespace = _caller_namespace(1)
-    print(report_part(part, namespace))
+    print(report_part(part, namespace, exercise=chosen))
 
 
 def notebook_path() -> str | None:
@@ -198,10 +223,12 @@ def _global_names(value, depth: int = 0) -> set[str]:
     return names
 
 
-def ungraded_warnings(part: str, namespace: dict, path: str | None = None) -> list[str]:
+def ungraded_warnings(
+    part: str, namespace: dict, path: str | None = None, exercise: Exercise | None = None
+) -> list[str]:
     """What grading will not see: the part's functions defined, or using names defined, only
     in cells that are not graded (read from the saved notebook). Same words as the grader's."""
-    from autograder.checks.base import ungraded_hint
+    from autograder.scoring.feedback import ungraded_hint
     from autograder.submission import SubmissionError, read_notebook, ungraded_definitions
 
     path = path or notebook_path()
@@ -211,8 +238,9 @@ def ungraded_warnings(part: str, namespace: dict, path: str | None = None) -> li
         ungraded = ungraded_definitions(read_notebook(path))
     except SubmissionError:
         return []
+    exercise = exercise or exercise_for(part, namespace)
     warnings = []
-    for name in PART_NAMES[part]:
+    for name in exercise.part(part).names:
         if name in ungraded:
             warnings.append(
                 f"`{name}` is defined in an ungraded cell ({ungraded[name]}): grading runs only "
@@ -223,12 +251,15 @@ def ungraded_warnings(part: str, namespace: dict, path: str | None = None) -> li
     return warnings
 
 
-def report_part(part: str, namespace: dict, notebook: str | None = None) -> str:
+def report_part(
+    part: str, namespace: dict, notebook: str | None = None, exercise: Exercise | None = None
+) -> str:
     """The self-check text for one part (what `check` prints)."""
     started = time.monotonic()
+    exercise = exercise or exercise_for(part, namespace)
     lines = []
-    warnings = ungraded_warnings(part, namespace, notebook)
-    missing = [name for name in PART_NAMES[part] if name not in namespace]
+    warnings = ungraded_warnings(part, namespace, notebook, exercise)
+    missing = [name for name in exercise.part(part).names if name not in namespace]
     if missing:
         names = ", ".join(f"`{name}`" for name in missing)
         lines.append(
@@ -238,10 +269,10 @@ def report_part(part: str, namespace: dict, notebook: str | None = None) -> str:
     from autograder.data import DataError
 
     try:
-        grader = get_grader()
+        grader = get_grader(exercise)
     except DataError as exc:
         return "\n".join(
-            [*lines, f"The self-check cannot run without the Fashion-MNIST files: {exc}"]
+            [*lines, f"The self-check cannot run without the {exercise.dataset.title} files: {exc}"]
         )
     with _quiet():
         report = grader.check_namespace(namespace, [part])
@@ -251,14 +282,14 @@ def report_part(part: str, namespace: dict, notebook: str | None = None) -> str:
     score, maximum = report.part_score(part)
     accuracy = report.artifacts.get("test_accuracy")
     if accuracy is not None:
+        needed = report.artifacts.get("pipeline_threshold")
         lines.append(
-            f"Pipeline test accuracy: {accuracy:.4f} (needs {grader.options.pipeline_threshold:g})"
+            f"Pipeline test accuracy: {accuracy:.4f}"
+            + (f" (needs {needed:g})" if isinstance(needed, (int, float)) else "")
         )
-    if part in QUICK_FITS:
-        lines.append(
-            f"(These checks train briefly on {exercise.SUBSET_SIZE} of the training images, "
-            "exactly as the grader does.)"
-        )
+    note = exercise.part(part).selfcheck_note
+    if note:
+        lines.append(f"({note})")
     verdict = (
         "All checks passed." if score >= maximum else f"{score:g} of {maximum:g} points so far."
     )

@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_RELEASE = Path("assignments") / "fashion_mnist" / "fashion_mnist.ipynb"
-
 
 def _nbgrader(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader") or {}
@@ -71,11 +69,13 @@ def tampered_cells(
 
 
 def find_release(
-    submission: str | os.PathLike[str], start: str | os.PathLike[str] | None = None
+    submission: str | os.PathLike[str],
+    exercise=None,
+    start: str | os.PathLike[str] | None = None,
 ) -> Path | None:
     """The release notebook matching `submission`: `assignments/<assignment>/<name>.ipynb` in the
-    nearest course directory above `start` (default: the submission's folder), else the default
-    release under the current directory."""
+    nearest course directory above `start` (default: the submission's folder), else the
+    exercise's release under the current directory."""
     submission = Path(submission).resolve()
     assignment, name = submission.parent.name, submission.name
     for folder in [
@@ -85,7 +85,9 @@ def find_release(
         candidate = folder / "assignments" / assignment / name
         if candidate.is_file() and candidate.resolve() != submission:
             return candidate
-    fallback = Path.cwd() / DEFAULT_RELEASE
+    if exercise is None:
+        return None
+    fallback = exercise.release_notebook(Path.cwd())
     return fallback if fallback.is_file() and fallback.resolve() != submission else None
 
 

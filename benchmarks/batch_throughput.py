@@ -102,7 +102,8 @@ def main() -> None:
 
     from conftest import fast_options, write_synthetic_dataset
 
-    from autograder import batch, exercise
+    from autograder import batch
+    from autograder.exercise_spec import load_exercise
     from autograder.grader import GraderOptions
 
     work = Path(tempfile.mkdtemp(prefix="autograder-bench-batch-"))
@@ -110,9 +111,10 @@ def main() -> None:
     for name in sorted(kinds)[args.submissions :]:
         (work / "class" / name).unlink()
         del kinds[name]
-    parts = exercise.PARTS if args.full else tuple(p for p in exercise.PARTS if p != "pipeline")
+    every = load_exercise("fashion_mnist").part_names
+    parts = every if args.full else tuple(p for p in every if p != "pipeline")
     if args.real_data:
-        options = GraderOptions(data_dir=args.data_dir, parts=parts)
+        options = GraderOptions(exercise="fashion_mnist", data_dir=args.data_dir, parts=parts)
         data = "the real Fashion-MNIST"
     else:
         options = fast_options(write_synthetic_dataset(work / "data"), parts=parts)

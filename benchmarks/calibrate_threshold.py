@@ -32,12 +32,16 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from autograder import exercise
     from autograder.data import locate_data, read_dataset
-    from autograder.sandbox.probe import fast_training
+    from autograder.exercises.datasets import FASHION_MNIST
+    from autograder.exercises.fashion_mnist import constants as exercise
+    from autograder.sandbox.keras_tools import KerasTools
+
+    fast_training = KerasTools().fast_training
     from autograder.submission import load_chunks
 
-    dataset = read_dataset(locate_data(args.data_dir, allow_download=False))
+    folder = locate_data(FASHION_MNIST, args.data_dir, allow_download=False)
+    dataset = read_dataset(folder, FASHION_MNIST)
     namespace: dict = {}
     for chunk in load_chunks(ROOT / "solutions" / "fashion_mnist" / "fashion_mnist.ipynb"):
         exec(compile(chunk.source, chunk.filename, "exec"), namespace)

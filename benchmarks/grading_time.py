@@ -1,6 +1,8 @@
 """Benchmark: how long grading takes, part by part, and how much memory the grader uses.
 
-    .venv/bin/python benchmarks/grading_time.py [SUBMISSION] [--data-dir DIR] [--repeat N]
+    .venv/bin/python benchmarks/grading_time.py [SUBMISSION ...] [--data-dir DIR] [--repeat N]
+
+By default it grades each exercise's reference solution (solutions/*/*.ipynb).
 
 Prints where the time of one grading goes: the grader's imports (TensorFlow), its set-up (reading
 the data, building the reference inputs), then for each run the total, the sandboxed child's
@@ -26,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "submission", nargs="?", default=str(ROOT / "solutions/fashion_mnist/fashion_mnist.ipynb")
+        "submissions", nargs="*", default=[str(p) for p in sorted(ROOT.glob("solutions/*/*.ipynb"))]
     )
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--repeat", type=int, default=1)
@@ -35,28 +37,45 @@ def main() -> None:
     started = time.perf_counter()
     import keras  # noqa: F401  (the grader needs it for its reference model and its evaluation)
 
+    from autograder import grader as grader_module
+    from autograder.exercise_spec import resolve_exercise
     from autograder.grader import Grader, GraderOptions
 
     print(f"grader imports (TensorFlow, Keras): {time.perf_counter() - started:.1f} s")
     scoring: list[float] = []
-    score = Grader._score
+    score = grader_module.score
 
-    def timed_score(self, *args, **kwargs):
+    def timed_score(*args, **kwargs):
         begun = time.perf_counter()
         try:
-            return score(self, *args, **kwargs)
+            return score(*args, **kwargs)
         finally:
             scoring.append(time.perf_counter() - begun)
 
-    Grader._score = timed_score  # type: ignore[method-assign]
+    grader_module.score = timed_score  # the graders' run through pytest, and the evaluation
+    for submission in args.submissions:
+        exercise = resolve_exercise(submission).name
+        print(f"\n{exercise}: {submission}")
+        grade(
+            Grader,
+            GraderOptions(exercise=exercise, data_dir=args.data_dir),
+            submission,
+            args.repeat,
+            scoring,
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"grader peak RSS: {peak:.0f} MiB")
+
+
+def grade(Grader, options, submission: str, repeat: int, scoring: list[float]) -> None:
     started = time.perf_counter()
-    with Grader(GraderOptions(data_dir=args.data_dir)) as grader:
+    with Grader(options) as grader:
         print(
             f"grader set-up: {time.perf_counter() - started:.1f} s  (isolation: {grader.sandbox.describe()})"
         )
-        for run in range(1, args.repeat + 1):
+        for run in range(1, repeat + 1):
             scoring.clear()
-            report = grader.grade(args.submission)
+            report = grader.grade(submission)
             parts = report.artifacts.get("part_seconds", {})
             print(
                 f"run {run}: {report.execution_time:.1f} s total, score {report.score:g}/{report.max_score:g}, "
@@ -71,9 +90,7 @@ def main() -> None:
                 "  parts in the child: "
                 + ", ".join(f"{p} {s:.1f} s" for p, s in parts.items() if s >= 0.05)
             )
-            print(f"  parent scoring (checks, its own evaluation): {scored:.1f} s")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"grader peak RSS: {peak:.0f} MiB")
+            print(f"  parent scoring (graders through pytest, its own evaluation): {scored:.1f} s")
 
 
 if __name__ == "__main__":

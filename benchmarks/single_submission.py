@@ -73,11 +73,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from autograder.data import locate_data, prepare_keras_cache
+    from autograder.exercises.datasets import FASHION_MNIST
 
-    data_dir = locate_data(args.data_dir, allow_download=False)
+    data_dir = locate_data(FASHION_MNIST, args.data_dir, allow_download=False)
     bin_dir = Path(sys.executable).parent
     work = Path(tempfile.mkdtemp(prefix="autograder-bench-"))
-    keras_home = prepare_keras_cache(data_dir, work / "keras_home")
+    keras_home = prepare_keras_cache(data_dir, work / "keras_home", FASHION_MNIST)
     env = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),

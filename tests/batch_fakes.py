@@ -54,7 +54,14 @@ class FakeGrader:
                 Feedback(expected="0.85", received="<0.5>"),
             ),
         ]
-        return GradingReport(str(path), tests, 1.5, "rlimits", artifacts={"test_accuracy": 0.9})
+        return GradingReport(
+            str(path),
+            tests,
+            1.5,
+            "rlimits",
+            artifacts={"test_accuracy": 0.9},
+            exercise="fashion_mnist",
+        )
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,22 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from autograder.data import FILES, DataError, locate_data, write_idx  # noqa: E402
-from autograder.grader import DEFAULT_TIMEOUTS, Grader, GraderOptions  # noqa: E402
+from autograder.data import DataError, locate_data, write_idx  # noqa: E402
+from autograder.exercise_spec import load_exercise  # noqa: E402
+from autograder.exercises.datasets import FASHION_MNIST  # noqa: E402
+from autograder.grader import Grader, GraderOptions, default_timeouts  # noqa: E402
+from autograder.scoring.run import rubric as exercise_rubric  # noqa: E402
 from autograder.submission import load_chunks  # noqa: E402
+
+FILES = dict(FASHION_MNIST.files)
+EXERCISE = "fashion_mnist"
+PARTS = load_exercise(EXERCISE).part_names
+
+
+def rubric(exercise: str = EXERCISE):
+    """The exercise's rubric lines, as pytest collects them from its graders."""
+    return exercise_rubric(load_exercise(exercise))
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "fashion_mnist" / "fashion_mnist.ipynb"
@@ -61,9 +74,12 @@ def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def fast_options(data_dir: Path, **overrides) -> GraderOptions:
-    timeouts = dict(DEFAULT_TIMEOUTS)
+    exercise = overrides.pop("exercise", EXERCISE)
     options = GraderOptions(
-        data_dir=str(data_dir), pipeline_threshold=SYNTHETIC_THRESHOLD, timeouts=timeouts
+        exercise=exercise,
+        data_dir=str(data_dir),
+        settings={"pipeline_threshold": SYNTHETIC_THRESHOLD},
+        timeouts=default_timeouts(load_exercise(exercise)),
     )
     for key, value in overrides.items():
         setattr(options, key, value)
@@ -80,16 +96,17 @@ def grader(synthetic_dir: Path):
 def real_data_dir() -> Path:
     """The real files; skipped only when nobody said where they are (CI always says)."""
     if os.environ.get("FASHION_MNIST_DIR"):
-        return locate_data(allow_download=False)  # a wrong explicit path must fail, not skip
+        # A wrong explicit path must fail, not skip.
+        return locate_data(FASHION_MNIST, allow_download=False)
     try:
-        return locate_data(allow_download=False)
+        return locate_data(FASHION_MNIST, allow_download=False)
     except DataError as exc:
         pytest.skip(f"real Fashion-MNIST not available: {exc}")
 
 
 @pytest.fixture(scope="session")
 def real_grader(real_data_dir: Path):
-    with Grader(GraderOptions(data_dir=str(real_data_dir))) as instance:
+    with Grader(GraderOptions(exercise=EXERCISE, data_dir=str(real_data_dir))) as instance:
         yield instance
 
 

@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 
 import nbformat
+from conftest import PARTS, rubric
 
-from autograder.checks import rubric
-from autograder.exercise import PARTS
 from autograder.nbgrader_grading import autograded_cells
 
 ROOT = Path(__file__).resolve().parents[1]

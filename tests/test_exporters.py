@@ -9,8 +9,9 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import PARTS
 
-from autograder import exercise
+from autograder.exercises.datasets import FASHION_MNIST_CLASSES
 from autograder.exporters import csv_export, gradescope, html, junit
 from autograder.exporters.sanitize import printable
 from autograder.results import Feedback, GradingReport
@@ -46,6 +47,7 @@ def make_report(**artifacts) -> GradingReport:
         isolation="bubblewrap (no network)",
         part_notes={"pipeline": "timed out\nafter 600 s", "network": "=tried example.com"},
         artifacts=artifacts,
+        exercise="fashion_mnist",
     )
 
 
@@ -108,7 +110,7 @@ def test_csv_has_every_part_and_the_right_numbers(tmp_path):
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     header, alice, carol = rows
-    assert header == ["submission", "score", "max_score", *exercise.PARTS] + [
+    assert header == ["submission", "score", "max_score", *PARTS] + [
         "execution_time",
         "isolation",
         "notes",
@@ -151,6 +153,14 @@ def test_html_escapes_feedback_and_has_no_external_assets():
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
 
 
+NAMES = list(FASHION_MNIST_CLASSES)
+
+
+def test_html_needs_class_names_that_fit_the_matrix():
+    assert "<img" not in html.render(make_report(confusion_matrix=CONFUSION))
+    assert "<img" not in html.render(make_report(confusion_matrix=CONFUSION, class_names=NAMES[:3]))
+
+
 def test_html_without_artifacts_has_no_plots():
     page = html.render(make_report())
     assert "<img" not in page and "Plots" not in page
@@ -158,13 +168,17 @@ def test_html_without_artifacts_has_no_plots():
 
 @pytest.mark.parametrize("history", [None, {"loss": "not a list"}, {"loss": [0.5, float("nan")]}])
 def test_html_skips_unusable_history(history):
-    page = html.render(make_report(history=history, confusion_matrix=[[1, 2], [3, 4]]))
+    page = html.render(
+        make_report(history=history, confusion_matrix=[[1, 2], [3, 4]], class_names=NAMES)
+    )
     assert "<img" not in page
 
 
 def test_html_embeds_plots_when_artifacts_are_present():
     page = html.render(
-        make_report(history=HISTORY, confusion_matrix=CONFUSION, test_accuracy=0.8765)
+        make_report(
+            history=HISTORY, confusion_matrix=CONFUSION, test_accuracy=0.8765, class_names=NAMES
+        )
     )
     images = _png_images(page)
     assert len(images) == 2
@@ -173,7 +187,8 @@ def test_html_embeds_plots_when_artifacts_are_present():
 
 
 def test_html_confusion_matrix_alone(tmp_path):
-    path = html.write(make_report(confusion_matrix=CONFUSION), tmp_path / "out" / "report.html")
+    report = make_report(confusion_matrix=CONFUSION, class_names=NAMES)
+    path = html.write(report, tmp_path / "out" / "report.html")
     page = path.read_text(encoding="utf-8")
     assert len(_png_images(page)) == 1
     assert 'alt="Confusion matrix' in page

@@ -18,13 +18,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import RELEASE
+from conftest import RELEASE, rubric
 
-from autograder.checks import rubric
 from autograder.grader import describe_import_errors
 from autograder.keras_archive import ArchiveError, ModelLimits, read_archive, vet_config
 from autograder.observations import read_import_errors
-from autograder.sandbox.runner import PartRun
+from autograder.sandbox.outcome import PartRun
+from autograder.scoring.run import score
 from autograder.submission import SubmissionError, load_submission
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -93,7 +93,7 @@ keras_files = st.one_of(
 
 @pytest.fixture(scope="module")
 def fuzz_context(grader):
-    return grader._context(grader.draw(7))
+    return grader.setup.draw(7).context
 
 
 class MemoryBound:
@@ -118,13 +118,17 @@ class MemoryBound:
 def memory_bound(grader, tmp_path_factory):
     # Warm up what loads lazily on first use (Keras' loading and calling code), so that a
     # one-time import is not counted against the first example.
-    from autograder.checks.training import predict_probabilities
+    from autograder.model_eval import predict_probabilities
     from autograder.observations import load_model, trained_steps
+    from autograder.scoring.observed import Observed
+    from autograder.scoring.run import score
 
     path = tmp_path_factory.mktemp("warm") / "model.keras"
-    grader.reference.save(path)
-    predict_probabilities(load_model(path), grader.dataset.test_images[:10] / 255.0)
-    trained_steps(path)
+    grader.setup.reference.save(path)
+    limits = grader.exercise.model_limits
+    predict_probabilities(load_model(path, limits), grader.dataset.test_images[:10] / 255.0)
+    trained_steps(path, limits)
+    score(grader.exercise, Observed({}, dict.fromkeys(PARTS, "warm-up"), None), PARTS)
     bound = MemoryBound()
     yield bound
     print(
@@ -161,11 +165,12 @@ def test_scoring_never_raises_whatever_the_child_wrote(
             (out / f"{part}.json").write_bytes(data)
             for key in ("result", "train_images", "call"):
                 (out / f"{part}.{key}.npy").write_bytes(npy)
-            for key in ("default", "small", "model", "explicit", "fit_f0", "fit_f1"):
+            for key in ("default", "small", "model", "explicit_model", "fit_f0", "fit_f1"):
                 (out / f"{part}.{key}.keras").write_bytes(keras_file)
         runs = {part: PartRun(status, "fuzzed") for part in PARTS}
         with memory_bound.example():
-            tests, _ = grader._score(out, runs, PARTS, fuzz_context)
+            found = grader._observed(out, runs, PARTS, fuzz_context)
+            tests = score(grader.exercise, found, PARTS)
             describe_import_errors(read_import_errors(out))
     finally:
         shutil.rmtree(out, ignore_errors=True)

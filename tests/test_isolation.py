@@ -18,7 +18,10 @@ from conftest import ROOT
 
 from autograder.sandbox import isolation, runner
 from autograder.sandbox import progress as progress_module
+from autograder.sandbox.child_io import describe_exit
 from autograder.sandbox.isolation import Cgroup, Limits
+from autograder.sandbox.outcome import PartRun
+from autograder.sandbox.workdir import Workdir
 
 needs_cgroups = pytest.mark.skipif(
     not isolation.cgroups_available(), reason="the grader may not create cgroups here"
@@ -112,9 +115,9 @@ def test_progress_is_read_incrementally_and_bounded(tmp_path: Path) -> None:
 
 
 def test_exit_status_of_a_wrapped_child_names_the_signal() -> None:
-    assert runner._describe_exit(137, wrapped=True) == "was killed by SIGKILL"
-    assert runner._describe_exit(-9) == "was killed by SIGKILL"
-    assert runner._describe_exit(3, wrapped=True) == "exited with status 3"
+    assert describe_exit(137, wrapped=True) == "was killed by SIGKILL"
+    assert describe_exit(-9) == "was killed by SIGKILL"
+    assert describe_exit(3, wrapped=True) == "exited with status 3"
 
 
 def test_the_layout_shows_no_repository_files(tmp_path: Path) -> None:
@@ -235,13 +238,13 @@ def test_observations_are_read_only_from_regular_files(tmp_path: Path) -> None:
 
 
 def test_forged_error_records_cannot_break_the_feedback(tmp_path: Path) -> None:
-    from autograder.checks.base import part_failure
     from autograder.observations import read_observations
+    from autograder.scoring.feedback import part_failure
 
     (tmp_path / "import.json").write_text(json.dumps({"errors": [5, {"frames": "x", "label": 1}]}))
     forged = {"missing": ["x"], "errors": {"probe": {"frames": [1, {"line": "a"}]}, "call": 3}}
     (tmp_path / "load_data.json").write_text(json.dumps(forged))
-    obs = read_observations(tmp_path, "load_data", runner.PartRun("ok"))
+    obs = read_observations(tmp_path, "load_data", PartRun("ok"))
     assert "is not defined" in part_failure(obs)
     assert obs.data["errors"] == {"probe": obs.error("probe")}
 
@@ -249,28 +252,27 @@ def test_forged_error_records_cannot_break_the_feedback(tmp_path: Path) -> None:
 def test_a_replaced_output_directory_is_never_followed(tmp_path: Path) -> None:
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    session = runner.Session(
+    work = Workdir(
         sandbox=isolation.Sandbox("rlimits"),
-        limits=Limits(),
-        timeouts={},
         chunks=[],
         inputs_dir=inputs,
         data_files={},
         config={},
+        grader_files={},
     )
     try:
-        session._prepare_workdir()
-        assert session._out_dir_intact()
+        work.prepare()
+        assert work.out_dir_intact()
         victim = tmp_path / "victim"
         victim.mkdir()
         (victim / "CLASS_NAMES.json").write_text("{}")
-        session.out_dir.rename(session.workdir / "elsewhere")
-        session.out_dir.symlink_to(victim)  # what a child could do to its own directory
-        assert not session._out_dir_intact()
-        session._renew_out_dir()
-        session._clear_observations(["CLASS_NAMES"])
+        work.out_dir.rename(work.workdir / "elsewhere")
+        work.out_dir.symlink_to(victim)  # what a child could do to its own directory
+        assert not work.out_dir_intact()
+        work.renew_out_dir()
+        work.clear_observations(["CLASS_NAMES"])
         assert (victim / "CLASS_NAMES.json").is_file()
-        assert session._out_dir_intact() and not session.out_dir.is_symlink()
+        assert work.out_dir_intact() and not work.out_dir.is_symlink()
     finally:
-        session.cleanup()
-    assert not session.base.exists()
+        work.cleanup()
+    assert not work.base.exists()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import RELEASE, SOLUTION
+from conftest import PARTS, RELEASE, SOLUTION
 from nbgrader_course import (
     ASSIGNMENT,
     HIDDEN_UNITS_LINE,
@@ -32,7 +32,6 @@ from nbgrader_course import (
     submit,
 )
 
-from autograder.exercise import PARTS
 from autograder.tamper import tampered_cells
 
 pytest.importorskip("nbgrader")

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import RELEASE, ROOT, SOLUTION
+from conftest import PARTS, RELEASE, ROOT, SOLUTION
 from nbgrader_course import answered, forged, full_points, read
 
 from autograder import nbgrader_grading
-from autograder.exercise import PARTS
 from autograder.nbgrader_grading import (
     GradeInSandbox,
     ScoredOutsideTheKernel,

@@ -9,16 +9,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.checks.base import CheckFailed, format_error, part_failure, run_check
-from autograder.checks.model import normalise
+from autograder.exercise_spec import load_exercise
+from autograder.exercises.fashion_mnist.constants import MODEL_LIMITS
+from autograder.keras_archive import ModelLimits
 from autograder.observations import (
     ObservationError,
     read_array,
     read_json,
+    read_keras_archive,
     read_observations,
-    vet_keras_archive,
 )
-from autograder.sandbox.runner import PartRun
+from autograder.sandbox.outcome import PartRun
+from autograder.sandbox.schema import SchemaError
+from autograder.scoring.feedback import CheckFailed, format_error, part_failure
+from autograder.scoring.keras_models import normalise
+from autograder.scoring.observed import Observed
+from autograder.scoring.run import score
+
+EXERCISE = load_exercise("fashion_mnist")
+
+
+def vet_keras_archive(path: Path) -> None:
+    read_keras_archive(path, MODEL_LIMITS)
 
 
 def test_pickled_and_object_arrays_are_refused(tmp_path: Path) -> None:
@@ -68,14 +80,54 @@ def test_keras_archives_with_foreign_code_are_refused(tmp_path: Path) -> None:
 
 
 def test_malformed_observations_fail_the_check_without_raising(tmp_path: Path) -> None:
-    from autograder.checks import rubric
-
     (tmp_path / "scale_images.json").write_text(json.dumps({"result": {"saved": True}}))
     (tmp_path / "scale_images.result.npy").write_bytes(b"garbage")
-    obs = read_observations(tmp_path, "scale_images", PartRun("ok"))
-    item = next(c for c in rubric() if c.part == "scale_images")
-    result = run_check(item, obs, None, part_failure(obs))  # type: ignore[arg-type]
-    assert result.score == 0 and "Not gradable" in result.output
+    obs = read_observations(tmp_path, "scale_images", PartRun("ok"), EXERCISE.schema)
+    found = Observed({"scale_images": obs}, {"scale_images": part_failure(obs)}, None)
+    results = score(EXERCISE, found, ("scale_images",))
+    assert len(results) == 4 and all(r.score == 0 for r in results)
+    assert any("Not gradable" in r.output for r in results)
+
+
+def test_the_schema_drops_values_of_the_wrong_kind(tmp_path: Path) -> None:
+    forged = {"input_modified": {"no": 1}, "returned_input_object": 1, "secret": True}
+    (tmp_path / "scale_images.json").write_text(json.dumps(forged))
+    obs = read_observations(tmp_path, "scale_images", PartRun("ok"), EXERCISE.schema)
+    assert obs.get("input_modified") is None and obs.get("returned_input_object") is None
+    assert dict(obs.data) == {}
+
+
+def test_a_grader_reading_an_undeclared_key_is_a_grader_bug(tmp_path: Path) -> None:
+    (tmp_path / "scale_images.json").write_text(json.dumps({"input_modified": False}))
+    obs = read_observations(tmp_path, "scale_images", PartRun("ok"), EXERCISE.schema)
+    with pytest.raises(SchemaError, match="input_changed"):
+        obs.get("input_changed")  # a renamed key fails loudly instead of scoring 0
+
+
+def test_the_probe_cannot_record_an_undeclared_key(tmp_path: Path) -> None:
+    from autograder.sandbox.harness import Recorder
+
+    rec = Recorder(str(tmp_path), "scale_images", EXERCISE.schema)
+    rec.data["input_modified"] = True
+    with pytest.raises(SchemaError, match="input_changed"):
+        rec.data["input_changed"] = True
+    with pytest.raises(SchemaError):
+        rec.data.update(result_shape=[1])
+
+
+def test_every_schema_key_a_grader_reads_is_declared() -> None:
+    """Graders only read declared keys: scoring a full set of empty observations raises no
+    SchemaError (a renamed key would be reported as a broken grader, never a silent 0)."""
+    found = Observed(
+        {
+            part: read_observations(Path("/nonexistent"), part, PartRun("skipped"), EXERCISE.schema)
+            for part in EXERCISE.part_names
+        },
+        dict.fromkeys(EXERCISE.part_names),
+        None,
+    )
+    for result in score(EXERCISE, found, EXERCISE.part_names):
+        assert "grader itself is broken" not in result.output, result.name
 
 
 def test_part_failure_messages() -> None:
@@ -126,3 +178,45 @@ def test_check_failed_carries_feedback() -> None:
 )
 def test_compile_identifiers_are_normalised(identifier, expected: str) -> None:
     assert normalise(identifier) == expected
+
+
+CONV_LIMITS = ModelLimits(
+    frozenset({"InputLayer", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Lambda2"}),
+    max_params=1_000_000,
+    max_width=100_000,
+    max_macs=20_000_000,
+)
+
+
+def _conv_model(*layers: dict) -> dict:
+    return {
+        "class_name": "Sequential",
+        "config": {"layers": list(layers), "build_input_shape": [None, 28, 28, 1]},
+    }
+
+
+def _layer(kind: str, **config) -> dict:
+    return {"module": "keras.layers", "class_name": kind, "config": config}
+
+
+def test_convolutions_are_bounded_by_their_weights_width_and_work() -> None:
+    from autograder.keras_archive import ArchiveError, vet_config
+
+    conv = _layer("Conv2D", filters=64, kernel_size=[3, 3], strides=[1, 1], padding="valid")
+    pool = _layer("MaxPooling2D", pool_size=[2, 2], strides=[2, 2], padding="valid")
+    reference = [conv, pool, dict(conv), dict(pool), _layer("Flatten"), _layer("Dense", units=128)]
+    vet_config(_conv_model(*reference), CONV_LIMITS)  # the exercise's CNN: about 5 M multiply-adds
+    wide = _layer("Conv2D", filters=200, kernel_size=[3, 3], padding="same")
+    with pytest.raises(ArchiveError, match="values per image"):  # 28 x 28 x 200 outputs
+        vet_config(_conv_model(wide), CONV_LIMITS)
+    costly = [conv, _layer("Conv2D", filters=128, kernel_size=[5, 5])]
+    with pytest.raises(ArchiveError, match="multiply-adds"):  # few weights, used everywhere
+        vet_config(_conv_model(*costly), CONV_LIMITS)
+    narrow = _layer("Conv2D", filters=8, kernel_size=[3, 3])
+    heavy = [narrow, _layer("Flatten"), _layer("Dense", units=256)]  # 26 * 26 * 8 -> 256
+    with pytest.raises(ArchiveError, match="parameters"):
+        vet_config(_conv_model(*heavy), CONV_LIMITS)
+    with pytest.raises(ArchiveError, match="cannot bound"):
+        vet_config(_conv_model(_layer("Lambda2")), CONV_LIMITS)
+    with pytest.raises(ArchiveError, match="kernel_size"):
+        vet_config(_conv_model(_layer("Conv2D", filters=8, kernel_size="big")), CONV_LIMITS)

@@ -13,13 +13,14 @@ from conftest import SOLUTION, failed_parts
 from test_defects import DEFECTS
 
 from autograder.data import read_dataset
-from autograder.exercise import PIPELINE_THRESHOLD
+from autograder.exercises.datasets import FASHION_MNIST
+from autograder.exercises.fashion_mnist.constants import PIPELINE_THRESHOLD
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow]
 
 
 def test_grader_copy_matches_the_published_facts(real_data_dir: Path) -> None:
-    ds = read_dataset(real_data_dir)
+    ds = read_dataset(real_data_dir, FASHION_MNIST)
     assert ds.train_images.shape == (60000, 28, 28) and ds.train_images.dtype == np.uint8
     assert ds.train_labels.shape == (60000,) and ds.test_images.shape == (10000, 28, 28)
     assert ds.test_labels.shape == (10000,)
@@ -51,3 +52,4 @@ def test_unscaled_training_loses_the_pipeline_on_real_data(real_grader, tmp_path
     assert failed_parts(report) == defect.breaks | {"pipeline"}
     pipeline = next(t for t in report.tests if t.part == "pipeline")
     assert "test accuracy" in pipeline.output and "measured by the grader" in pipeline.output
+

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import RELEASE, SOLUTION, stub_notebook_text
+from conftest import PARTS, RELEASE, SOLUTION, rubric, stub_notebook_text
 
-from autograder.checks import rubric
-from autograder.exercise import PARTS
 from autograder.exporters import text
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import keras
 import nbformat
 import pytest
-from conftest import RELEASE, SOLUTION, reference_source
+from conftest import PARTS, RELEASE, SOLUTION, reference_source
 
+from autograder import grader as grader_module
 from autograder import selfcheck
 from autograder.cli import main
 from autograder.data import read_dataset
-from autograder.exercise import PARTS
+from autograder.exercise_spec import load_exercise
 from autograder.submission import load_chunks
 
 QUICK_PARTS = [p for p in PARTS if p != "pipeline"]
@@ -22,9 +23,9 @@ QUICK_PARTS = [p for p in PARTS if p != "pipeline"]
 @pytest.fixture
 def use_grader(grader, monkeypatch: pytest.MonkeyPatch):
     """The self-check with the small synthetic data set (and keras loading it too)."""
-    monkeypatch.setattr(selfcheck, "_GRADER", grader)
+    monkeypatch.setattr(grader_module, "_SHARED", {grader.exercise.name: grader})
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    data = read_dataset(grader.data_dir)
+    data = read_dataset(grader.data_dir, grader.exercise.dataset)
     arrays = ((data.train_images, data.train_labels), (data.test_images, data.test_labels))
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", lambda: arrays)
     return grader
@@ -60,7 +61,7 @@ def test_reference_passes_each_self_check(
     assert out.startswith(f"{part}  ") or f"\n{part}  " in out
     assert "All checks passed." in out, out
     assert "[FAIL]" not in out
-    if part in selfcheck.QUICK_FITS:
+    if load_exercise("fashion_mnist").part(part).selfcheck_note:
         assert "train briefly on 512 of the training images" in out
 
 
@@ -154,14 +155,14 @@ def test_cli_check_skips_the_pipeline_and_names_tampered_cells(
     out = capsys.readouterr().out
     assert "Score: 89/89" in out  # everything but the pipeline's 11 points
     assert "\npipeline  " not in out
-    assert "add --slow to run it" in out
+    assert "add --slow to run them" in out
     assert "Locked cells changed in this submission: test_build_model" in out
 
 
 def test_missing_data_is_a_message_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(selfcheck, "_GRADER", None)
+    monkeypatch.setattr(grader_module, "_SHARED", {})
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
     selfcheck.check("scale_images", namespace={})

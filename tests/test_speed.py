@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import SOLUTION, fast_options, write_synthetic_dataset
 
-from autograder import exercise
+from autograder.exercises.fashion_mnist import constants as exercise
 from autograder.grader import Grader
-from autograder.sandbox import probe
+from autograder.sandbox import keras_tools
 
 ROOT = Path(__file__).resolve().parents[1]
 # 4,000 images at batch 32: 125 steps an epoch, one full execution of 64 steps and a shorter one.
@@ -30,11 +30,14 @@ SCRIPT = r"""
 import hashlib, json, sys
 import keras, tensorflow as tf
 from autograder.data import read_dataset
-from autograder.sandbox.probe import fast_training
+from autograder.exercises.datasets import FASHION_MNIST
+from autograder.sandbox.keras_tools import KerasTools
 from autograder.submission import load_chunks
 
+fast_training = KerasTools().fast_training
+
 data_dir, solution, seed, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-dataset = read_dataset(__import__("pathlib").Path(data_dir))
+dataset = read_dataset(__import__("pathlib").Path(data_dir), FASHION_MNIST)
 namespace = {}
 for chunk in load_chunks(solution):
     exec(compile(chunk.source, chunk.filename, "exec"), namespace)
@@ -104,7 +107,7 @@ def plain_and_fast(larger_synthetic_dir: Path) -> dict:
 def test_fast_training_is_bit_identical_to_a_plain_fit(plain_and_fast: dict) -> None:
     plain, fast = plain_and_fast["plain"], plain_and_fast["fast"]
     assert plain["during"] == 1
-    assert fast["during"] == probe.PIPELINE_STEPS_PER_EXECUTION > 1
+    assert fast["during"] == keras_tools.PIPELINE_STEPS_PER_EXECUTION > 1
     assert len(fast["history"]["loss"]) == exercise.PIPELINE_EPOCHS
     assert fast["history"] == plain["history"]  # exact floats, every epoch and metric
     assert fast["weights"] == plain["weights"]
@@ -128,15 +131,17 @@ def test_a_model_compiled_with_its_own_steps_per_execution_is_left_alone(
 ) -> None:
     # The probe binds Keras' objects once per process: keep this test's binding to itself (the
     # self-check tests bind a patched keras loader later in the same process).
-    monkeypatch.setattr(probe, "_KERAS", {})
+    monkeypatch.setattr(keras_tools, "_KERAS", {})
     keras = pytest.importorskip("keras")
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse", steps_per_execution=3)
-    with probe.fast_training(model):
+    with keras_tools.KerasTools().fast_training(model):
         assert model.steps_per_execution == 3
     assert model.steps_per_execution == 3
     progbar = keras.callbacks.ProgbarLogger
-    assert progbar.on_train_batch_end is not probe._no_batch_update
-    with probe.fast_training(object()):  # not a model: nothing to set, nothing raised
-        assert progbar.on_train_batch_end is probe._no_batch_update
-    assert progbar.on_train_batch_end is not probe._no_batch_update
+    assert progbar.on_train_batch_end is not keras_tools._no_batch_update
+    with keras_tools.KerasTools().fast_training(
+        object()
+    ):  # not a model: nothing to set, nothing raised
+        assert progbar.on_train_batch_end is keras_tools._no_batch_update
+    assert progbar.on_train_batch_end is not keras_tools._no_batch_update

@@ -14,7 +14,7 @@ from test_hostile import grade, hostile
 from test_trust import _edited_release
 
 from autograder import selfcheck
-from autograder.checks.base import ungraded_hint
+from autograder.scoring.feedback import ungraded_hint
 from autograder.selfcheck import report_part
 from autograder.submission import load_submission
 
@@ -156,7 +156,7 @@ def test_reading_acc_gets_its_hint_however_it_is_written(grader, tmp_path) -> No
 
 
 def test_a_missing_data_set_is_diagnosed_as_that_with_the_fix() -> None:
-    from autograder.checks.base import diagnose_error
+    from autograder.scoring.feedback import diagnose_error
 
     error = {
         "type": "Exception",

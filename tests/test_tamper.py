@@ -6,10 +6,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import RELEASE, SOLUTION
+from conftest import PARTS, RELEASE, SOLUTION
 
 from autograder.cli import main
-from autograder.exercise import PARTS
 from autograder.tamper import find_release, locked_release_cells, tampered_cells
 
 pytest.importorskip("nbgrader")

@@ -26,7 +26,7 @@ from test_hostile import body, grade, hostile
 from autograder import cli
 from autograder.exporters import csv_export, text
 from autograder.grader import Grader
-from autograder.inputs import draw_inputs, grading_seed
+from autograder.inputs import grading_seed
 from autograder.results import GradingReport
 from autograder.sandbox.progress import ProgressProtocol, ProtocolViolation
 from autograder.submission import load_submission
@@ -48,10 +48,10 @@ def _score(report: GradingReport, parts) -> float:
 
 # -- 2. The child receives inputs, never expected answers -------------------------------------------
 def test_the_child_is_sent_inputs_and_never_the_expected_outcomes(trusted: Grader) -> None:
-    inputs = trusted.draw(grading_seed(b"k", b"code"))
-    sent = json.dumps(trusted._probe_config(inputs))
+    inputs = trusted.setup.draw(grading_seed(b"k", b"code"))
+    sent = json.dumps(trusted._child_config(inputs))
     assert '"stop"' not in sent and '"expect"' not in sent and "boundary" not in sent
-    cases = inputs.expectations.cases["StopOnLoss"]
+    cases = inputs.context.expectations.cases["StopOnLoss"]
     # Both decisions and the exact boundary are among the cases, with opaque ids.
     assert {c.stop for c in cases} == {True, False}
     assert any(c.logs["loss"] == c.kwargs.get("threshold", 0.4) for c in cases)
@@ -61,13 +61,9 @@ def test_the_child_is_sent_inputs_and_never_the_expected_outcomes(trusted: Grade
 def test_inputs_are_the_same_for_a_submission_and_unpredictable_without_the_secret(
     trusted: Grader,
 ) -> None:
-    ds = trusted.dataset
-
     def drawn(secret: bytes, code: bytes) -> str:
-        inputs = draw_inputs(
-            ds.train_images, ds.train_labels, ds.test_images, grading_seed(secret, code)
-        )
-        return json.dumps(inputs.child_config()) + str(inputs.arrays["subset_images"].sum())
+        inputs = trusted.setup.draw(grading_seed(secret, code))
+        return json.dumps(inputs.config) + str(inputs.arrays["subset_images"].sum())
 
     assert drawn(b"secret", b"same code") == drawn(b"secret", b"same code")
     assert drawn(b"secret", b"same code") != drawn(b"other secret", b"same code")
@@ -75,11 +71,11 @@ def test_inputs_are_the_same_for_a_submission_and_unpredictable_without_the_secr
 
 
 def _probe_forger(strategy: str) -> str:
-    """Stubs for the callbacks and train_model, and a patch of the probe (reachable from
-    sys.modules["__main__"]) that writes the observations a passing submission would, echoing
-    whatever the grader sent."""
+    """Stubs for the callbacks and train_model, and a patch of the exercise's probes (reachable
+    from the harness's Probe, found in sys.modules["__main__"]) that writes the observations a
+    passing submission would, echoing whatever the grader sent."""
     forge = f"""
-    import sys as _sys
+    import gc as _gc, sys as _sys
     _probe = _sys.modules["__main__"]
     STRATEGY = {strategy!r}
 
@@ -88,27 +84,27 @@ def _probe_forger(strategy: str) -> str:
             return bool(case.get("stop", case.get("expect", True)))
         return STRATEGY == "always"
 
-    def _callbacks(self, rec, name):
+    def _callbacks(h, rec, name):
         rec.data["cases"] = [
             {{"id": c["id"], "model_stop_training": _decide(c), "self_stop_training": False}}
-            for c in self.config["callback_cases"][name]
+            for c in h.config["callback_cases"][name]
         ]
         rec.data["fits"] = [
             {{"id": f["id"], "epochs_run": f.get("expect", 1 if STRATEGY == "always" else f["epochs"])}}
-            for f in self.config["callback_fits"][name]
+            for f in h.config["callback_fits"][name]
         ]
 
-    def _train(self, rec):
-        for key, epochs in (("explicit", self.config.get("train_epochs", 2)), ("default", 5)):
+    def _train(h, rec):
+        for key, epochs in (("explicit", h.config.get("train_epochs", 2)), ("default", 5)):
             if STRATEGY == "fabricate":  # a "trained" model without training: steps, new weights
                 import numpy as _np
-                model = self.start_model()
+                model = h.load_model_input(h.config["start_model"])
                 model.optimizer.build(model.trainable_variables)
                 model.optimizer.iterations.assign(16 * epochs)
                 rng = _np.random.default_rng(0)
                 model.set_weights([w + rng.normal(0, 0.01, w.shape).astype(w.dtype)
                                    for w in model.get_weights()])
-                self.save_model(rec, key, model)
+                h.save_model(rec, key + "_model", model)
             rec.data[key] = {{
                 "returned": {{"type": "keras.src.callbacks.history.History"}},
                 "is_history": True, "is_fit_history": True,
@@ -116,10 +112,10 @@ def _probe_forger(strategy: str) -> str:
                 "callback_inside_fit": True, "weights_changed": True, "trained_steps": 16 * epochs,
             }}
 
-    if hasattr(_probe, "Probe"):
-        _probe.Probe.probe_StopOnLoss = lambda self, rec: _callbacks(self, rec, "StopOnLoss")
-        _probe.Probe.probe_StopOnAccuracy = lambda self, rec: _callbacks(self, rec, "StopOnAccuracy")
-        _probe.Probe.probe_train_model = _train
+    for _h in [o for o in _gc.get_objects() if type(o).__name__ == "Probe"]:
+        _h.probes.probe_StopOnLoss = lambda h, rec: _callbacks(h, rec, "StopOnLoss")
+        _h.probes.probe_StopOnAccuracy = lambda h, rec: _callbacks(h, rec, "StopOnAccuracy")
+        _h.probes.probe_train_model = _train
     """
     stub = body("raise NotImplementedError()")
     return hostile(
@@ -141,6 +137,9 @@ def test_a_patched_probe_echoing_or_guessing_earns_nothing(trusted, tmp_path, st
     report = grade(trusted, tmp_path, _probe_forger(strategy), parts=CALLBACKS_AND_TRAINING)
     details = "\n".join(f"{t.name}: {t.score} {t.output[:200]}" for t in report.tests if t.score)
     assert _score(report, CALLBACKS_AND_TRAINING) == 0, details
+    # The forgery took effect: the patched probes ran instead of the stubs' (which would only
+    # say "not implemented yet").
+    assert not any("not implemented" in t.output for t in report.tests), report.tests
 
 
 # -- 3. The progress channel cannot be forged usefully ----------------------------------------------
@@ -375,8 +374,9 @@ def test_a_malformed_notebook_is_not_graded_with_exit_0_and_a_results_file(
     path.write_text('{"cells": [' + "[" * 100000 + "]" * 100000 + "]}")
     results = tmp_path / "results.json"
     code = cli.main(
-        ["grade", str(path), "--data-dir", str(synthetic_dir), "--results", str(results)]
-    )
+        ["grade", str(path), "--data-dir", str(synthetic_dir), "--results", str(results),
+         "--exercise", "fashion_mnist"]
+    )  # fmt: skip
     assert code == 0
     data = json.loads(results.read_text())
     assert data["score"] == 0 and "Not graded" in data["tests"][0]["output"]

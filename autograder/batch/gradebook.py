@@ -32,7 +32,6 @@ NBGRADER_COLUMNS = (
     "score",
     "max_score",
 )
-DEFAULT_ASSIGNMENT = "fashion_mnist"  # the assignment's name in nbgrader_config.py and assignments/
 
 
 def _text(value: str) -> str:
@@ -48,7 +47,8 @@ def _number(value: float) -> str:
 def nbgrader_row(submission: Submission, report: GradingReport, max_score: float) -> dict[str, str]:
     score = report.score
     return {
-        "assignment": _text(submission.assignment or DEFAULT_ASSIGNMENT),
+        # nbgrader's assignment name is the exercise's (nbgrader_config.py, assignments/).
+        "assignment": _text(submission.assignment or report.exercise),
         "duedate": "",
         "timestamp": _text(submission.timestamp),
         "student_id": _text(submission.student_id),
@@ -78,7 +78,7 @@ def write_all(
     nbgrader_rows = [nbgrader_row(s, r, max_score) for s, r in graded]
     atomic_write_bytes(out_dir / "grades.csv", _csv_bytes(NBGRADER_COLUMNS, nbgrader_rows))
     part_rows = [{"student_id": _text(s.student_id), **csv_export.row(r)} for s, r in graded]
-    columns = ("student_id", *csv_export.COLUMNS)
+    columns = ("student_id", *csv_export.columns([r for _, r in graded]))
     atomic_write_bytes(out_dir / "parts.csv", _csv_bytes(columns, part_rows))
     tmp = out_dir / ".junit.xml.tmp"
     junit.write([r for _, r in graded], tmp)

@@ -7,22 +7,29 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from pathlib import Path
 
-from autograder import exercise
 from autograder.exporters.sanitize import spreadsheet_cell
 from autograder.results import GradingReport
 
-COLUMNS: tuple[str, ...] = (
-    "submission",
-    "score",
-    "max_score",
-    *exercise.PARTS,
-    "execution_time",
-    "isolation",
-    "notes",
-)
+LEADING: tuple[str, ...] = ("submission", "score", "max_score")
+TRAILING: tuple[str, ...] = ("execution_time", "isolation", "notes")
+
+
+def columns(reports: list[GradingReport]) -> tuple[str, ...]:
+    """The header: a column per part of the reports' exercises (a part a report did not grade
+    is left empty), then any other part a report graded, in rubric order."""
+    from autograder.exercise_spec import ExerciseError, load_exercise
+
+    parts: dict[str, None] = {}
+    for report in reports:
+        # An old record, or an exercise this kit does not have: its own parts only.
+        with contextlib.suppress(ExerciseError):
+            parts.update(dict.fromkeys(load_exercise(report.exercise).part_names))
+        parts.update(dict.fromkeys(report.parts()))
+    return (*LEADING, *parts, *TRAILING)
 
 
 def _text(value: str) -> str:
@@ -42,8 +49,8 @@ def row(report: GradingReport) -> dict[str, str]:
         "isolation": _text(report.isolation),
         "notes": _text("; ".join(f"{part}: {note}" for part, note in report.part_notes.items())),
     }
-    for part in exercise.PARTS:
-        values[part] = f"{report.part_score(part)[0]:g}" if part in graded else ""
+    for part in graded:
+        values[part] = f"{report.part_score(part)[0]:g}"
     return values
 
 
@@ -52,7 +59,7 @@ def write(reports: list[GradingReport], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=columns(reports), restval="")
         writer.writeheader()
         writer.writerows(row(report) for report in reports)
     return path

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from autograder import exercise
 from autograder.exporters.junit import xml_text
 from autograder.exporters.text import to_fix
 from autograder.results import GradingReport, TestResult
@@ -188,9 +187,10 @@ def _plots(report: GradingReport) -> str:
                 "Training curves from the grader's own 5-epoch run of your pipeline: loss and metrics per epoch",
             )
         )
-    matrix = _confusion(report.artifacts.get("confusion_matrix"))
+    names = _class_names(report.artifacts.get("class_names"))
+    matrix = _confusion(report.artifacts.get("confusion_matrix"), len(names))
     if matrix is not None:
-        png = _confusion_png(matrix, _test_accuracy(report))
+        png = _confusion_png(matrix, _test_accuracy(report), names)
         images.append(
             _img(
                 png,
@@ -223,12 +223,18 @@ def _history(raw: Any) -> dict[str, list[float]]:
     return series
 
 
-def _confusion(raw: Any) -> np.ndarray | None:
+def _class_names(raw: Any) -> list[str]:
+    """The class names a grader recorded for the confusion matrix (plain, bounded text)."""
+    if not isinstance(raw, list) or not 1 < len(raw) <= 100:
+        return []
+    return [str(name)[:40] for name in raw]
+
+
+def _confusion(raw: Any, size: int) -> np.ndarray | None:
     try:
         matrix = np.asarray(raw, dtype=float)
     except (TypeError, ValueError):
         return None
-    size = len(exercise.CLASS_NAMES)
     if matrix.shape != (size, size) or not np.isfinite(matrix).all():
         return None
     return matrix
@@ -275,10 +281,9 @@ def _history_png(history: dict[str, list[float]]) -> bytes:
     return _png(figure)
 
 
-def _confusion_png(matrix: np.ndarray, accuracy: float | None) -> bytes:
+def _confusion_png(matrix: np.ndarray, accuracy: float | None, names: list[str]) -> bytes:
     from matplotlib.figure import Figure
 
-    names = exercise.CLASS_NAMES
     figure = Figure(figsize=(7.5, 6.5))
     axes = figure.subplots()
     image = axes.imshow(matrix, cmap="Blues")

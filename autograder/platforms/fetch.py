@@ -1,4 +1,4 @@
-"""Get the four official Fashion-MNIST files into a folder, verified by SHA-256.
+"""Get a data set's official files (e.g. Fashion-MNIST's four) into a folder, verified by SHA-256.
 
 Used by the GitHub Classroom and GitLab recipes (into a cached folder) and by Gradescope's
 `setup.sh` when the bundle does not carry the data. The source is the one keras itself downloads
@@ -17,16 +17,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from autograder.data import FILES, DataError
-
-BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-SHA256 = {
-    "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-    "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-    "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-    "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-}
-assert set(SHA256) == set(FILES.values())
+from autograder.data import DataError
+from autograder.exercise_spec import DatasetFiles, common_dataset
 
 
 def sha256(path: Path) -> str:
@@ -37,29 +29,45 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def intact(directory: str | os.PathLike[str]) -> bool:
-    """All four files are in `directory` and are the official ones."""
+def _checksums(spec: DatasetFiles | None) -> dict[str, str]:
+    spec = spec or common_dataset()
+    if set(spec.sha256) != set(spec.files.values()):
+        raise DataError(f"{spec.title}: the exercise declares no checksum for some of its files")
+    return dict(spec.sha256)
+
+
+def intact(directory: str | os.PathLike[str], spec: DatasetFiles | None = None) -> bool:
+    """All the data set's files are in `directory` and are the official ones."""
     folder = Path(directory)
-    return all((folder / n).is_file() and sha256(folder / n) == h for n, h in SHA256.items())
+    return all(
+        (folder / n).is_file() and sha256(folder / n) == h for n, h in _checksums(spec).items()
+    )
 
 
-def sha256sums() -> str:
+def sha256sums(spec: DatasetFiles | None = None) -> str:
     """The hashes in `sha256sum -c` format."""
-    return "".join(f"{digest}  {name}\n" for name, digest in sorted(SHA256.items()))
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(_checksums(spec).items()))
 
 
 def fetch(
-    directory: str | os.PathLike[str], base_url: str = BASE_URL, *, timeout: float = 120
+    directory: str | os.PathLike[str],
+    base_url: str | None = None,
+    *,
+    spec: DatasetFiles | None = None,
+    timeout: float = 120,
 ) -> Path:
-    """Make `directory` hold the four official files; download only those missing or wrong.
+    """Make `directory` hold the data set's official files (default: the one the exercises
+    share); download only those missing or wrong.
 
     Raises:
         DataError: a download failed or a file does not have the official hash (nothing is
             left half-written: each file is moved into place only once verified).
     """
+    spec = spec or common_dataset()
+    base_url = base_url or spec.base_url
     folder = Path(directory).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
-    for name, expected in SHA256.items():
+    for name, expected in _checksums(spec).items():
         target = folder / name
         if target.is_file() and sha256(target) == expected:
             continue

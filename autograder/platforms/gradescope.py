@@ -25,7 +25,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from autograder.data import FILES
 from autograder.exporters.sanitize import printable
 from autograder.platforms import RECIPES
 from autograder.platforms.bundle import add, add_kit, kit_source
@@ -34,7 +33,15 @@ from autograder.results import GradingReport, TestResult
 DEFAULT_ROOT = "/autograder"
 ROOT_VARIABLE = "AUTOGRADER_GRADESCOPE_ROOT"
 CONFIG_NAME = "gradescope.json"
-NOTEBOOK = "fashion_mnist.ipynb"
+
+
+def _exercise(name: str | None = None):
+    """The exercise the bundle grades: `name`, else the only one, else the first one listed."""
+    from autograder.exercise_spec import available_exercises, load_exercise
+
+    return load_exercise(name or available_exercises()[0])
+
+
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 DEFAULT_VISIBILITY = "visible"
 LEADERBOARD_NAME = "Pipeline test accuracy"
@@ -42,16 +49,18 @@ IGNORED_DIRS = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")
 
 
 # -- visibility ---------------------------------------------------------------------------------
-def load_visibility(source: str | os.PathLike[str] | dict[str, Any] | None) -> dict[str, Any]:
+def load_visibility(
+    source: str | os.PathLike[str] | dict[str, Any] | None, exercise: str | None = None
+) -> dict[str, Any]:
     """A validated visibility setting: `{"default": V, "tests": {part or check name: V}}`.
 
     Raises:
         ValueError: an unknown visibility, part or check name (a typo would otherwise leave a
             test visible that the instructor meant to hide).
     """
-    from autograder.checks import rubric
-    from autograder.exercise import PARTS
+    from autograder.scoring.run import rubric
 
+    chosen = _exercise(exercise)
     if source is None:
         data: dict[str, Any] = {}
     elif isinstance(source, dict):
@@ -70,7 +79,7 @@ def load_visibility(source: str | os.PathLike[str] | dict[str, Any] | None) -> d
     tests = data.get("tests", {})
     if not isinstance(tests, dict):
         raise ValueError('"tests" in the visibility file must be an object')
-    names = set(PARTS) | {c.name for c in rubric()}
+    names = set(chosen.part_names) | {c.name for c in rubric(chosen)}
     for key, value in [("default", default), *tests.items()]:
         if value not in VISIBILITIES:
             raise ValueError(
@@ -96,7 +105,7 @@ def to_results(
     """Gradescope's results.json for `report`, with per-test visibility and the leaderboard."""
     from autograder.exporters import gradescope
 
-    visibility = load_visibility(config.get("visibility"))
+    visibility = load_visibility(config.get("visibility"), config.get("exercise"))
     data = gradescope.to_gradescope(report)
     data["output"] = printable("\n".join([*notes, data.get("output", "")]).strip())
     data["visibility"] = visibility["default"]
@@ -113,12 +122,15 @@ def to_results(
     return data
 
 
-def not_graded_report(submission: str, reason: str, isolation: str = "not run") -> GradingReport:
+def not_graded_report(
+    submission: str, reason: str, isolation: str = "not run", exercise: str | None = None
+) -> GradingReport:
     """Zero for every check, each saying why: the submission could not be graded."""
-    from autograder.checks import rubric
+    from autograder.scoring.run import rubric
 
     tests = [
-        TestResult(c.name, c.part, c.points, 0.0, message=f"Not graded: {reason}") for c in rubric()
+        TestResult(c.name, c.part, c.points, 0.0, message=f"Not graded: {reason}")
+        for c in rubric(_exercise(exercise))
     ]
     return GradingReport(submission, tests, 0.0, isolation, {"submission": reason})
 
@@ -141,13 +153,14 @@ def _names(paths: list[Path], folder: Path, limit: int = 8) -> str:
     return ", ".join(shown) + more
 
 
-def find_submission(folder: Path, expected: str = NOTEBOOK) -> tuple[Path | None, list[str]]:
+def find_submission(folder: Path, expected: str | None = None) -> tuple[Path | None, list[str]]:
     """The notebook to grade in `folder` and notes for the student; None when there is none.
 
     The file named `expected` wins (the shallowest, if the upload has folders); otherwise a
     single notebook under another name is graded, with a note; several notebooks without the
     expected name, or none, are not graded, with a message saying what was found.
     """
+    expected = expected or _exercise().notebook_name
     if not folder.is_dir():
         return None, [f"No submission folder was found (expected {expected})."]
     files = _visible_files(folder)
@@ -180,22 +193,24 @@ def find_submission(folder: Path, expected: str = NOTEBOOK) -> tuple[Path | None
 
 # -- grading in the container -------------------------------------------------------------------
 def load_config(path: Path) -> dict[str, Any]:
-    config: dict[str, Any] = {"notebook": NOTEBOOK, "leaderboard": False, "sandbox": "auto"}
+    config: dict[str, Any] = {"leaderboard": False, "sandbox": "auto"}
     if path.is_file():
         config.update(json.loads(path.read_text(encoding="utf-8")))
     return config
 
 
 def _grade(chosen: Path, name: str, config: dict[str, Any], data_dir: Path | None):
-    from autograder.grader import DEFAULT_TIMEOUTS, Grader, GraderOptions
+    from autograder.grader import Grader, GraderOptions, default_timeouts
     from autograder.sandbox.isolation import Limits
 
+    exercise = _exercise(config.get("exercise"))
     scale = float(config.get("timeout_scale", 1.0))
     options = GraderOptions(
+        exercise=exercise.name,
         data_dir=str(data_dir) if data_dir else None,
         sandbox=config.get("sandbox", "auto"),
         limits=Limits(memory_mib=int(config.get("memory_mib", 4096))),
-        timeouts={k: v * scale for k, v in DEFAULT_TIMEOUTS.items()},
+        timeouts={k: v * scale for k, v in default_timeouts(exercise).items()},
     )
     with Grader(options) as grader:
         report = grader.grade(chosen)
@@ -211,13 +226,28 @@ def run(root: str | os.PathLike[str]) -> dict[str, Any]:
     started = time.monotonic()
     root = Path(root)
     config = load_config(root / "source" / CONFIG_NAME)
-    expected = config.get("notebook", NOTEBOOK)
+    try:
+        exercise = _exercise(config.get("exercise"))
+        expected = config.get("notebook") or exercise.notebook_name
+        files = exercise.dataset.files.values()
+    except Exception as exc:  # a bundle for an exercise this kit lacks: say so in the results
+        exercise, expected, files = None, str(config.get("notebook") or "?"), ()
+        notes_error = (
+            f"the autograder could not run ({printable(exc)}); please tell your instructor"
+        )
+    else:
+        notes_error = ""
     submission_dir = root / "submission"
     chosen, notes = find_submission(submission_dir, expected)
     data_dir = root / "source" / "data"
-    complete = all((data_dir / n).is_file() for n in FILES.values())
-    if chosen is None:
-        report = not_graded_report(expected, notes[0])
+    complete = bool(files) and all((data_dir / n).is_file() for n in files)
+    if notes_error or chosen is None:
+        reason = notes_error or notes[0]
+        report = (
+            not_graded_report(expected, reason, exercise=exercise.name)
+            if exercise
+            else GradingReport(expected, [], 0.0, "not run", {"submission": reason})
+        )
     else:
         name = str(chosen.relative_to(submission_dir))
         try:
@@ -225,7 +255,7 @@ def run(root: str | os.PathLike[str]) -> dict[str, Any]:
         except Exception as exc:  # the grader could not start: still write results
             traceback.print_exc()
             reason = f"the autograder could not run ({printable(exc)}); please tell your instructor"
-            report = not_graded_report(name, reason)
+            report = not_graded_report(name, reason, exercise=exercise.name)
     report.execution_time = time.monotonic() - started
     results = to_results(report, config, notes)
     path = root / "results" / "results.json"
@@ -245,7 +275,8 @@ def build_bundle(
     include_data: bool = True,
     visibility: str | os.PathLike[str] | None = None,
     leaderboard: bool = False,
-    notebook: str = NOTEBOOK,
+    notebook: str | None = None,
+    exercise: str | None = None,
     sandbox: str = "auto",
     memory_mib: int = 4096,
     timeout_scale: float = 1.0,
@@ -265,9 +296,11 @@ def build_bundle(
     from autograder.data import DataError, locate_data
     from autograder.platforms import fetch
 
+    chosen = _exercise(exercise)
     config = {
-        "notebook": notebook,
-        "visibility": load_visibility(visibility),
+        "exercise": chosen.name,
+        "notebook": notebook or chosen.notebook_name,
+        "visibility": load_visibility(visibility, chosen.name),
         "leaderboard": leaderboard,
         "sandbox": sandbox,
         "memory_mib": memory_mib,
@@ -276,10 +309,10 @@ def build_bundle(
     folder = None
     if include_data:
         try:
-            folder = locate_data(data_dir, allow_download=False)
+            folder = locate_data(chosen.dataset, data_dir, allow_download=False)
         except DataError as exc:
             raise DataError(f"{exc}; or pass --no-data to fetch the data in setup.sh") from exc
-        if not fetch.intact(folder):
+        if not fetch.intact(folder, chosen.dataset):
             raise ValueError(
                 f"the files in {folder} are not the official Fashion-MNIST (SHA-256 differs); "
                 "pass --data-dir with the official files, or --no-data to fetch them at set-up"
@@ -294,9 +327,9 @@ def build_bundle(
         add(archive, CONFIG_NAME, json.dumps(config, indent=2).encode() + b"\n")
         add_kit(archive)
         if folder is not None:
-            for name in sorted(fetch.SHA256):
+            for name in sorted(chosen.dataset.files.values()):
                 add(archive, f"data/{name}", (folder / name).read_bytes())
-            add(archive, "data/SHA256SUMS", fetch.sha256sums().encode())
+            add(archive, "data/SHA256SUMS", fetch.sha256sums(chosen.dataset).encode())
     return out
 
 

@@ -20,8 +20,7 @@ from pathlib import Path
 
 from autograder.platforms.bundle import add, add_kit, kit_source
 
-ASSIGNMENT = "fashion_mnist"
-README = """# Fashion-MNIST exercise
+README = """# {title}
 
 1. Install (Python 3.11 or newer; TensorFlow takes a few minutes the first time):
 
@@ -29,16 +28,16 @@ README = """# Fashion-MNIST exercise
        . .venv/bin/activate
        pip install "./kit[student]"
 
-2. Data: the notebook's `load_data()` downloads Fashion-MNIST through Keras the first time. Offline,
-   point the kit at a folder holding the four official `.gz` files before starting Jupyter:
+2. Data: the notebook downloads {dataset} through Keras the first time. Offline, point the
+   kit at a folder holding the official files before starting Jupyter:
 
-       export FASHION_MNIST_DIR=/path/to/fashion-mnist
+       export {env}=/path/to/{cache}
 
 3. Work through the notebook, running each `check("...")` cell after the part above it:
 
        jupyter notebook {assignment}/{assignment}.ipynb
 
-   A check takes a few seconds (10-20 s for the callbacks and `train_model`, 1-2 minutes for the
+   A check takes a few seconds (10-20 s for those that train briefly, 1-2 minutes for the
    pipeline). It runs the grader's own checks on your code and says what to fix.
 
 4. Check the saved file as the grader will see it (all parts but the slow pipeline, about a
@@ -51,17 +50,31 @@ README = """# Fashion-MNIST exercise
 
 
 def build_student_bundle(
-    out: str | os.PathLike[str], release: str | os.PathLike[str] | None = None
+    out: str | os.PathLike[str],
+    release: str | os.PathLike[str] | None = None,
+    exercise: str | None = None,
 ) -> Path:
-    """Write the students' bundle to `out` (the release defaults to the checkout's)."""
+    """Write the students' bundle for `exercise` to `out` (the release defaults to the
+    checkout's; the exercise to the release's metadata, else the only one)."""
+    from autograder.exercise_spec import resolve_exercise
+
     package, _ = kit_source()
-    release = Path(release or package.parent / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    chosen = resolve_exercise(release, exercise)
+    name = chosen.name
+    release = Path(release or chosen.release_notebook(package.parent))
     if not release.is_file():
         raise ValueError(f"no release notebook at {release}: run `make release` first")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w") as archive:
-        add(archive, f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb", release.read_bytes())
-        add(archive, "README.md", README.format(assignment=ASSIGNMENT).encode())
+        add(archive, f"{name}/{name}.ipynb", release.read_bytes())
+        readme = README.format(
+            title=chosen.title,
+            assignment=name,
+            dataset=chosen.dataset.title,
+            env=chosen.dataset.env,
+            cache=chosen.dataset.cache_folder,
+        )
+        add(archive, "README.md", readme.encode())
         add_kit(archive)
     return out

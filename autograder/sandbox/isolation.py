@@ -150,10 +150,8 @@ def child_layout(
         ["ro-bind", str(grader_dir), f"{SANDBOX_ROOT}/grader"],
         ["ro-bind", str(inputs), f"{SANDBOX_ROOT}/inputs"],
     ]
-    for name, source in data_files.items():
-        ops.append(
-            ["ro-bind", str(source), f"{SANDBOX_ROOT}/keras_home/datasets/fashion-mnist/{name}"]
-        )
+    for name, source in data_files.items():  # keyed by their path in the Keras cache
+        ops.append(["ro-bind", str(source), f"{SANDBOX_ROOT}/keras_home/{name}"])
     return ops
 
 

@@ -1,58 +1,45 @@
-"""Checks for train_model, predict_classes and the end-to-end pipeline."""
+"""Graders of train_model, predict_classes and the end-to-end pipeline."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.base import CheckFailed, GradingContext, check, raise_for_error
-from autograder.exercise import PIPELINE_EPOCHS
+from autograder.exercises.fashion_mnist.constants import CLASS_NAMES, MODEL_LIMITS, PIPELINE_EPOCHS
+from autograder.exercises.fashion_mnist.reference import Context
+from autograder.model_eval import accuracy_and_confusion, mean_loss
 from autograder.observations import (
     ObservationError,
     PartObservation,
     trained_model,
 )
+from autograder.scoring import CheckFailed, grader, raise_for_error
+from autograder.scoring.keras_models import load_saved
 
 
-def predict_probabilities(model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Call the model directly, batch by batch: no tf.data pipeline, so TensorFlow logs nothing
-    to the grader's stderr (which would zero an nbgrader test cell). Small batches bound the
-    grader's memory whatever the (vetted) model's width."""
-    import keras
-
-    batches = [
-        keras.ops.convert_to_numpy(model(images[start : start + batch_size], training=False))
-        for start in range(0, len(images), batch_size)
-    ]
-    return np.concatenate(batches) if batches else np.empty((0, 10))
-
-
-def _call(key: str, ctx: GradingContext) -> str:
+def _call(key: str, ctx: Context) -> str:
     if key == "explicit":
-        return f"train_model(model, images, labels, epochs={ctx.expectations.train_epochs}, callbacks=[...])"
+        return f"train_model(model, images, labels, epochs={ctx.train_epochs}, callbacks=[...])"
     return "train_model(model, images, labels, callbacks=[...])"
 
 
-def _expected_epochs(key: str, ctx: GradingContext) -> int:
-    return ctx.expectations.train_epochs if key == "explicit" else 5
+def _expected_epochs(key: str, ctx: Context) -> int:
+    return ctx.train_epochs if key == "explicit" else 5
 
 
 LOSS_DROP = 0.8  # one real epoch on the subset takes the loss below 40 % of the start's
 
 
-def training_loss(model, ctx: GradingContext) -> float:
+def training_loss(model, ctx: Context) -> float:
     """Sparse categorical cross-entropy of `model` on the short fits' images, computed here."""
-    images = ctx.subset_images.astype(np.float32) / 255.0
-    probabilities = predict_probabilities(model, images)
-    picked = probabilities[np.arange(len(ctx.subset_labels)), ctx.subset_labels.astype(int)]
-    return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
+    return mean_loss(model, ctx.subset_images.astype(np.float32) / 255.0, ctx.subset_labels)
 
 
 def _measure(path) -> tuple[int | None, list[np.ndarray], object]:
-    steps, model = trained_model(path)  # the archive is read and vetted once
+    steps, model = trained_model(path, MODEL_LIMITS)  # the archive is read and vetted once
     return steps, [np.asarray(w) for w in model.get_weights()], model
 
 
-def _training(obs: PartObservation, key: str, ctx: GradingContext) -> dict:
+def _training(obs: PartObservation, key: str, ctx: Context) -> dict:
     """The record of one train_model call, with what the grader measured in the model that came
     back: `trained_steps` (the optimizer's step counter), `weights_changed` (against the start
     weights, which the grader made) and the loss on the training images, which must have dropped:
@@ -64,7 +51,7 @@ def _training(obs: PartObservation, key: str, ctx: GradingContext) -> dict:
         raise CheckFailed(message=f"{call} produced no result.")
     if key not in obs.measured:
         try:
-            steps, weights, model = _measure(obs.path(f"{key}.keras"))
+            steps, weights, model = _measure(obs.path(f"{key}_model.keras"))
             loss = training_loss(model, ctx) if steps else None
             obs.measured[key] = (steps, weights, loss)
         except ObservationError as exc:
@@ -97,8 +84,8 @@ def _training(obs: PartObservation, key: str, ctx: GradingContext) -> dict:
     return {**record, "trained_steps": steps, "weights_changed": changed}
 
 
-@check("train_model", "runs exactly the requested epochs (default 5)", points=3)
-def runs_epochs(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("train_model", "runs exactly the requested epochs (default 5)", points=3)
+def test_runs_epochs(obs: PartObservation, ctx: Context) -> None:
     for key in ("explicit", "default"):
         expected = _expected_epochs(key, ctx)
         record = _training(obs, key, ctx)
@@ -121,8 +108,8 @@ def runs_epochs(obs: PartObservation, ctx: GradingContext) -> None:
             )
 
 
-@check("train_model", "passes the callbacks to fit", points=3)
-def passes_callbacks(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("train_model", "passes the callbacks to fit", points=3)
+def test_passes_callbacks(obs: PartObservation, ctx: Context) -> None:
     record = _training(obs, "explicit", ctx)
     if not record.get("callback_epochs") or not record.get("callback_inside_fit"):
         raise CheckFailed(
@@ -132,8 +119,8 @@ def passes_callbacks(obs: PartObservation, ctx: GradingContext) -> None:
         )
 
 
-@check("train_model", "returns the History of that fit", points=2)
-def returns_history(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("train_model", "returns the History of that fit", points=2)
+def test_returns_history(obs: PartObservation, ctx: Context) -> None:
     record = _training(obs, "explicit", ctx)
     if not record.get("is_history"):
         returned = record.get("returned")
@@ -152,8 +139,8 @@ def returns_history(obs: PartObservation, ctx: GradingContext) -> None:
         )
 
 
-@check("train_model", "really trains: the weights change", points=2)
-def weights_change(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("train_model", "really trains: the weights change", points=2)
+def test_weights_change(obs: PartObservation, ctx: Context) -> None:
     record = _training(obs, "explicit", ctx)
     if not record["weights_changed"]:
         raise CheckFailed(
@@ -163,7 +150,7 @@ def weights_change(obs: PartObservation, ctx: GradingContext) -> None:
         )
 
 
-def _predictions(obs: PartObservation, ctx: GradingContext) -> np.ndarray:
+def _predictions(obs: PartObservation, ctx: Context) -> np.ndarray:
     raise_for_error(obs, "call", "predict_classes(model, images)")
     info = obs.data.get("result", {})
     if not info.get("saved"):
@@ -173,8 +160,8 @@ def _predictions(obs: PartObservation, ctx: GradingContext) -> np.ndarray:
     return obs.array("result")
 
 
-@check("predict_classes", "integer classes of shape (N,)", points=2)
-def predict_shape(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("predict_classes", "integer classes of shape (N,)", points=2)
+def test_predict_shape(obs: PartObservation, ctx: Context) -> None:
     result = _predictions(obs, ctx)
     n = len(ctx.predict_images)
     if result.shape != (n,) or result.dtype.kind not in "iu":
@@ -194,8 +181,8 @@ def predict_shape(obs: PartObservation, ctx: GradingContext) -> None:
         )
 
 
-@check("predict_classes", "agrees with the argmax of the model's predictions", points=4)
-def predict_agrees(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("predict_classes", "agrees with the argmax of the model's predictions", points=4)
+def test_predict_agrees(obs: PartObservation, ctx: Context) -> None:
     result = _predictions(obs, ctx)
     reference = ctx.reference_predictions
     if result.shape != reference.shape:
@@ -216,40 +203,40 @@ def predict_agrees(obs: PartObservation, ctx: GradingContext) -> None:
         )
 
 
-@check("pipeline", f"test accuracy after {PIPELINE_EPOCHS} epochs reaches the threshold", points=11)
-def pipeline_accuracy(obs: PartObservation, ctx: GradingContext) -> None:
+@grader(
+    "pipeline", f"test accuracy after {PIPELINE_EPOCHS} epochs reaches the threshold", points=11
+)
+def test_pipeline_accuracy(obs: PartObservation, ctx: Context, record: dict) -> None:
     for key, call in (
         ("scale_images", "scale_images"),
         ("build_model", "build_model()"),
         ("train_model", "train_model"),
     ):
         raise_for_error(obs, key, f"{call} (used by the pipeline)")
-    if not obs.data.get("model_saved"):
+    if not obs.get("model_saved"):
         raise CheckFailed(
             message="the trained model could not be saved for evaluation: "
-            + str(obs.data.get("model_save_error", "no model came back"))
+            + str(obs.get("model_save_error") or "no model came back")
         )
     try:
-        from autograder.checks.model import _load
-
-        model = _load(str(obs.path("model.keras")))
+        model = load_saved(str(obs.path("model.keras")), MODEL_LIMITS)
     except ObservationError as exc:
         raise CheckFailed(message=f"the trained model cannot be evaluated: {exc}") from None
     images = ctx.test_images.astype(np.float32) / 255.0
-    probabilities = predict_probabilities(model, images)
-    if probabilities.ndim != 2:
+    accuracy, confusion, outputs = accuracy_and_confusion(
+        model, images, ctx.test_labels, len(CLASS_NAMES)
+    )
+    if outputs.ndim != 2:
         raise CheckFailed(
             expected="one row of 10 scores per image",
-            received=f"output shape {probabilities.shape}",
+            received=f"output shape {outputs.shape}",
         )
-    predicted = probabilities.argmax(axis=1)
-    accuracy = float(np.mean(predicted == ctx.test_labels))
-    confusion = np.zeros((10, 10), dtype=int)
-    np.add.at(confusion, (ctx.test_labels.astype(int), predicted.clip(0, 9)), 1)
-    ctx.artifacts["test_accuracy"] = round(accuracy, 4)
-    ctx.artifacts["confusion_matrix"] = confusion.tolist()
-    if isinstance(obs.data.get("history"), dict):
-        ctx.artifacts["history"] = obs.data["history"]
+    record["test_accuracy"] = round(accuracy, 4)
+    record["pipeline_threshold"] = ctx.pipeline_threshold
+    record["confusion_matrix"] = confusion.tolist()
+    record["class_names"] = list(CLASS_NAMES)
+    if isinstance(obs.get("history"), dict):
+        record["history"] = obs.get("history")
     if accuracy < ctx.pipeline_threshold:
         raise CheckFailed(
             expected=f"test accuracy of at least {ctx.pipeline_threshold:.3f} (measured by the grader on the real test set)",

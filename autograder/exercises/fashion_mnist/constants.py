@@ -1,38 +1,15 @@
-"""The Fashion-MNIST exercise contract: part names, expected values, and fixed grading inputs.
+"""The Fashion-MNIST exercise's contract: expected values and fixed grading settings.
 
-Everything a check compares against lives here, so the grader, the self-check and the nbgrader
-cells agree on one definition of "correct".
+Everything a grader compares against lives here or in `reference.py` (drawn per grading), so the
+grader, the self-check and nbgrader agree on one definition of "correct".
 """
 
 from __future__ import annotations
 
+from autograder.exercises.datasets import FASHION_MNIST_CLASSES
 from autograder.keras_archive import ModelLimits
 
-PARTS: tuple[str, ...] = (
-    "CLASS_NAMES",
-    "load_data",
-    "scale_images",
-    "add_batch_dimension",
-    "build_model",
-    "StopOnLoss",
-    "StopOnAccuracy",
-    "train_model",
-    "predict_classes",
-    "pipeline",
-)
-
-CLASS_NAMES: tuple[str, ...] = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
+CLASS_NAMES: tuple[str, ...] = FASHION_MNIST_CLASSES
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -72,12 +49,8 @@ def dense_params(inputs: int, units: int) -> int:
     return (inputs + 1) * units
 
 
-# Parts that call other parts' functions: when one of those hung, crashed or ran out of memory,
-# the dependent part fails at once with that cause instead of running it again.
-DEPENDS: dict[str, tuple[str, ...]] = {"pipeline": ("scale_images", "build_model", "train_model")}
-
 # The reference model's and the pipeline's training seed. The other inputs (which images, callback
-# thresholds and logs, fit lengths) are drawn per grading: see autograder.inputs.
+# thresholds and logs, fit lengths) are drawn per grading: see reference.py.
 SEED = 1234
 SUBSET_SIZE = 512  # images used by the quick fits (callbacks, train_model)
 PREDICT_SIZE = 300  # permuted test images given to predict_classes

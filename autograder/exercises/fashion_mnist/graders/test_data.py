@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.base import CheckFailed, GradingContext, check, raise_for_error
-from autograder.exercise import CLASS_NAMES
+from autograder.exercises.fashion_mnist.constants import CLASS_NAMES
+from autograder.exercises.fashion_mnist.reference import Context
 from autograder.observations import PartObservation
+from autograder.scoring import CheckFailed, grader, raise_for_error
 
 LOAD_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 
@@ -17,8 +18,8 @@ def shape_text(info: dict) -> str:
     return f"{info.get('type', '?')}: {info.get('repr', '')[:80]}"
 
 
-@check("CLASS_NAMES", "ten class names in label order", points=3)
-def class_names_in_order(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("CLASS_NAMES", "ten class names in label order", points=3)
+def test_class_names_in_order(obs: PartObservation, ctx: Context) -> None:
     info = obs.data.get("value", {})
     items = info.get("items")
     if items is None:
@@ -47,7 +48,7 @@ def class_names_in_order(obs: PartObservation, ctx: GradingContext) -> None:
     )
 
 
-def _grader_copy(ctx: GradingContext) -> list[tuple[str, np.ndarray]]:
+def _grader_copy(ctx: Context) -> list[tuple[str, np.ndarray]]:
     """The grader's own arrays, keyed like load_data's result."""
     return [(key, getattr(ctx, key)) for key in LOAD_KEYS]
 
@@ -63,8 +64,8 @@ def _loaded(obs: PartObservation) -> dict[str, dict]:
     return {key: obs.data.get(key, {}) for key in LOAD_KEYS}
 
 
-@check("load_data", "shapes and dtypes", points=4)
-def load_shapes(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("load_data", "shapes and dtypes", points=4)
+def test_load_shapes(obs: PartObservation, ctx: Context) -> None:
     infos = _loaded(obs)
     for key, reference in _grader_copy(ctx):
         info = infos[key]
@@ -87,8 +88,8 @@ def load_shapes(obs: PartObservation, ctx: GradingContext) -> None:
             )
 
 
-@check("load_data", "values equal the real Fashion-MNIST", points=4)
-def load_values(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("load_data", "values equal the real Fashion-MNIST", points=4)
+def test_load_values(obs: PartObservation, ctx: Context) -> None:
     infos = _loaded(obs)
     for key, reference in _grader_copy(ctx):
         if not infos[key].get("saved"):
@@ -124,8 +125,8 @@ def _scaled(obs: PartObservation) -> np.ndarray:
     return obs.array("result")
 
 
-@check("scale_images", "values are pixels / 255", points=4)
-def scale_values(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("scale_images", "values are pixels / 255", points=4)
+def test_scale_values(obs: PartObservation, ctx: Context) -> None:
     result = _scaled(obs)
     expected = ctx.sample_images.astype(np.float64) / 255.0
     if result.shape != expected.shape:
@@ -148,8 +149,8 @@ def scale_values(obs: PartObservation, ctx: GradingContext) -> None:
     )
 
 
-@check("scale_images", "float dtype with values in [0, 1]", points=2)
-def scale_range(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("scale_images", "float dtype with values in [0, 1]", points=2)
+def test_scale_range(obs: PartObservation, ctx: Context) -> None:
     result = _scaled(obs)
     if result.dtype.kind != "f":
         hint = "integer division (`// 255`) or an integer cast" if result.dtype.kind in "iu" else ""
@@ -165,8 +166,8 @@ def scale_range(obs: PartObservation, ctx: GradingContext) -> None:
         )
 
 
-@check("scale_images", "shape unchanged", points=1)
-def scale_shape(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("scale_images", "shape unchanged", points=1)
+def test_scale_shape(obs: PartObservation, ctx: Context) -> None:
     result = _scaled(obs)
     if result.shape != ctx.sample_images.shape:
         raise CheckFailed(
@@ -176,8 +177,8 @@ def scale_shape(obs: PartObservation, ctx: GradingContext) -> None:
         )
 
 
-@check("scale_images", "input array left unchanged", points=2)
-def scale_input_untouched(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("scale_images", "input array left unchanged", points=2)
+def test_scale_input_untouched(obs: PartObservation, ctx: Context) -> None:
     error = obs.error("call")
     if error and "Cannot cast ufunc" in str(error.get("message", "")):
         raise CheckFailed(
@@ -185,13 +186,14 @@ def scale_input_untouched(obs: PartObservation, ctx: GradingContext) -> None:
             received="an error from dividing the uint8 input in place",
             hint="in-place division of a uint8 array (`images /= 255`); use `images / 255.0`",
         )
-    if obs.data.get("input_modified"):
+    raise_for_error(obs, "call", "scale_images(images)")
+    modified = obs.get("input_modified")
+    if modified is not False:  # missing means unknown, and unknown never earns the points
         raise CheckFailed(
             expected="the input array unchanged",
-            received="the input array was modified",
+            received="the input array was modified" if modified else "nothing to compare",
             hint="in-place operations (`images /= ...`, `images[...] = ...`) change the caller's data; return a new array",
         )
-    raise_for_error(obs, "call", "scale_images(images)")
 
 
 def _batched(obs: PartObservation) -> np.ndarray:
@@ -202,8 +204,8 @@ def _batched(obs: PartObservation) -> np.ndarray:
     return obs.array("result")
 
 
-@check("add_batch_dimension", "shape (1, 28, 28)", points=2)
-def batch_shape(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("add_batch_dimension", "shape (1, 28, 28)", points=2)
+def test_batch_shape(obs: PartObservation, ctx: Context) -> None:
     result = _batched(obs)
     if result.shape != (1, 28, 28):
         hint = ""
@@ -216,8 +218,8 @@ def batch_shape(obs: PartObservation, ctx: GradingContext) -> None:
         raise CheckFailed(expected="shape (1, 28, 28)", received=f"shape {result.shape}", hint=hint)
 
 
-@check("add_batch_dimension", "values unchanged", points=2)
-def batch_values(obs: PartObservation, ctx: GradingContext) -> None:
+@grader("add_batch_dimension", "values unchanged", points=2)
+def test_batch_values(obs: PartObservation, ctx: Context) -> None:
     result = _batched(obs)
     image = ctx.sample_images[0].astype(np.float32) / 255.0
     if result.size != image.size or not np.allclose(result.reshape(image.shape), image):

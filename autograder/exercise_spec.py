@@ -1,0 +1,324 @@
+"""What the engine knows about an exercise, and how it finds one.
+
+An exercise is one folder, `autograder/exercises/<name>/`, whose `__init__.py` defines
+`EXERCISE`, an `Exercise`. The folder also holds:
+
+- `probes.py`: one `probe_<part>(h, rec)` function per part, run inside the sandboxed child by
+  `autograder/sandbox/harness.py` (it imports nothing from the grader);
+- `schema.py`: `OBSERVATIONS`, what each part's probe may record (used by the probe and by the
+  reader, see `autograder/sandbox/schema.py`);
+- `graders/test_*.py`: the rubric, as pytest tests marked with `autograder.scoring.grader`.
+
+Its notebooks live where nbgrader wants them: `solutions/<name>/<name>.ipynb` (the instructor's
+source) and `assignments/<name>/<name>.ipynb` (the release).
+
+Example:
+    >>> from autograder.exercise_spec import load_exercise
+    >>> exercise = load_exercise("fashion_mnist")
+    >>> exercise.part_names[:2]
+    ('CLASS_NAMES', 'load_data')
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from autograder.keras_archive import ModelLimits
+
+EXERCISES_PACKAGE = "autograder.exercises"
+EXERCISES_DIR = Path(__file__).with_name("exercises")
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+METADATA_KEY = "autograder"  # notebook metadata: {"autograder": {"exercise": "<name>"}}
+
+
+class ExerciseError(ValueError):
+    """No such exercise, or the submission does not say which one it is."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One graded part: a name the student defines, its time limit in the child, and the
+    student names its probe uses (when they are not just the part's own name)."""
+
+    name: str
+    timeout: float
+    uses: tuple[str, ...] = ()
+    # Parts whose functions this part calls: when one of them hung, crashed or ran out of
+    # memory, this part fails at once with that cause.
+    depends: tuple[str, ...] = ()
+    # Self-checks skip a slow part unless asked (`check(part, slow=True)`).
+    slow: bool = False
+    # Shown under a self-check of the part (e.g. how much it trains).
+    selfcheck_note: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.uses or (self.name,)
+
+
+@dataclass(frozen=True)
+class DatasetFiles:
+    """Where an exercise's data set comes from: files in Keras' cache folder
+    `$KERAS_HOME/datasets/<cache_folder>/`, a variable naming a folder with them, and system
+    folders (e.g. a Debian package) to look in."""
+
+    title: str
+    cache_folder: str
+    files: Mapping[str, str]  # array name -> file name
+    env: str
+    system_dirs: tuple[Path, ...] = ()
+    # Dotted path of Keras' loader, tried last (it downloads when there is a network).
+    keras_loader: str = ""
+    # The official files' SHA-256 and where to download them (`autograder fetch-data`).
+    sha256: Mapping[str, str] = field(default_factory=dict)
+    base_url: str = ""
+
+
+@dataclass
+class GradingInputs:
+    """One grading's inputs: `arrays` and `config` go to the child, `context` never does (it is
+    what the graders compare against, handed to them by the `ctx` fixture)."""
+
+    seed: int
+    arrays: dict[str, np.ndarray]
+    config: dict[str, Any]
+    context: Any
+
+
+class ExerciseSetup(Protocol):
+    """What an exercise prepares once per grader (reference model, inputs folder files)."""
+
+    # Files every child receives in its read-only inputs folder (name -> path).
+    files: dict[str, Path]
+
+    def draw(self, seed: int) -> GradingInputs:
+        """This grading's inputs, drawn from `seed` (a per-grading secret the child never sees)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """Everything the engine needs to grade one exercise."""
+
+    name: str
+    title: str
+    parts: tuple[Part, ...]
+    dataset: DatasetFiles
+    model_limits: ModelLimits
+    # Builds the exercise's setup from the grader's data arrays, a scratch folder and the
+    # exercise's settings (e.g. {"pipeline_threshold": 0.85}).
+    make_setup: Callable[..., ExerciseSetup]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not NAME.match(self.name):
+            raise ExerciseError(f"exercise name must match {NAME.pattern}, received {self.name!r}")
+        names = [p.name for p in self.parts]
+        if len(set(names)) != len(names):
+            raise ExerciseError(f"exercise {self.name!r} has duplicate parts: {names}")
+        for part in self.parts:
+            unknown = set(part.depends) - set(names)
+            if unknown:
+                raise ExerciseError(f"part {part.name!r} depends on unknown parts {unknown}")
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parts)
+
+    def part(self, name: str) -> Part:
+        for part in self.parts:
+            if part.name == name:
+                return part
+        raise ExerciseError(
+            f"{self.name} has no part {name!r}; its parts are {', '.join(self.part_names)}"
+        )
+
+    @property
+    def folder(self) -> Path:
+        return EXERCISES_DIR / self.name
+
+    @property
+    def graders_dir(self) -> Path:
+        return self.folder / "graders"
+
+    @property
+    def probes_file(self) -> Path:
+        return self.folder / "probes.py"
+
+    @property
+    def schema_file(self) -> Path:
+        return self.folder / "schema.py"
+
+    @property
+    def notebook_name(self) -> str:
+        return f"{self.name}.ipynb"
+
+    def release_notebook(self, course: Path | None = None) -> Path:
+        """The student release, `assignments/<name>/<name>.ipynb` under the course folder."""
+        return (course or Path.cwd()) / "assignments" / self.name / self.notebook_name
+
+    def solution_notebook(self, course: Path | None = None) -> Path:
+        return (course or Path.cwd()) / "solutions" / self.name / self.notebook_name
+
+    @property
+    def timeouts(self) -> dict[str, float]:
+        return {p.name: p.timeout for p in self.parts}
+
+    @property
+    def depends(self) -> dict[str, tuple[str, ...]]:
+        return {p.name: p.depends for p in self.parts if p.depends}
+
+    @property
+    def schema(self) -> dict[str, dict[str, str]]:
+        """The exercise's observation schema (see autograder.sandbox.schema)."""
+        return load_schema(self.schema_file)
+
+
+@functools.cache
+def load_schema(path: Path) -> dict[str, dict[str, str]]:
+    spec = importlib.util.spec_from_file_location(f"_schema_{path.parent.name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.OBSERVATIONS
+
+
+def available_exercises() -> tuple[str, ...]:
+    """The names of the exercises in `autograder/exercises/` (one folder each)."""
+    return tuple(
+        sorted(
+            entry.name
+            for entry in EXERCISES_DIR.iterdir()
+            if entry.is_dir() and NAME.match(entry.name) and (entry / "__init__.py").is_file()
+        )
+    )
+
+
+@functools.cache
+def load_exercise(name: str) -> Exercise:
+    """The exercise `name`; `ExerciseError` naming the available ones when there is none."""
+    if not isinstance(name, str) or name not in available_exercises():
+        raise ExerciseError(
+            f"unknown exercise {name!r}; the exercises are {', '.join(available_exercises())}"
+        )
+    exercise = importlib.import_module(f"{EXERCISES_PACKAGE}.{name}").EXERCISE
+    if exercise.name != name:
+        raise ExerciseError(f"exercises/{name}/ defines an exercise named {exercise.name!r}")
+    return exercise
+
+
+def common_dataset(explicit: str | None = None) -> DatasetFiles:
+    """The data set of `explicit` (an exercise), else the one every exercise uses."""
+    if explicit:
+        return load_exercise(explicit).dataset
+    specs = {
+        load_exercise(n).dataset.cache_folder: load_exercise(n).dataset
+        for n in available_exercises()
+    }
+    if len(specs) != 1:
+        raise ExerciseError(
+            f"the exercises use different data sets: pass --exercise ({', '.join(available_exercises())})"
+        )
+    return next(iter(specs.values()))
+
+
+def exercise_from_metadata(notebook_bytes: bytes) -> str | None:
+    """The exercise a notebook names in its metadata, or None (never raises)."""
+    try:
+        metadata = json.loads(notebook_bytes).get("metadata", {})
+        name = metadata.get(METADATA_KEY, {}).get("exercise")
+    except (ValueError, AttributeError, TypeError, RecursionError):
+        return None
+    return name if isinstance(name, str) and NAME.match(name) else None
+
+
+def defined_names(text: bytes, notebook: bool) -> set[str]:
+    """Top-level names a submission defines (functions, classes, assignments), read without
+    running it; empty when it cannot be parsed."""
+    import ast
+
+    sources = [text.decode("utf-8", "replace")]
+    if notebook:
+        try:
+            cells = json.loads(text).get("cells", [])
+            sources = [
+                "".join(c["source"]) if isinstance(c.get("source"), list) else str(c["source"])
+                for c in cells
+                if isinstance(c, dict) and c.get("cell_type") == "code" and "source" in c
+            ]
+        except (ValueError, AttributeError, TypeError, KeyError, RecursionError):
+            return set()
+    names: set[str] = set()
+    for source in sources:
+        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def best_match(names: set[str], candidates: list[Exercise]) -> Exercise | None:
+    """The exercise whose students' names `names` covers best; None when none or a tie."""
+    scored = []
+    for exercise in candidates:
+        wanted = {n for p in exercise.parts for n in p.names}
+        scored.append((len(wanted & names) / len(wanted), exercise))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return scored[0][1]
+
+
+def resolve_exercise(
+    submission: str | os.PathLike[str] | None = None, explicit: str | None = None
+) -> Exercise:
+    """The exercise to grade `submission` with: `explicit` (`--exercise`) when given, else the
+    one the notebook's metadata names, else the one whose name the file's name or folder
+    contains, else the one whose names (functions, classes) the file defines most of, else the
+    only exercise there is."""
+    if explicit:
+        return load_exercise(explicit)
+    names = available_exercises()
+    if submission is not None:
+        path = Path(submission)
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(32 * 2**20)
+        except OSError:
+            head = b""
+        named = exercise_from_metadata(head) if path.suffix == ".ipynb" else None
+        if named in names:
+            return load_exercise(named)
+        # nbgrader's submitted/<student>/<assignment>/<name>.ipynb and LMS file names: the
+        # longest exercise name that appears wins (fashion_mnist_cnn before fashion_mnist).
+        text = "/".join(path.parts[-3:])
+        for name in sorted(names, key=len, reverse=True):
+            if re.search(rf"(^|[^a-z0-9]){re.escape(name)}($|[^a-z0-9_])", text):
+                return load_exercise(name)
+        matched = best_match(
+            defined_names(head, path.suffix == ".ipynb"), [load_exercise(n) for n in names]
+        )
+        if matched is not None:
+            return matched
+    if len(names) == 1:
+        return load_exercise(names[0])
+    raise ExerciseError(
+        f"cannot tell which exercise {str(submission)!r} is: pass --exercise (one of "
+        f"{', '.join(names)}) or name it in the notebook's metadata "
+        f'({{"{METADATA_KEY}": {{"exercise": ...}}}})'
+    )

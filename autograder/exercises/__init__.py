@@ -1,0 +1,1 @@
+"""The course's exercises: one folder each (see autograder.exercise_spec)."""

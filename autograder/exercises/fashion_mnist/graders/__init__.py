@@ -1,0 +1,1 @@
+"""Fashion-MNIST's rubric: one pytest test per rubric line (see autograder.scoring)."""

@@ -1,0 +1,40 @@
+"""What each part's probe records (see autograder/sandbox/schema.py for the kinds).
+
+Read by the probe in the child and by the graders' reader in the grader: a key used on one side
+and not declared here fails the part. Plain literals only (copied into the child).
+"""
+
+OBSERVATIONS = {
+    "CLASS_NAMES": {"value": "info"},
+    "load_data": {
+        "result": "info",
+        "structure_error": "text",
+        "train_images": "array",
+        "train_labels": "array",
+        "test_images": "array",
+        "test_labels": "array",
+    },
+    "scale_images": {
+        "result": "array",
+        "input_modified": "bool",
+        "input_dtype_after": "text",
+        "returned_input_object": "bool",
+    },
+    "add_batch_dimension": {"result": "array"},
+    "build_model": {
+        "default": "model",
+        "default_type": "info",
+        "small": "model",
+        "small_type": "info",
+    },
+    "StopOnLoss": {"cases": "list", "fits": "list", "fit_*": "model"},
+    "StopOnAccuracy": {"cases": "list", "fits": "list", "fit_*": "model"},
+    "train_model": {
+        "explicit": "dict",
+        "default": "dict",
+        "explicit_model": "model",
+        "default_model": "model",
+    },
+    "predict_classes": {"result": "array"},
+    "pipeline": {"training_seconds": "number", "history": "dict", "model": "model"},
+}

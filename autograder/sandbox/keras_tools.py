@@ -1,0 +1,230 @@
+"""Keras tools for the exercises' probes, inside the sandboxed child.
+
+The harness's `Probe` inherits them, so an exercise's probe calls `h.save_model(rec, key,
+model)`, `h.drive_callback(rec, "StopOnLoss")`, `with h.fast_training(model): ...`. Everything
+they use is bound when the harness starts, before the submission runs. Copied into the child
+next to the harness: it imports nothing from the grader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+try:  # a sibling in the child, a module of the grader's package in the grader
+    from bindings import bind_builtins
+    from idx import read_idx
+except ImportError:
+    from autograder.sandbox.bindings import bind_builtins
+    from autograder.sandbox.idx import read_idx
+
+bind_builtins(globals())
+_isinstance = isinstance
+_type = type
+_BaseException = BaseException
+_join = os.path.join
+_KERAS: dict = {}
+
+# The pipeline's training runs this many steps in one call of the compiled train function
+# instead of one (Keras' own `steps_per_execution`): the same steps, in the same order, on the
+# same batches, so the loss history and the weights are bit-identical under op determinism
+# (tests/test_speed.py), but Python and callback dispatch run once per 64 steps, not per step.
+PIPELINE_STEPS_PER_EXECUTION = 64
+
+
+def bind_keras() -> dict:
+    """Import Keras and bind the objects the probes use, before student code can rebind them
+    (`keras.callbacks.History = object` would otherwise make anything look like a History)."""
+    if not _KERAS:
+        import keras
+        import tensorflow as tf
+
+        _KERAS.update(
+            keras=keras,
+            Sequential=keras.Sequential,
+            Model=keras.Model,
+            ProgbarLogger=keras.callbacks.ProgbarLogger,
+            Input=keras.Input,
+            Flatten=keras.layers.Flatten,
+            Dense=keras.layers.Dense,
+            Callback=keras.callbacks.Callback,
+            History=keras.callbacks.History,
+            load_model=keras.saving.load_model,
+            set_random_seed=keras.utils.set_random_seed,
+            op_determinism=tf.config.experimental.enable_op_determinism,
+        )
+    return _KERAS
+
+
+class KerasTools:
+    """Keras helpers for probes; mixed into the harness's `Probe` (which provides `call`,
+    `student`, `error_info`, `input_path`, `config` and `source_names`)."""
+
+    def guard(self) -> None:
+        """After a caught exception: the harness ends a forked process here (see harness)."""
+
+    @property
+    def k(self) -> dict:
+        """Keras' objects, bound before the submission ran."""
+        return bind_keras()
+
+    def load_model_input(self, name: str):
+        """A model the grader prepared, fresh from its file in the inputs folder."""
+        return self.k["load_model"](self.input_path(name))
+
+    def save_model(self, rec, key: str, model) -> None:
+        """Save a student's model as `<part>.<key>.keras` for the grader to read and vet."""
+        path = rec.path(f"{key}.keras")
+        try:
+            rec.create(path).close()  # a fresh regular file: keras writes into whatever is there
+            model.save(path)
+            rec.data[f"{key}_saved"] = True
+        except Exception as exc:
+            rec.data[f"{key}_saved"] = False
+            rec.data[f"{key}_save_error"] = f"{_type(exc).__name__}: {exc}"[:500]
+
+    def dataset_arrays(self, *names: str) -> list:
+        """Arrays of the exercise's data set read from the files themselves, without Keras:
+        what the student may have patched (Keras' loader, numpy) cannot change them. Outside
+        the sandbox (a self-check in the student's kernel), from Keras' own cache."""
+        files = self.config["dataset_files"]
+        if "root" in self.config:
+            home = _join(self.config["root"], "keras_home")
+        else:
+            home = os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras")
+        return [read_idx(_join(home, files[name])).copy() for name in names]
+
+    def drive_callback(self, rec, class_name: str) -> None:
+        """Drive a student's callback class with the grader's logs on a stand-in model, then in
+        real short fits from the grader's start model.
+
+        Config (inputs only; whether each decision is right is known to the grader alone):
+        `callback_cases[class_name]`: [{id, kwargs, logs}], `callback_fits[class_name]`:
+        [{id, kwargs, epochs}], `fit_images`/`fit_labels`: input array names, `start_model`.
+        Records `cases` (one outcome per case) and `fits` (epochs run), and saves each fit's
+        model as `fit_<id>` (the grader counts the epochs from its optimizer's steps).
+        """
+        k = self.k
+        callback_class = self.student(class_name)
+        stand_in = k["Sequential"]([k["Input"]((1,)), k["Dense"](1)])
+        results = []
+        for case in self.config["callback_cases"][class_name]:
+            outcome: dict = {"id": case["id"]}
+            ok, callback = self.call(rec, f"init {case['id']}", callback_class, **case["kwargs"])
+            if ok:
+                stand_in.stop_training = False
+                try:
+                    callback.set_model(stand_in)
+                    callback.on_epoch_end(0, logs=dict(case["logs"]))
+                    outcome["model_stop_training"] = bool(stand_in.stop_training is True)
+                    outcome["self_stop_training"] = bool(
+                        getattr(callback, "stop_training", False) is True
+                    )
+                except _BaseException as exc:
+                    outcome["error"] = self.error_info(exc)
+            else:
+                outcome["error"] = rec.data["errors"][f"init {case['id']}"]
+            results.append(outcome)
+        rec.data["cases"] = results
+
+        images, labels = self.fit_data()
+        fits = []
+        for fit in self.config["callback_fits"][class_name]:
+            model = self.load_model_input(self.config["start_model"])
+            ok, callback = self.call(rec, f"fit {fit['id']}", callback_class, **fit["kwargs"])
+            record: dict = {"id": fit["id"]}
+            if ok:
+                try:
+                    history = model.fit(
+                        images, labels, epochs=fit["epochs"], callbacks=[callback], verbose=0
+                    )
+                    record["epochs_run"] = len(history.epoch)
+                except _BaseException as exc:
+                    record["error"] = self.error_info(exc)
+                else:
+                    self.save_model(rec, f"fit_{fit['id']}", model)
+            fits.append(record)
+        rec.data["fits"] = fits
+
+    def fit_data(self):
+        """The short fits' images (scaled as the exercise's model expects) and labels."""
+        images = self.load_input(self.config["fit_images"]).astype("float32") / 255.0
+        shape = self.config.get("fit_shape")
+        if shape:
+            images = images.reshape((len(images), *shape))
+        return images, self.load_input(self.config["fit_labels"])
+
+    def epoch_recorder(self):
+        """A Keras callback that records the epochs it sees and whether a fit began."""
+
+        class EpochRecorder(self.k["Callback"]):
+            def __init__(self) -> None:
+                super().__init__()
+                self.epochs: list[int] = []
+                self.inside_fit = False
+
+            def on_train_begin(self, logs=None) -> None:
+                self.inside_fit = True
+
+            def on_epoch_end(self, epoch, logs=None) -> None:
+                self.epochs.append(int(epoch))
+
+        return EpochRecorder()
+
+    @contextlib.contextmanager
+    def fast_training(self, model):
+        """Remove per-step overhead from the student's own `fit`, never its mathematics.
+
+        - `steps_per_execution`: set on the model the student compiled (not through `compile`,
+          so the optimizer, loss, metrics and the saved compile config stay the student's) when
+          it is still Keras' default of 1. Keras reads it when `fit` builds its train function;
+          a `compile` inside the student's code puts it back to the student's value.
+        - The progress bar's per-batch updates: Keras writes them (to a pipe nobody reads)
+          however `fit` is called, since it cannot be given `verbose=`; the epoch lines stay.
+
+        Both are undone afterwards. What the student's code observes otherwise is unchanged.
+        """
+        k = self.k
+        progbar = k["ProgbarLogger"]
+        batch_end = progbar.__dict__.get("on_train_batch_end")
+        changed = False
+        try:
+            if (
+                _isinstance(model, k["Model"])
+                and getattr(model, "steps_per_execution", None) == 1
+                and not getattr(model, "run_eagerly", False)
+            ):
+                model.steps_per_execution = PIPELINE_STEPS_PER_EXECUTION
+                changed = True
+        except _BaseException:
+            self.guard()
+        progbar.on_train_batch_end = _no_batch_update
+        try:
+            yield
+        finally:
+            if batch_end is not None:
+                progbar.on_train_batch_end = batch_end
+            else:
+                del progbar.on_train_batch_end
+            if changed:
+                try:
+                    if model.steps_per_execution == PIPELINE_STEPS_PER_EXECUTION:
+                        model.steps_per_execution = 1
+                        model.train_function = None  # built for 64 steps a call
+                except _BaseException:
+                    self.guard()
+
+    def history_curves(self, history) -> dict | None:
+        """A History's curves as plain lists of floats (None when it has none)."""
+        logs = getattr(history, "history", None)
+        if not _isinstance(logs, dict):
+            return None
+        return {
+            str(key): [float(v) for v in values][:100]
+            for key, values in logs.items()
+            if _isinstance(values, list)
+        }
+
+
+def _no_batch_update(self, batch, logs=None) -> None:
+    return None

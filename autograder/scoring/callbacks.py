@@ -1,0 +1,165 @@
+"""Grading a Keras callback that stops training, from the child's outcomes on drawn cases.
+
+The child is sent each case's constructor arguments and logs (autograder.inputs draws them per
+grading) and reports whether `model.stop_training` was set; the right decision for each case is
+known only in the grader (`Expectations`). A grader checks a mix of cases that must stop and
+cases that must not, so no constant answer passes one. Real fits are judged by the optimizer
+steps the grader counts in the model the child saved after each fit, not by the child's word.
+
+Example (an exercise's graders):
+    LOSS = CallbackRule("StopOnLoss", key="loss", op="<", argument="threshold", default=0.4)
+
+    @grader("StopOnLoss", "stops when loss < 0.4", points=3)
+    def test_stops(obs, ctx, submission):
+        check_decisions(obs, LOSS, ctx.expectations, ("below", "far_below"), submission.code)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autograder.inputs import CallbackCase, Expectations
+from autograder.observations import ObservationError, trained_steps
+from autograder.scoring.feedback import (
+    ACC_KEY,
+    CheckFailed,
+    definition_source,
+    diagnose_error,
+    format_error,
+    not_implemented,
+)
+
+
+@dataclass(frozen=True)
+class CallbackRule:
+    """A callback class `part` that stops when `logs[key] <op> self.<argument>`."""
+
+    part: str
+    key: str  # "loss" or "accuracy"
+    op: str  # "<" (strict) or ">=" (inclusive)
+    argument: str  # the constructor argument, e.g. "threshold"
+    default: float
+
+
+def describe_case(rule: CallbackRule, case: CallbackCase) -> str:
+    setting = case.kwargs.get(rule.argument, rule.default)
+    made = f"{rule.part}({rule.argument}={setting})" if case.kwargs else f"{rule.part}()"
+    return f"{made} with logs {case.logs}"
+
+
+def outcomes(obs, rule: CallbackRule) -> dict[str, dict]:
+    """The child's outcome of each case, by case id."""
+    errors = obs.get("errors") or {}
+    if any(isinstance(e, dict) and e.get("type") == "NotImplementedError" for e in errors.values()):
+        raise CheckFailed(message=not_implemented(rule.part))
+    results = obs.get("cases")
+    if not isinstance(results, list):
+        raise CheckFailed(message=f"{rule.part} could not be driven with synthetic logs.")
+    return {
+        str(r["id"]): r for r in results if isinstance(r, dict) and isinstance(r.get("id"), str)
+    }
+
+
+def select_cases(
+    expectations: Expectations, part: str, kinds: tuple[str, ...] | None
+) -> list[CallbackCase]:
+    """The cases of the given kinds (all custom ones for None), in that order."""
+    cases = expectations.cases[part]
+    if kinds is None:
+        return [c for c in cases if c.kind.startswith("custom")]
+    return [c for kind in kinds for c in cases if c.kind == kind]
+
+
+def check_decisions(
+    obs,
+    rule: CallbackRule,
+    expectations: Expectations,
+    kinds: tuple[str, ...] | None,
+    code: list[str],
+) -> None:
+    """Fail unless the callback decided every case of `kinds` as the rule says."""
+    found = outcomes(obs, rule)
+    for case in select_cases(expectations, rule.part, kinds):
+        outcome = found.get(case.id)
+        what = describe_case(rule, case)
+        if outcome is None:
+            raise CheckFailed(message=f"{what}: no result came back.")
+        error = outcome.get("error")
+        if error:
+            error = error if isinstance(error, dict) else {}
+            if error.get("type") == "NotImplementedError":
+                raise CheckFailed(message=not_implemented(rule.part))
+            raise CheckFailed(
+                message=f"{what} raised an error:\n{format_error(error)}",
+                hint=diagnose_error(error),
+            )
+        stopped = outcome.get("model_stop_training") is True
+        if stopped == case.stop:
+            continue
+        raise CheckFailed(
+            expected=f"{what}: training {'stops' if case.stop else 'continues'}",
+            received=f"training {'stops' if stopped else 'continues'}",
+            hint=_hint(rule, case, outcome, found, expectations, code),
+        )
+
+
+def _hint(rule, case, outcome, found, expectations, code) -> str:
+    key, op, argument = rule.key, rule.op, rule.argument
+    if ACC_KEY.search(definition_source(code, rule.part)):
+        return "Keras 3 logs the metric as 'accuracy', not 'acc': use logs['accuracy'] (logs.get('acc') is always None)"
+    if case.stop and outcome.get("self_stop_training") is True:
+        return "set self.model.stop_training = True; self.stop_training is an attribute of the callback, which Keras ignores"
+    if _looks_reversed(rule.part, found, expectations):
+        return f"the comparison is reversed: stop when logs['{key}'] {op} self.{argument}"
+    if "boundary" in case.kind:
+        strict = " (strict)" if op == "<" else " (inclusive)"
+        return f"at exactly the {argument} the rule is logs['{key}'] {op} self.{argument}{strict}"
+    if case.kind.startswith("custom"):
+        return f"the {argument} argument is ignored: store it in __init__ and compare with self.{argument}"
+    return ""
+
+
+def _looks_reversed(part: str, found: dict[str, dict], expectations: Expectations) -> bool:
+    decisions = [
+        (found[c.id].get("model_stop_training") is True, c.stop)
+        for c in expectations.cases[part]
+        if "boundary" not in c.kind and c.id in found and not found[c.id].get("error")
+    ]
+    return bool(decisions) and all(got != want for got, want in decisions)
+
+
+def check_fits(obs, rule: CallbackRule, expectations: Expectations) -> None:
+    """Fail unless each real fit ran the epochs it must (counted from the optimizer's steps)."""
+    part = rule.part
+    records = obs.get("fits")
+    if not isinstance(records, list) or not records:
+        raise CheckFailed(message=f"{part} could not be used in a real fit.")
+    by_id = {r.get("id"): r for r in records if isinstance(r, dict)}
+    steps_per_epoch = expectations.steps_per_epoch
+    for fit in expectations.fits[part]:
+        record = by_id.get(fit.id) or {}
+        error = record.get("error") or obs.error(f"fit {fit.id}")
+        call = f"model.fit(epochs={fit.epochs}) with {part}(**{fit.kwargs})"
+        if error:
+            error = error if isinstance(error, dict) else {}
+            if error.get("type") == "NotImplementedError":
+                raise CheckFailed(message=not_implemented(part))
+            raise CheckFailed(
+                message=f"{call} raised an error:\n{format_error(error)}",
+                hint=diagnose_error(error),
+            )
+        try:
+            steps = trained_steps(obs.path(f"fit_{fit.id}.keras"), obs.model_limits())
+        except ObservationError as exc:
+            raise CheckFailed(
+                message=f"{call}: the trained model did not come back ({exc})."
+            ) from None
+        ran = steps // steps_per_epoch if steps and steps % steps_per_epoch == 0 else None
+        if ran != fit.expect:
+            raise CheckFailed(
+                expected=f"{call} runs {fit.expect} epoch(s)",
+                received=f"{ran} epoch(s)" if ran is not None else f"{steps} training steps",
+                hint="the callback must set self.model.stop_training = True in on_epoch_end"
+                if fit.expect == 1
+                else "the callback stops training when it should not",
+            )

@@ -1,0 +1,148 @@
+"""Grading a student's Keras model: loaded safely from its vetted `.keras` file, inspected
+layer by layer, and its compile settings read from the archive's plain-JSON `compile_config`.
+
+Every correct form passes: Sequential or functional, `input_shape=` or `keras.Input`, string or
+`tf.nn` activations, and loss or optimizer given as strings, functions or objects.
+
+Example (an exercise's graders):
+    @grader("build_model", "optimizer Adam", points=2)
+    def test_optimizer(obs, ctx):
+        check_optimizer(compiled(obs, "default", "build_model()"), "adam")
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from autograder.keras_archive import ModelLimits
+from autograder.observations import ObservationError, compile_config, load_model
+from autograder.scoring.feedback import CheckFailed, raise_for_error
+
+COMPILE_HINT = (
+    "call model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
+    "metrics=['accuracy'])"
+)
+ACCURACY_NAMES = {"accuracy", "sparsecategoricalaccuracy"}
+
+
+def normalise(identifier: Any) -> str:
+    """'sparse_categorical_crossentropy', a serialized function or class -> 'sparsecategoricalcrossentropy'."""
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        if name == "function" or not isinstance(name, str):
+            name = identifier.get("config")
+        identifier = name
+    return str(identifier or "").lower().replace("_", "").replace(" ", "")
+
+
+@lru_cache(maxsize=8)
+def load_saved(path_text: str, limits: ModelLimits):
+    """A model file the child saved, loaded once per grading however many graders ask."""
+    return load_model(Path(path_text), limits)
+
+
+def model_for(obs, key: str, call: str):
+    """The student's model returned by `call` (saved under `key`), loaded safely here."""
+    raise_for_error(obs, key, call)
+    if f"{key}_saved" not in obs.data:
+        raise CheckFailed(message=f"{call} returned nothing the grader could inspect.")
+    if not obs.get(f"{key}_saved"):
+        kind = (obs.get(f"{key}_type") or {}).get("type", "?")
+        raise CheckFailed(
+            expected="a keras Model",
+            received=f"{kind} ({obs.get(f'{key}_save_error') or 'it could not be saved'})",
+            hint="return the model object itself (and only built-in Keras layers)",
+        )
+    try:
+        return load_saved(str(obs.path(f"{key}.keras")), obs.model_limits())
+    except ObservationError as exc:
+        raise CheckFailed(
+            message=f"The model returned by {call} cannot be graded: {exc}."
+        ) from None
+
+
+def graded_layers(model) -> list:
+    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+
+
+def layer_names(model) -> list[str]:
+    return [type(layer).__name__ for layer in graded_layers(model)]
+
+
+def layers_of(model, kind: str) -> list:
+    return [layer for layer in graded_layers(model) if type(layer).__name__ == kind]
+
+
+def activation_name(layer) -> str:
+    function = getattr(layer, "activation", None)
+    name = getattr(function, "__name__", str(function))
+    return {"softmax_v2": "softmax"}.get(name, name)
+
+
+def input_shape(model) -> tuple | None:
+    try:
+        return tuple(model.input_shape)
+    except (AttributeError, ValueError):
+        return None
+
+
+def compiled(obs, key: str, call: str) -> dict:
+    """The compile settings of the model saved under `key`; fails when it was not compiled."""
+    model_for(obs, key, call)
+    config = compile_config(obs.path(f"{key}.keras"), obs.model_limits())
+    if not config:
+        raise CheckFailed(
+            expected="a compiled model",
+            received="a model that was never compiled",
+            hint=COMPILE_HINT,
+        )
+    return config
+
+
+def check_optimizer(config: dict, expected: str = "adam") -> None:
+    got = normalise(config.get("optimizer"))
+    if got != expected:
+        raise CheckFailed(
+            expected=f"the {expected.capitalize()} optimizer",
+            received=f"optimizer {got or 'none'}",
+            hint=f"optimizer='{expected}'",
+        )
+
+
+def check_sparse_loss(config: dict, classes: int) -> None:
+    got = normalise(config.get("loss"))
+    if got != "sparsecategoricalcrossentropy":
+        hint = ""
+        if got == "categoricalcrossentropy":
+            hint = (
+                "categorical cross-entropy expects one-hot labels; the labels are integers "
+                f"0-{classes - 1}, so use sparse_categorical_crossentropy"
+            )
+        elif got in {"mse", "meansquarederror"}:
+            hint = f"mean squared error is for regression; this is a {classes}-class classification"
+        raise CheckFailed(
+            expected="loss sparse_categorical_crossentropy",
+            received=f"loss {got or 'none'}",
+            hint=hint,
+        )
+
+
+def metric_names(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [name for item in value for name in metric_names(item)]
+    if isinstance(value, dict) and "class_name" not in value:
+        return [name for item in value.values() for name in metric_names(item)]
+    return [normalise(value)] if value else []
+
+
+def check_accuracy_metric(config: dict) -> None:
+    names = metric_names(config.get("metrics"))
+    if not ACCURACY_NAMES & set(names):
+        hint = "metrics=['accuracy'] (so the logs use the key 'accuracy')"
+        if "acc" in names:
+            hint = "name the metric 'accuracy': with 'acc' the logs key is 'acc' and callbacks reading 'accuracy' fail"
+        raise CheckFailed(
+            expected="metrics=['accuracy']", received=f"metrics {names or 'none'}", hint=hint
+        )
