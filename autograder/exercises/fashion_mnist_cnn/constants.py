@@ -1,0 +1,94 @@
+"""The convolutional exercise's contract: expected values and fixed grading settings."""
+
+from __future__ import annotations
+
+from autograder.exercises.datasets import FASHION_MNIST_CLASSES
+from autograder.keras_archive import ModelLimits
+
+CLASS_NAMES: tuple[str, ...] = FASHION_MNIST_CLASSES
+IMAGE_SHAPE = (28, 28, 1)  # one grey channel
+NUM_CLASSES = 10
+FILTERS = 64  # build_model()'s default
+SMALL_FILTERS = 32  # build_model(filters=32)
+DENSE_UNITS = 128
+DEFAULT_TARGET = 0.9  # StopAtAccuracy(): stop when logs["accuracy"] >= 0.9
+
+# What the grader will load and run of a student's model (see autograder.keras_archive):
+# convolutions and pooling besides the dense layers, bounded in parameters (the exercise's model
+# has 243,786), width (43,264 values after the first convolution) and work per image (about
+# 5 million multiply-adds; at most 100 million).
+MODEL_LIMITS = ModelLimits(
+    layers=frozenset(
+        {
+            "InputLayer",
+            "Conv2D",
+            "MaxPooling2D",
+            "AveragePooling2D",
+            "Flatten",
+            "Dense",
+            "Dropout",
+            "Activation",
+            "ReLU",
+            "Softmax",
+            "Reshape",
+            "Rescaling",
+            "BatchNormalization",
+        }
+    ),
+    max_layers=32,
+    max_params=5_000_000,
+    max_width=100_000,
+    max_macs=100_000_000,
+)
+
+
+def conv_params(kernel: int, channels: int, filters: int) -> int:
+    """Weights plus biases of a Conv2D layer: (kernel x kernel x channels + 1) x filters."""
+    return (kernel * kernel * channels + 1) * filters
+
+
+def dense_params(inputs: int, units: int) -> int:
+    """Weights plus biases of a Dense layer: (inputs + 1) x units."""
+    return (inputs + 1) * units
+
+
+def expected_params(filters: int) -> list[int]:
+    """Conv2D, Conv2D, Dense, Dense parameters of the exercise's model with `filters`."""
+    return [
+        conv_params(3, 1, filters),
+        conv_params(3, filters, filters),
+        dense_params(5 * 5 * filters, DENSE_UNITS),
+        dense_params(DENSE_UNITS, NUM_CLASSES),
+    ]
+
+
+def output_shapes(
+    filters: tuple[int, int], kernels: tuple[int, int], dense: int, size: int = 28
+) -> list[tuple[int, ...]]:
+    """Each layer's output shape (no batch axis) of a Conv2D -> MaxPooling2D -> Conv2D ->
+    MaxPooling2D -> Flatten -> Dense -> Dense(10) model: valid convolutions, 2 x 2 pools."""
+    first = size - kernels[0] + 1
+    pooled = first // 2
+    second = pooled - kernels[1] + 1
+    last = second // 2
+    return [
+        (first, first, filters[0]),
+        (pooled, pooled, filters[0]),
+        (second, second, filters[1]),
+        (last, last, filters[1]),
+        (last * last * filters[1],),
+        (dense,),
+        (NUM_CLASSES,),
+    ]
+
+
+# The reference model's and the pipeline's training seed; the other inputs are drawn per
+# grading (see reference.py).
+SEED = 1234
+SUBSET_SIZE = 512  # images of the callback's short fits
+PREDICT_SIZE = 300  # permuted test images given to predict_classes
+# The pipeline trains the student's model on the first PIPELINE_IMAGES training images for
+# PIPELINE_EPOCHS epochs (a CPU budget of about 15 s; see README "Calibration").
+PIPELINE_IMAGES = 12_000
+PIPELINE_EPOCHS = 3
+PIPELINE_THRESHOLD = 0.82

@@ -1,0 +1,1 @@
+"""The convolutional exercise's rubric: one pytest test per rubric line (see autograder.scoring)."""

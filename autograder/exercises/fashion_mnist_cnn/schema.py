@@ -1,0 +1,22 @@
+"""What each part's probe records (see autograder/sandbox/schema.py for the kinds).
+
+Read by the probe in the child and by the graders' reader in the grader. Plain literals only.
+"""
+
+OBSERVATIONS = {
+    "reshape_images": {
+        "result": "array",
+        "input_modified": "bool",
+        "returned_input_object": "bool",
+    },
+    "build_model": {
+        "default": "model",
+        "default_type": "info",
+        "small": "model",
+        "small_type": "info",
+    },
+    "layer_output_shapes": {"results": "list"},
+    "StopAtAccuracy": {"cases": "list", "fits": "list", "fit_*": "model"},
+    "predict_classes": {"result": "array"},
+    "pipeline": {"training_seconds": "number", "history": "dict", "model": "model"},
+}

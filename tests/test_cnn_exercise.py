@@ -1,0 +1,320 @@
+"""The second exercise, fashion_mnist_cnn: the same bar as the first, through the same engine.
+
+The reference earns full marks and the release's stubs nothing; each typical mistake costs
+exactly its own part, with the diagnosis a student needs; hostile models are refused by the
+vetting extended to convolutions; the exercise is found from a notebook's metadata or names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, failed_parts, fast_options
+
+from autograder.exercise_spec import load_exercise, resolve_exercise
+from autograder.grader import Grader
+from autograder.submission import load_chunks
+
+EXERCISE = "fashion_mnist_cnn"
+SOLUTION = ROOT / "solutions" / EXERCISE / f"{EXERCISE}.ipynb"
+RELEASE = ROOT / "assignments" / EXERCISE / f"{EXERCISE}.ipynb"
+QUICK_PARTS = tuple(p for p in load_exercise(EXERCISE).part_names if p != "pipeline")
+
+
+def reference_source() -> str:
+    return "\n\n".join(chunk.source for chunk in load_chunks(SOLUTION)) + "\n"
+
+
+@pytest.fixture(scope="module")
+def cnn_grader(synthetic_dir: Path):
+    with Grader(fast_options(synthetic_dir, exercise=EXERCISE)) as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def quick_grader(synthetic_dir: Path):
+    with Grader(fast_options(synthetic_dir, exercise=EXERCISE, parts=QUICK_PARTS)) as instance:
+        yield instance
+
+
+def test_the_reference_earns_full_marks_and_the_stubs_nothing(cnn_grader) -> None:
+    report = cnn_grader.grade(SOLUTION)
+    assert report.exercise == EXERCISE
+    assert report.score == report.max_score == 100, [t for t in report.tests if not t.passed]
+    assert report.artifacts["test_accuracy"] >= 0.8
+    stubs = cnn_grader.grade(RELEASE)
+    assert stubs.score == 0
+    assert "not implemented yet" in stubs.tests[0].output
+
+
+@dataclass(frozen=True)
+class Defect:
+    id: str
+    old: str
+    new: str
+    part: str  # the only part it breaks (the pipeline aside)
+    hint: str  # must appear in the part's feedback
+
+    def apply(self, source: str) -> str:
+        assert self.old in source, f"{self.id}: {self.old!r} is not in the reference"
+        return source.replace(self.old, self.new)
+
+
+RESHAPE = 'return images.reshape(-1, 28, 28, 1).astype("float32") / 255.0'
+SHAPES = "return [tuple(layer.output.shape[1:]) for layer in model.layers]"
+DEFECTS = [
+    Defect(
+        "no_channel_axis",
+        RESHAPE,
+        'return images.astype("float32") / 255.0',
+        "reshape_images",
+        "channel axis",
+    ),
+    Defect(
+        "not_scaled",
+        RESHAPE,
+        'return images.reshape(-1, 28, 28, 1).astype("float32")',
+        "reshape_images",
+        "not scaled",
+    ),
+    Defect(
+        "float64",
+        RESHAPE,
+        "return images.reshape(-1, 28, 28, 1) / 255.0",
+        "reshape_images",
+        "float64",
+    ),
+    Defect(
+        "one_conv_block",
+        '            keras.layers.Conv2D(filters, (3, 3), activation="relu"),\n'
+        "            keras.layers.MaxPooling2D(2, 2),\n"
+        "            keras.layers.Flatten(),",
+        "            keras.layers.Flatten(),",
+        "build_model",
+        "two Conv2D layers",
+    ),
+    Defect(
+        "fixed_filters",
+        "keras.layers.Conv2D(filters,",
+        "keras.layers.Conv2D(64,",
+        "build_model",
+        "filters=32",
+    ),
+    Defect(
+        "relu_output",
+        'keras.layers.Dense(10, activation="softmax")',
+        'keras.layers.Dense(10, activation="relu")',
+        "build_model",
+        "softmax",
+    ),
+    Defect(
+        "one_hot_loss",
+        '        loss="sparse_categorical_crossentropy",',  # the call, not the docstring
+        '        loss="categorical_crossentropy",',
+        "build_model",
+        "one-hot",
+    ),
+    Defect(
+        "batch_axis_kept",
+        SHAPES,
+        "return [tuple(layer.output.shape) for layer in model.layers]",
+        "layer_output_shapes",
+        "batch dimension",
+    ),
+    Defect(
+        "keras2_output_shape",
+        SHAPES,
+        "return [tuple(layer.output_shape[1:]) for layer in model.layers]",
+        "layer_output_shapes",
+        "Keras 2",
+    ),
+    Defect(
+        "hard_coded_shapes",
+        SHAPES,
+        "return [(26, 26, 64), (13, 13, 64), (11, 11, 64), (5, 5, 64), (1600,), (128,), (10,)]",
+        "layer_output_shapes",
+        "compute them from the model",
+    ),
+    Defect(
+        "acc_key",
+        'logs.get("accuracy")',
+        'logs.get("acc")',
+        "StopAtAccuracy",
+        "'accuracy', not 'acc'",
+    ),
+    Defect(
+        "strict_target",
+        "accuracy >= self.target",
+        "accuracy > self.target",
+        "StopAtAccuracy",
+        "inclusive",
+    ),
+    Defect(
+        "probabilities",
+        "return np.argmax(model.predict(images, verbose=0), axis=1)",
+        "return model.predict(images, verbose=0)",
+        "predict_classes",
+        "probabilities",
+    ),
+]
+
+
+def _batches(defects: list[Defect]) -> list[list[Defect]]:
+    """Defects of different parts go into one submission: fewer gradings, same verdicts."""
+    batches: list[list[Defect]] = []
+    for defect in defects:
+        for batch in batches:
+            if all(other.part != defect.part for other in batch):
+                batch.append(defect)
+                break
+        else:
+            batches.append([defect])
+    return batches
+
+
+@pytest.mark.parametrize("batch", _batches(DEFECTS), ids=lambda b: "+".join(d.id for d in b))
+def test_each_mistake_costs_its_own_part_with_a_diagnosis(quick_grader, tmp_path, batch) -> None:
+    source = reference_source()
+    for defect in batch:
+        source = defect.apply(source)
+    path = tmp_path / "defective.py"
+    path.write_text(source)
+    report = quick_grader.grade(path)
+    assert failed_parts(report) == {d.part for d in batch}, [
+        t for t in report.tests if not t.passed
+    ]
+    for defect in batch:
+        feedback = "\n".join(
+            t.output for t in report.tests if t.part == defect.part and not t.passed
+        )
+        assert defect.hint in feedback, f"{defect.id}: {feedback}"
+
+
+def test_one_conv_block_keeps_the_exact_layer_and_parameter_diagnosis(quick_grader, tmp_path):
+    """A model that trains fine but is not the exercise's loses build_model's architecture
+    lines and keeps its compile lines."""
+    path = tmp_path / "one_block.py"
+    path.write_text(DEFECTS[3].apply(reference_source()))
+    report = quick_grader.grade(path)
+    lost = {
+        t.name.split(": ", 1)[1] for t in report.tests if t.part == "build_model" and not t.passed
+    }
+    assert "layer types and order" in lost and "optimizer Adam" not in lost
+
+
+HOSTILE_MODEL = """
+def build_model(filters=64):
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(2048, (3, 3), padding="same", activation="relu"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def layer_output_shapes(model):
+    return [(1,) * 8] * 10**6
+"""
+
+
+def test_a_huge_convolution_and_a_huge_answer_are_refused_not_run(quick_grader, tmp_path) -> None:
+    """Conv2D(2048) on 28 x 28 holds 1.6 M values per image: refused before Keras allocates
+    anything, and the rest is graded."""
+    path = tmp_path / "hostile.py"
+    path.write_text(reference_source() + HOSTILE_MODEL)
+    report = quick_grader.grade(path)
+    build = "\n".join(t.output for t in report.tests if t.part == "build_model")
+    assert "values per image" in build or "multiply-adds" in build, build
+    assert report.part_score("build_model")[0] == 0
+    assert report.part_score("layer_output_shapes")[0] == 0
+    score, maximum = report.part_score("StopAtAccuracy")
+    assert score == maximum > 0
+
+
+def test_the_exercise_is_found_from_metadata_or_from_the_names_defined(tmp_path) -> None:
+    assert resolve_exercise(SOLUTION).name == EXERCISE
+    assert resolve_exercise(RELEASE).name == EXERCISE
+    plain = tmp_path / "submission.py"
+    plain.write_text(reference_source())
+    assert resolve_exercise(plain).name == EXERCISE
+    assert resolve_exercise(plain, "fashion_mnist").name == "fashion_mnist"
+
+
+def test_the_notebook_points_equal_the_rubric() -> None:
+    import nbformat
+
+    from autograder.scoring.run import rubric
+
+    notebook = nbformat.read(str(SOLUTION), as_version=4)
+    points = {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+        for c in notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+    lines = rubric(load_exercise(EXERCISE))
+    expected = {}
+    for line in lines:
+        expected[f"test_{line.part}"] = expected.get(f"test_{line.part}", 0) + line.points
+    assert points == expected
+    assert sum(expected.values()) == 100
+
+
+def test_nbgrader_scores_the_cnn_notebook_from_the_sandboxed_grading(cnn_grader, tmp_path):
+    """nbgrader's autograde step (the kit's preprocessor) finds the exercise by the notebook's
+    metadata and writes each test cell's points from the same grading."""
+    import copy
+
+    import nbformat
+    import nbgrader.utils
+
+    from autograder import nbgrader_grading
+    from autograder.nbgrader_grading import GradeInSandbox, autograded_cells
+
+    notebook = nbformat.read(str(SOLUTION), as_version=4)
+    nbgrader_grading.set_grader(cnn_grader)
+    try:
+        resources = {
+            "metadata": {"path": str(tmp_path)},
+            "nbgrader": {"notebook": EXERCISE, "assignment": EXERCISE},
+        }
+        graded, _ = GradeInSandbox().score_cells(copy.deepcopy(notebook), resources)
+    finally:
+        nbgrader_grading.set_grader(None)
+    points = {
+        c.metadata["nbgrader"]["grade_id"]: nbgrader.utils.determine_grade(c)[0]
+        for c in autograded_cells(graded)
+    }
+    report = cnn_grader.grade(SOLUTION)
+    assert points == {f"test_{part}": report.part_score(part)[0] for part in report.parts()}
+    assert sum(points.values()) == 100
+
+
+def test_a_batch_of_cnn_notebooks_is_graded_as_that_exercise(synthetic_dir, tmp_path, capsys):
+    from autograder import cli
+
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "alice.ipynb").write_bytes(SOLUTION.read_bytes())
+    (folder / "bob.ipynb").write_bytes(RELEASE.read_bytes())
+    out = tmp_path / "out"
+    args = [
+        "batch",
+        str(folder),
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+        "--data-dir",
+        str(synthetic_dir),
+    ]
+    assert cli.main(args) == 0
+    summary = capsys.readouterr().out
+    assert "Graded 2 submissions" in summary and "/100" in summary
+    grades = (out / "grades.csv").read_text().splitlines()
+    assert grades[0].startswith("assignment,") and grades[1].startswith("fashion_mnist_cnn,")
+    header = (out / "parts.csv").read_text().splitlines()[0].split(",")
+    assert header[header.index("max_score") + 1 :][:6] == list(load_exercise(EXERCISE).part_names)
