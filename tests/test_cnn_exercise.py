@@ -318,3 +318,25 @@ def test_a_batch_of_cnn_notebooks_is_graded_as_that_exercise(synthetic_dir, tmp_
     assert grades[0].startswith("assignment,") and grades[1].startswith("fashion_mnist_cnn,")
     header = (out / "parts.csv").read_text().splitlines()[0].split(",")
     assert header[header.index("max_score") + 1 :][:6] == list(load_exercise(EXERCISE).part_names)
+
+
+def test_the_notebooks_self_checks_know_the_exercise_and_pass_the_reference(
+    quick_grader, capsys, monkeypatch
+) -> None:
+    """`check(part)` in the CNN notebook grades with the CNN exercise (found from the names the
+    kernel defines: `build_model` is a part of both exercises) and agrees with the grader."""
+    from autograder import grader as grader_module
+    from autograder import selfcheck
+
+    monkeypatch.setattr(grader_module, "_SHARED", {EXERCISE: quick_grader})
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    namespace: dict = {"__name__": "__main__"}
+    for chunk in load_chunks(SOLUTION):
+        exec(compile(chunk.source, chunk.filename, "exec"), namespace)
+    assert selfcheck.exercise_for("build_model", namespace).name == EXERCISE
+    for part in ("reshape_images", "build_model", "layer_output_shapes", "predict_classes"):
+        selfcheck.check(part, namespace=namespace)
+        out = capsys.readouterr().out
+        assert out.startswith(f"{part}  ") and "All checks passed." in out, out
+    selfcheck.check("pipeline", namespace=namespace)
+    assert 'check("pipeline", slow=True)' in capsys.readouterr().out

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import PARTS, RELEASE, SOLUTION
+from conftest import PARTS, RELEASE, ROOT, SOLUTION
 from nbgrader_course import (
     ASSIGNMENT,
     HIDDEN_UNITS_LINE,
@@ -40,17 +40,21 @@ STUDENTS = ("correct", "stubs", "defective", "tampered", "forger")
 TAMPERED = ["test_CLASS_NAMES", "test_build_model"]
 
 
-def test_committed_release_is_up_to_date(tmp_path: Path) -> None:
-    """`make release` was run after the last change to the instructor's notebook."""
+@pytest.mark.parametrize("assignment", ["fashion_mnist", "fashion_mnist_cnn"])
+def test_committed_release_is_up_to_date(tmp_path: Path, assignment: str) -> None:
+    """`make release` was run after the last change to each instructor's notebook."""
+    notebook = f"{assignment}.ipynb"
+    committed = ROOT / "assignments" / assignment / notebook
     root = make_course(tmp_path / "course")
-    (root / "assignments").joinpath(ASSIGNMENT, NOTEBOOK).unlink(missing_ok=True)
-    nbgrader(root, nbgrader_env(), "generate_assignment", ASSIGNMENT, "--force")
-    fresh = read(root / "assignments" / ASSIGNMENT / NOTEBOOK)
-    assert RELEASE.is_file(), "no committed release: run `make release`"
-    assert comparable(read(RELEASE)) == comparable(fresh), (
+    (root / "assignments").joinpath(assignment, notebook).unlink(missing_ok=True)
+    nbgrader(root, nbgrader_env(), "generate_assignment", assignment, "--force")
+    fresh = read(root / "assignments" / assignment / notebook)
+    assert committed.is_file(), "no committed release: run `make release`"
+    assert comparable(read(committed)) == comparable(fresh), (
         "assignments/ is out of date with solutions/: run `make release` and commit the result"
     )
-    assert read(RELEASE).metadata.get("kernelspec") == fresh.metadata.get("kernelspec")
+    assert read(committed).metadata.get("kernelspec") == fresh.metadata.get("kernelspec")
+    assert read(committed).metadata["autograder"] == {"exercise": assignment}
 
 
 def test_release_has_stubs_and_no_hidden_tests() -> None:
