@@ -83,6 +83,25 @@ class KerasTools:
             rec.data[f"{key}_saved"] = False
             rec.data[f"{key}_save_error"] = f"{_type(exc).__name__}: {exc}"[:500]
 
+    def record_models(self, rec, build, variants: list) -> None:
+        """Call the student's `build(**kwargs)` for each (key, kwargs) and save what comes back
+        as `<key>` (a model) with `<key>_type` (what it was); a call that raises is recorded
+        under `key`."""
+        for key, kwargs in variants:
+            ok, model = self.call(rec, key, build, **kwargs)
+            if not ok:
+                continue
+            rec.data[f"{key}_type"] = self.describe(model)
+            self.save_model(rec, key, model)
+
+    def record_predictions(self, rec, predict, images: str) -> None:
+        """The student's `predict(model, images)` on the grader's start model and the input
+        array `images`, saved as `result` (the grader knows that model's own argmax)."""
+        model = self.load_model_input(self.config["start_model"])
+        ok, result = self.call(rec, "call", predict, model, self.load_input(images))
+        if ok:
+            rec.save_array("result", result)
+
     def dataset_arrays(self, *names: str) -> list:
         """Arrays of the exercise's data set read from the files themselves, without Keras:
         what the student may have patched (Keras' loader, numpy) cannot change them. Outside

@@ -16,7 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from autograder.keras_archive import ModelLimits
+from autograder.model_eval import accuracy_and_confusion
 from autograder.observations import ObservationError, compile_config, load_model
 from autograder.scoring.feedback import CheckFailed, raise_for_error
 
@@ -146,3 +149,47 @@ def check_accuracy_metric(config: dict) -> None:
         raise CheckFailed(
             expected="metrics=['accuracy']", received=f"metrics {names or 'none'}", hint=hint
         )
+
+
+def check_test_accuracy(
+    obs,
+    *,
+    key: str,
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: list[str] | tuple[str, ...],
+    threshold: float,
+    record: dict,
+    hint: str,
+) -> float:
+    """Evaluate the trained model the child saved under `key` on the grader's own test set and
+    fail below `threshold`. Records the accuracy, the threshold, the confusion matrix, the class
+    names and the training curves (`history`) for the reports."""
+    if not obs.get(f"{key}_saved"):
+        raise CheckFailed(
+            message="the trained model could not be saved for evaluation: "
+            + str(obs.get(f"{key}_save_error") or "no model came back")
+        )
+    try:
+        model = load_saved(str(obs.path(f"{key}.keras")), obs.model_limits())
+    except ObservationError as exc:
+        raise CheckFailed(message=f"the trained model cannot be evaluated: {exc}") from None
+    accuracy, confusion, outputs = accuracy_and_confusion(model, images, labels, len(class_names))
+    if outputs.ndim != 2:
+        raise CheckFailed(
+            expected=f"one row of {len(class_names)} scores per image",
+            received=f"output shape {outputs.shape}",
+        )
+    record["test_accuracy"] = round(accuracy, 4)
+    record["pipeline_threshold"] = threshold
+    record["confusion_matrix"] = confusion.tolist()
+    record["class_names"] = list(class_names)
+    if isinstance(obs.get("history"), dict):
+        record["history"] = obs.get("history")
+    if accuracy < threshold:
+        raise CheckFailed(
+            expected=f"test accuracy of at least {threshold:.3f} (measured by the grader on the real test set)",
+            received=f"test accuracy {accuracy:.4f}",
+            hint=hint,
+        )
+    return accuracy

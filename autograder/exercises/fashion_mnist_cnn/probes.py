@@ -18,13 +18,8 @@ def probe_reshape_images(h, rec) -> None:
 
 
 def probe_build_model(h, rec) -> None:
-    build = h.student("build_model")
-    for key, kwargs in [("default", {}), ("small", {"filters": h.config["small_filters"]})]:
-        ok, model = h.call(rec, key, build, **kwargs)
-        if not ok:
-            continue
-        rec.data[f"{key}_type"] = h.describe(model)
-        h.save_model(rec, key, model)
+    variants = [("default", {}), ("small", {"filters": h.config["small_filters"]})]
+    h.record_models(rec, h.student("build_model"), variants)
 
 
 def _shape_model(h, spec):
@@ -92,11 +87,7 @@ def probe_StopAtAccuracy(h, rec) -> None:
 
 
 def probe_predict_classes(h, rec) -> None:
-    predict = h.student("predict_classes")
-    model = h.load_model_input(h.config["start_model"])
-    ok, result = h.call(rec, "call", predict, model, h.load_input("predict_images"))
-    if ok:
-        rec.save_array("result", result)
+    h.record_predictions(rec, h.student("predict_classes"), "predict_images")
 
 
 def probe_pipeline(h, rec) -> None:

@@ -7,15 +7,12 @@ import numpy as np
 
 from autograder.exercises.fashion_mnist_cnn.constants import (
     CLASS_NAMES,
-    MODEL_LIMITS,
     PIPELINE_EPOCHS,
     PIPELINE_IMAGES,
 )
 from autograder.exercises.fashion_mnist_cnn.reference import Context, scaled
-from autograder.model_eval import accuracy_and_confusion
-from autograder.observations import ObservationError
 from autograder.scoring import CheckFailed, grader, raise_for_error
-from autograder.scoring.keras_models import load_saved
+from autograder.scoring.keras_models import check_test_accuracy
 
 
 def _predictions(obs) -> np.ndarray:
@@ -76,31 +73,13 @@ def test_pipeline_accuracy(obs, ctx: Context, record: dict) -> None:
         ("fit", "model.fit on your reshaped images"),
     ):
         raise_for_error(obs, key, f"{call} (used by the pipeline)")
-    if not obs.get("model_saved"):
-        raise CheckFailed(
-            message="the trained model could not be saved for evaluation: "
-            + str(obs.get("model_save_error") or "no model came back")
-        )
-    try:
-        model = load_saved(str(obs.path("model.keras")), MODEL_LIMITS)
-    except ObservationError as exc:
-        raise CheckFailed(message=f"the trained model cannot be evaluated: {exc}") from None
-    accuracy, confusion, outputs = accuracy_and_confusion(
-        model, scaled(ctx.test_images), ctx.test_labels, len(CLASS_NAMES)
+    check_test_accuracy(
+        obs,
+        key="model",
+        images=scaled(ctx.test_images),
+        labels=ctx.test_labels,
+        class_names=CLASS_NAMES,
+        threshold=ctx.pipeline_threshold,
+        record=record,
+        hint="check the parts above: reshaping, scaling and the architecture all feed this result",
     )
-    if outputs.ndim != 2:
-        raise CheckFailed(
-            expected="one row of 10 scores per image", received=f"output shape {outputs.shape}"
-        )
-    record["test_accuracy"] = round(accuracy, 4)
-    record["pipeline_threshold"] = ctx.pipeline_threshold
-    record["confusion_matrix"] = confusion.tolist()
-    record["class_names"] = list(CLASS_NAMES)
-    if isinstance(obs.get("history"), dict):
-        record["history"] = obs.get("history")
-    if accuracy < ctx.pipeline_threshold:
-        raise CheckFailed(
-            expected=f"test accuracy of at least {ctx.pipeline_threshold:.3f} (measured by the grader on the real test set)",
-            received=f"test accuracy {accuracy:.4f}",
-            hint="check the parts above: reshaping, scaling and the architecture all feed this result",
-        )
