@@ -213,3 +213,27 @@ def callback_fits(rng: np.random.Generator, watched: str, argument: str) -> list
     fits = [CallbackFit("f0", stop, epochs[0], 1), CallbackFit("f1", never, epochs[1], epochs[1])]
     rng.shuffle(fits)
     return [CallbackFit(f"f{i}", f.kwargs, f.epochs, f.expect) for i, f in enumerate(fits)]
+
+
+def draw_images(
+    rng: np.random.Generator,
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    *,
+    sample: int,
+    subset: int,
+    predict: int,
+) -> dict[str, np.ndarray]:
+    """The images one grading works on: `sample_images` (training images, in order), a training
+    `subset_images`/`subset_labels` for short fits, and `predict_index`, a permutation of test
+    images (the labels of the images a student's code sees are never sent)."""
+    n_train = len(train_images)
+    sampled = np.sort(rng.choice(n_train, min(sample, n_train), replace=False))
+    chosen = np.sort(rng.choice(n_train, min(subset, n_train), replace=False))
+    return {
+        "sample_images": train_images[sampled],
+        "subset_images": train_images[chosen],
+        "subset_labels": train_labels[chosen],
+        "predict_index": rng.permutation(len(test_images))[:predict],
+    }

@@ -99,23 +99,12 @@ def probe_pipeline(h, rec) -> None:
     build = h.student("build_model")
     train = h.student("train_model")
     train_x, train_y = h.dataset_arrays("train_images", "train_labels")
-    h.k["set_random_seed"](h.config["seed"])
-    h.k["op_determinism"]()
+    h.deterministic(h.config["seed"])
     ok, scaled = h.call(rec, "scale_images", scale, train_x)
     if not ok:
         return
     ok, model = h.call(rec, "build_model", build)
     if not ok:
         return
-    started = h.clock()
-    with h.fast_training(model):
-        ok, history = h.call(
-            rec, "train_model", train, model, scaled, train_y, epochs=h.config["pipeline_epochs"]
-        )
-    rec.data["training_seconds"] = round(h.clock() - started, 2)
-    if not ok:
-        return
-    curves = h.history_curves(history)
-    if curves is not None:
-        rec.data["history"] = curves
-    h.save_model(rec, "model", model)
+    epochs = h.config["pipeline_epochs"]
+    h.train_and_record(rec, "train_model", model, train, model, scaled, train_y, epochs=epochs)

@@ -21,6 +21,7 @@ from autograder.inputs import (
     accuracy_cases,
     callback_fits,
     case_ids,
+    draw_images,
     loss_cases,
 )
 from autograder.model_eval import mean_loss, predict_probabilities
@@ -82,11 +83,16 @@ class FashionSetup:
         """Everything the child is given for one grading, and what the answers must be."""
         data = self.data
         rng = np.random.default_rng(seed)
-        n_train = len(data.train_images)
-        sample = data.train_images[np.sort(rng.choice(n_train, min(100, n_train), replace=False))]
-        subset_size = min(c.SUBSET_SIZE, n_train)
-        chosen = np.sort(rng.choice(n_train, subset_size, replace=False))
-        order = rng.permutation(len(data.test_images))[: c.PREDICT_SIZE]
+        drawn = draw_images(
+            rng,
+            data.train_images,
+            data.train_labels,
+            data.test_images,
+            sample=100,
+            subset=c.SUBSET_SIZE,
+            predict=c.PREDICT_SIZE,
+        )
+        subset_size = len(drawn["subset_images"])
         ids = case_ids(rng)
         expectations = Expectations(
             cases={
@@ -101,10 +107,10 @@ class FashionSetup:
         )
         train_epochs = int(rng.choice([2, 3, 4]))
         arrays = {
-            "sample_images": sample,
-            "subset_images": data.train_images[chosen],
-            "subset_labels": data.train_labels[chosen],
-            "predict_images": data.test_images[order].astype(np.float32) / 255.0,
+            "sample_images": drawn["sample_images"],
+            "subset_images": drawn["subset_images"],
+            "subset_labels": drawn["subset_labels"],
+            "predict_images": data.test_images[drawn["predict_index"]].astype(np.float32) / 255.0,
         }
         subset_scaled = arrays["subset_images"].astype(np.float32) / 255.0
         context = Context(
@@ -112,7 +118,7 @@ class FashionSetup:
             train_labels=data.train_labels,
             test_images=data.test_images,
             test_labels=data.test_labels,
-            sample_images=sample,
+            sample_images=drawn["sample_images"],
             predict_images=arrays["predict_images"],
             reference_predictions=predict_probabilities(
                 self.reference, arrays["predict_images"]

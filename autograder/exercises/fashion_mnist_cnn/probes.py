@@ -98,23 +98,12 @@ def probe_pipeline(h, rec) -> None:
     count = h.config["pipeline_images"]
     images, labels = h.dataset_arrays("train_images", "train_labels")
     images, labels = images[:count], labels[:count]
-    h.k["set_random_seed"](h.config["seed"])
-    h.k["op_determinism"]()
+    h.deterministic(h.config["seed"])
     ok, shaped = h.call(rec, "reshape_images", reshape, images)
     if not ok:
         return
     ok, model = h.call(rec, "build_model", build)
     if not ok:
         return
-    started = h.clock()
-    with h.fast_training(model):
-        ok, history = h.call(
-            rec, "fit", model.fit, shaped, labels, epochs=h.config["pipeline_epochs"], verbose=0
-        )
-    rec.data["training_seconds"] = round(h.clock() - started, 2)
-    if not ok:
-        return
-    curves = h.history_curves(history)
-    if curves is not None:
-        rec.data["history"] = curves
-    h.save_model(rec, "model", model)
+    epochs = h.config["pipeline_epochs"]
+    h.train_and_record(rec, "fit", model, model.fit, shaped, labels, epochs=epochs, verbose=0)

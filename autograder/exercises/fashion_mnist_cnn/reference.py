@@ -15,7 +15,14 @@ import numpy as np
 
 from autograder.exercise_spec import GradingInputs
 from autograder.exercises.fashion_mnist_cnn import constants as c
-from autograder.inputs import STEPS_BATCH, Expectations, accuracy_cases, callback_fits, case_ids
+from autograder.inputs import (
+    STEPS_BATCH,
+    Expectations,
+    accuracy_cases,
+    callback_fits,
+    case_ids,
+    draw_images,
+)
 from autograder.model_eval import predict_probabilities
 
 REFERENCE_MODEL = "reference_cnn.keras"
@@ -103,11 +110,16 @@ class CnnSetup:
     def draw(self, seed: int) -> GradingInputs:
         data = self.data
         rng = np.random.default_rng(seed)
-        n_train = len(data.train_images)
-        sample = data.train_images[np.sort(rng.choice(n_train, min(100, n_train), replace=False))]
-        subset_size = min(c.SUBSET_SIZE, n_train)
-        chosen = np.sort(rng.choice(n_train, subset_size, replace=False))
-        order = rng.permutation(len(data.test_images))[: c.PREDICT_SIZE]
+        drawn = draw_images(
+            rng,
+            data.train_images,
+            data.train_labels,
+            data.test_images,
+            sample=100,
+            subset=c.SUBSET_SIZE,
+            predict=c.PREDICT_SIZE,
+        )
+        subset_size = len(drawn["subset_images"])
         ids = case_ids(rng)
         expectations = Expectations(
             cases={"StopAtAccuracy": accuracy_cases(rng, ids, c.DEFAULT_TARGET, "target")},
@@ -125,15 +137,15 @@ class CnnSetup:
                 )
             )
         arrays = {
-            "sample_images": sample,
-            "subset_images": data.train_images[chosen],
-            "subset_labels": data.train_labels[chosen],
-            "predict_images": scaled(data.test_images[order]),
+            "sample_images": drawn["sample_images"],
+            "subset_images": drawn["subset_images"],
+            "subset_labels": drawn["subset_labels"],
+            "predict_images": scaled(data.test_images[drawn["predict_index"]]),
         }
         context = Context(
             test_images=data.test_images,
             test_labels=data.test_labels,
-            sample_images=sample,
+            sample_images=drawn["sample_images"],
             predict_images=arrays["predict_images"],
             reference_predictions=predict_probabilities(
                 self.reference, arrays["predict_images"]
