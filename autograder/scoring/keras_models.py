@@ -193,3 +193,56 @@ def check_test_accuracy(
             hint=hint,
         )
     return accuracy
+
+
+def predicted_classes(obs, call: str = "predict_classes(model, images)") -> np.ndarray:
+    """The class indices the student's prediction function returned (saved as `result`)."""
+    raise_for_error(obs, "call", call)
+    info = obs.get("result") or {}
+    if not info.get("saved"):
+        raise CheckFailed(
+            expected="a numpy array of class indices",
+            received=str(info.get("type", "nothing")),
+            hint="take the argmax over the classes of model.predict(images)",
+        )
+    return obs.array("result")
+
+
+def check_class_shape(result: np.ndarray, images: int, classes: int) -> None:
+    """One integer class per image, with the likely cause of the usual wrong shapes."""
+    if result.shape == (images,) and result.dtype.kind in "iu":
+        return
+    hint = ""
+    if result.shape == (images, classes):
+        hint = "these are probabilities: take np.argmax(..., axis=1) to get classes"
+    elif result.shape == (classes,):
+        hint = "argmax over the wrong axis: use axis=1 (one class per image), not axis=0"
+    elif result.shape == ():
+        hint = "argmax without axis flattens everything: use axis=1"
+    elif result.shape == (images,):
+        hint = "return integer class indices (np.argmax gives them)"
+    raise CheckFailed(
+        expected=f"integers of shape ({images},)",
+        received=f"dtype {result.dtype}, shape {result.shape}",
+        hint=hint,
+    )
+
+
+def check_agreement(result: np.ndarray, reference: np.ndarray, classes: int) -> None:
+    """Exactly the classes the given model predicts (`reference`, its own argmax, computed by
+    the grader): looking the true labels up cannot agree with an untrained model."""
+    if result.shape != reference.shape:
+        hint = ""
+        if result.shape == (len(reference), classes):
+            hint = "these are probabilities: take np.argmax(..., axis=1)"
+        raise CheckFailed(
+            expected=f"{len(reference)} class indices", received=f"shape {result.shape}", hint=hint
+        )
+    agreement = float(np.mean(result == reference))
+    if agreement < 1.0:
+        raise CheckFailed(
+            expected="exactly the classes the given model predicts (argmax of model.predict)",
+            received=f"{agreement:.1%} agreement",
+            hint="use the model passed in and np.argmax(model.predict(images), axis=1); "
+            "do not look labels up",
+        )

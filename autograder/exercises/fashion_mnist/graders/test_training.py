@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.exercises.fashion_mnist.constants import CLASS_NAMES, MODEL_LIMITS, PIPELINE_EPOCHS
+from autograder.exercises.fashion_mnist.constants import (
+    CLASS_NAMES,
+    MODEL_LIMITS,
+    NUM_CLASSES,
+    PIPELINE_EPOCHS,
+)
 from autograder.exercises.fashion_mnist.reference import Context
 from autograder.model_eval import mean_loss
 from autograder.observations import (
@@ -13,7 +18,12 @@ from autograder.observations import (
     trained_model,
 )
 from autograder.scoring import CheckFailed, grader, raise_for_error
-from autograder.scoring.keras_models import check_test_accuracy
+from autograder.scoring.keras_models import (
+    check_agreement,
+    check_class_shape,
+    check_test_accuracy,
+    predicted_classes,
+)
 
 
 def _call(key: str, ctx: Context) -> str:
@@ -150,57 +160,14 @@ def test_weights_change(obs: PartObservation, ctx: Context) -> None:
         )
 
 
-def _predictions(obs: PartObservation, ctx: Context) -> np.ndarray:
-    raise_for_error(obs, "call", "predict_classes(model, images)")
-    info = obs.data.get("result", {})
-    if not info.get("saved"):
-        raise CheckFailed(
-            expected="a numpy array of class indices", received=info.get("type", "nothing")
-        )
-    return obs.array("result")
-
-
 @grader("predict_classes", "integer classes of shape (N,)", points=2)
 def test_predict_shape(obs: PartObservation, ctx: Context) -> None:
-    result = _predictions(obs, ctx)
-    n = len(ctx.predict_images)
-    if result.shape != (n,) or result.dtype.kind not in "iu":
-        hint = ""
-        if result.shape == (n, 10):
-            hint = "these are probabilities: take np.argmax(..., axis=1) to get classes"
-        elif result.shape == (10,):
-            hint = "argmax over the wrong axis: use axis=1 (one class per image), not axis=0"
-        elif result.shape == ():
-            hint = "argmax without axis flattens everything: use axis=1"
-        elif result.shape == (n,):
-            hint = "return integer class indices (np.argmax gives them)"
-        raise CheckFailed(
-            expected=f"integers of shape ({n},)",
-            received=f"dtype {result.dtype}, shape {result.shape}",
-            hint=hint,
-        )
+    check_class_shape(predicted_classes(obs), len(ctx.predict_images), NUM_CLASSES)
 
 
 @grader("predict_classes", "agrees with the argmax of the model's predictions", points=4)
 def test_predict_agrees(obs: PartObservation, ctx: Context) -> None:
-    result = _predictions(obs, ctx)
-    reference = ctx.reference_predictions
-    if result.shape != reference.shape:
-        hint = (
-            "these are probabilities: take np.argmax(..., axis=1)"
-            if result.shape == (len(reference), 10)
-            else ""
-        )
-        raise CheckFailed(
-            expected=f"{len(reference)} class indices", received=f"shape {result.shape}", hint=hint
-        )
-    agreement = float(np.mean(result == reference))
-    if agreement < 1.0:
-        raise CheckFailed(
-            expected="exactly the classes the given model predicts (argmax of model.predict)",
-            received=f"{agreement:.1%} agreement",
-            hint="use the model passed in and np.argmax(model.predict(images), axis=1); do not look labels up",
-        )
+    check_agreement(predicted_classes(obs), ctx.reference_predictions, NUM_CLASSES)
 
 
 @grader(

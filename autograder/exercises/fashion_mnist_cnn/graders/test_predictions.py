@@ -3,62 +3,30 @@ accuracy of the student's own model, trained on the student's own reshaped image
 
 from __future__ import annotations
 
-import numpy as np
-
 from autograder.exercises.fashion_mnist_cnn.constants import (
     CLASS_NAMES,
+    NUM_CLASSES,
     PIPELINE_EPOCHS,
     PIPELINE_IMAGES,
 )
 from autograder.exercises.fashion_mnist_cnn.reference import Context, scaled
-from autograder.scoring import CheckFailed, grader, raise_for_error
-from autograder.scoring.keras_models import check_test_accuracy
-
-
-def _predictions(obs) -> np.ndarray:
-    raise_for_error(obs, "call", "predict_classes(model, images)")
-    info = obs.get("result") or {}
-    if not info.get("saved"):
-        raise CheckFailed(
-            expected="a numpy array of class indices",
-            received=str(info.get("type", "nothing")),
-            hint="take the argmax over the classes of model.predict(images)",
-        )
-    return obs.array("result")
+from autograder.scoring import grader, raise_for_error
+from autograder.scoring.keras_models import (
+    check_agreement,
+    check_class_shape,
+    check_test_accuracy,
+    predicted_classes,
+)
 
 
 @grader("predict_classes", "integer classes of shape (N,)", points=4)
 def test_predict_shape(obs, ctx: Context) -> None:
-    result = _predictions(obs)
-    n = len(ctx.predict_images)
-    if result.shape != (n,) or result.dtype.kind not in "iu":
-        hint = ""
-        if result.shape == (n, 10):
-            hint = "these are probabilities: take np.argmax(..., axis=1) to get classes"
-        elif result.shape in {(10,), ()}:
-            hint = "argmax over the wrong axis: use axis=1 (one class per image)"
-        raise CheckFailed(
-            expected=f"integers of shape ({n},)",
-            received=f"dtype {result.dtype}, shape {result.shape}",
-            hint=hint,
-        )
+    check_class_shape(predicted_classes(obs), len(ctx.predict_images), NUM_CLASSES)
 
 
 @grader("predict_classes", "agrees with the argmax of the model's predictions", points=6)
 def test_predict_agrees(obs, ctx: Context) -> None:
-    result = _predictions(obs)
-    reference = ctx.reference_predictions
-    if result.shape != reference.shape:
-        raise CheckFailed(
-            expected=f"{len(reference)} class indices", received=f"shape {result.shape}"
-        )
-    agreement = float(np.mean(result == reference))
-    if agreement < 1.0:
-        raise CheckFailed(
-            expected="exactly the classes the given model predicts (argmax of model.predict)",
-            received=f"{agreement:.1%} agreement",
-            hint="use the model passed in: np.argmax(model.predict(images), axis=1)",
-        )
+    check_agreement(predicted_classes(obs), ctx.reference_predictions, NUM_CLASSES)
 
 
 @grader(
