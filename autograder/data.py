@@ -49,7 +49,7 @@ class Dataset:
         """Each file's path in the grader's copy, keyed by its path in a Keras cache
         (`datasets/<folder>/<file>`), which is where the child finds it."""
         return {
-            f"datasets/{self.spec.cache_folder}/{name}": (self.directory / name).resolve()
+            self.spec.cache_path(name): (self.directory / name).resolve()
             for name in self.spec.files.values()
         }
 

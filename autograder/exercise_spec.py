@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from autograder.keras_archive import ModelLimits
+from autograder.sandbox.schema import check_schema
 
 EXERCISES_PACKAGE = "autograder.exercises"
 EXERCISES_DIR = Path(__file__).with_name("exercises")
@@ -82,6 +83,10 @@ class DatasetFiles:
     # The official files' SHA-256 and where to download them (`autograder fetch-data`).
     sha256: Mapping[str, str] = field(default_factory=dict)
     base_url: str = ""
+
+    def cache_path(self, name: str) -> str:
+        """Where Keras keeps the file `name`, relative to its home (`$KERAS_HOME`)."""
+        return f"datasets/{self.cache_folder}/{name}"
 
 
 @dataclass
@@ -167,9 +172,6 @@ class Exercise:
         """The student release, `assignments/<name>/<name>.ipynb` under the course folder."""
         return (course or Path.cwd()) / "assignments" / self.name / self.notebook_name
 
-    def solution_notebook(self, course: Path | None = None) -> Path:
-        return (course or Path.cwd()) / "solutions" / self.name / self.notebook_name
-
     @property
     def timeouts(self) -> dict[str, float]:
         return {p.name: p.timeout for p in self.parts}
@@ -189,6 +191,7 @@ def load_schema(path: Path) -> dict[str, dict[str, str]]:
     spec = importlib.util.spec_from_file_location(f"_schema_{path.parent.name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
+    check_schema(module.OBSERVATIONS)  # a misspelt kind fails here, not as a silent 0
     return module.OBSERVATIONS
 
 

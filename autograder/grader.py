@@ -156,14 +156,15 @@ class Grader:
         folder.chmod(0o555)
         return folder
 
-    def _child_config(self, inputs: GradingInputs) -> dict:
-        return {
-            **inputs.config,
-            "dataset_files": {
-                key: f"datasets/{self.exercise.dataset.cache_folder}/{name}"
-                for key, name in self.exercise.dataset.files.items()
-            },
+    def _child_config(self, inputs: GradingInputs, *, in_sandbox: bool = True) -> dict:
+        """What the child is told: the inputs' config, and where each data set file is (in
+        the child's Keras cache; for a self-check, the grader's own copy)."""
+        spec = self.exercise.dataset
+        files = {
+            key: spec.cache_path(name) if in_sandbox else str((self.data_dir / name).resolve())
+            for key, name in spec.files.items()
         }
+        return {**inputs.config, "dataset_files": files}
 
     # -- grading --------------------------------------------------------------------------------
     def grade(
@@ -231,13 +232,16 @@ class Grader:
                 depends=self.exercise.depends,
             )
             result = session.run(list(self.parts))
-            found = self._observed(result.out_dir, result.runs, self.parts, inputs.context)
+            import_errors = read_import_errors(result.out_dir)
+            found = self._observed(
+                result.out_dir, result.runs, self.parts, inputs.context, import_errors
+            )
             found.ungraded = loaded.ungraded
             found.code = [c.source for c in loaded.chunks]
             for part, run in result.runs.items():
                 if run.status != "ok":
                     notes[part] = run.message
-            loading = describe_import_errors(read_import_errors(result.out_dir))
+            loading = describe_import_errors(import_errors)
             if loading:
                 notes["loading"] = loading
             if result.network_attempts:
@@ -269,19 +273,27 @@ class Grader:
                 shutil.rmtree(inputs_dir, ignore_errors=True)
         return observation
 
-    def _observed(self, out_dir: Path, runs: dict[str, PartRun], parts, context: Any) -> Observed:
-        """Read and validate each part's observations; never raises."""
+    def _observed(
+        self,
+        out_dir: Path,
+        runs: dict[str, PartRun],
+        parts,
+        context: Any,
+        import_errors: list[dict],
+    ) -> Observed:
+        """Read and validate each part's observations; never raises. `import_errors`: what
+        failed while the child loaded the submission, read once for every part."""
         schema = self.exercise.schema
+        limits = self.exercise.model_limits
         observations, reasons = {}, {}
         for part in parts:
             run = runs.get(part, PartRun("crashed", "did not run"))
             try:
-                obs = read_observations(
-                    out_dir, part, run, schema=schema, limits=self.exercise.model_limits
-                )
+                obs = read_observations(out_dir, part, run, schema, limits, import_errors)
                 reasons[part] = part_failure(obs)
             except Exception as exc:  # malformed observations cost the part, not the grading
-                obs = read_observations(out_dir, part, PartRun("crashed", "unreadable"), schema)
+                unreadable = PartRun("crashed", "unreadable")
+                obs = read_observations(out_dir, part, unreadable, schema, limits, import_errors)
                 reasons[part] = f"Not gradable: {_unexpected(exc)}."
             observations[part] = obs
         return Observed(observations, reasons, context)
@@ -317,7 +329,7 @@ class Grader:
         inputs_dir = self._write_inputs(inputs)
         try:
             config = {
-                **self._child_config(inputs),
+                **self._child_config(inputs, in_sandbox=False),
                 "out_dir": str(out_dir),
                 "inputs_dir": str(inputs_dir),
                 "parts": list(parts),
@@ -327,10 +339,9 @@ class Grader:
             }
             harness.run_in_process(config, namespace)
             runs = {part: PartRun("ok") for part in parts}
-            found = self._observed(out_dir, runs, parts, inputs.context)
+            found = self._observed(out_dir, runs, parts, inputs.context, [])
             found.code = _namespace_sources(namespace)
             tests = score(self.exercise, found, tuple(parts))
-            notes = {p: r for p, r in found.reasons.items() if r and runs[p].status != "ok"}
             artifacts = dict(found.artifacts)
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
@@ -340,7 +351,7 @@ class Grader:
             tests,
             time.monotonic() - started,
             "none (self-check in your own kernel)",
-            notes,
+            {},
             artifacts,
             exercise=self.exercise.name,
         )
@@ -385,15 +396,13 @@ def observe_for_pytest(
     if isinstance(outcome, GradingReport):  # not gradable: every line fails with the reason
         reason = outcome.part_notes.get("submission", "Not graded.")
         found = Observed({}, dict.fromkeys(chosen.part_names, reason), None)
-
-        def close() -> None:
-            grader.close()
     else:
         found = outcome.found
 
-        def close() -> None:
+    def close() -> None:
+        if isinstance(outcome, Observation):
             outcome.close()
-            grader.close()
+        grader.close()
 
     return found, close
 

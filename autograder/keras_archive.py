@@ -343,7 +343,7 @@ def _conv2d(
 
 def _pooling2d(config: dict, shape: list[int] | None, limits: ModelLimits) -> list[int] | None:
     pool = _pair(config, "pool_size", [2, 2])
-    strides = _pair(config, "strides", pool) if config.get("strides") is not None else pool
+    strides = _pair(config, "strides", pool)  # Keras' default strides are the pool size
     if shape is None or len(shape) != 3:
         return None
     padding = config.get("padding", "valid")

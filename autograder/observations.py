@@ -29,7 +29,7 @@ from autograder.keras_archive import (
 )
 from autograder.sandbox.files import open_plain
 from autograder.sandbox.outcome import PartRun
-from autograder.sandbox.schema import kind_of, valid
+from autograder.sandbox.schema import SchemaError, kind_of, valid
 
 MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_JSON_DEPTH = 32  # the probe writes objects a few levels deep
@@ -286,7 +286,7 @@ def typed_values(
     for key, value in values.items():
         try:
             kind = kind_of(schema, part, key)
-        except Exception:  # undeclared: the child wrote what no probe writes
+        except SchemaError:  # undeclared: the child wrote what no probe writes
             continue
         if valid(kind, value):
             kept[key] = value
@@ -299,13 +299,14 @@ def read_observations(
     run: PartRun,
     schema: dict[str, dict[str, str]] | None = None,
     limits: ModelLimits | None = None,
+    import_errors: list[dict[str, Any]] | None = None,
 ) -> PartObservation:
     """Read one part's observations; a missing or malformed file leaves `data` empty.
 
     With `schema`, only declared keys of the declared kinds are kept, and graders may look up
-    declared keys only."""
+    declared keys only. `import_errors`: already read (`read_import_errors`), else read here."""
     obs = PartObservation(part=part, run=run, out_dir=out_dir, limits=limits)
-    obs.import_errors = read_import_errors(out_dir)
+    obs.import_errors = read_import_errors(out_dir) if import_errors is None else import_errors
     values: dict[str, Any] = {}
     if run.status == "ok":
         try:
@@ -313,7 +314,7 @@ def read_observations(
         except ObservationError as exc:
             obs.run = PartRun("crashed", f"left no readable observations ({exc})")
         if schema is not None:
-            values = typed_values(values, {**schema, part: schema.get(part, {})}, part)
+            values = typed_values(values, schema, part)
     obs.data = values
     if run.status == "ok":
         errors = obs.data.get("errors")

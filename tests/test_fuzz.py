@@ -169,9 +169,10 @@ def test_scoring_never_raises_whatever_the_child_wrote(
                 (out / f"{part}.{key}.keras").write_bytes(keras_file)
         runs = {part: PartRun(status, "fuzzed") for part in PARTS}
         with memory_bound.example():
-            found = grader._observed(out, runs, PARTS, fuzz_context)
+            import_errors = read_import_errors(out)
+            found = grader._observed(out, runs, PARTS, fuzz_context, import_errors)
             tests = score(grader.exercise, found, PARTS)
-            describe_import_errors(read_import_errors(out))
+            describe_import_errors(import_errors)
     finally:
         shutil.rmtree(out, ignore_errors=True)
     expected = [c for c in rubric() if c.part in PARTS]

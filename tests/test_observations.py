@@ -220,3 +220,11 @@ def test_convolutions_are_bounded_by_their_weights_width_and_work() -> None:
         vet_config(_conv_model(_layer("Lambda2")), CONV_LIMITS)
     with pytest.raises(ArchiveError, match="kernel_size"):
         vet_config(_conv_model(_layer("Conv2D", filters=8, kernel_size="big")), CONV_LIMITS)
+
+
+def test_a_schema_with_an_unknown_kind_is_refused_when_loaded() -> None:
+    from autograder.sandbox.schema import check_schema
+
+    check_schema(EXERCISE.schema)
+    with pytest.raises(SchemaError, match="unknown kind 'arry'"):
+        check_schema({"scale_images": {"result": "arry"}})

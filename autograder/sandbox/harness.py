@@ -135,7 +135,7 @@ class Recorder:
         self.data = ObservationData(schema, part)
         self.data["part"] = part
 
-    create = staticmethod(lambda path: create(path))
+    create = staticmethod(create)
 
     def path(self, name: str) -> str:
         return _join(self.out_dir, f"{self.part}.{name}")

@@ -126,13 +126,11 @@ class KerasTools:
 
     def dataset_arrays(self, *names: str) -> list:
         """Arrays of the exercise's data set read from the files themselves, without Keras:
-        what the student may have patched (Keras' loader, numpy) cannot change them. Outside
-        the sandbox (a self-check in the student's kernel), from Keras' own cache."""
+        what the student may have patched (Keras' loader, numpy) cannot change them. The config
+        gives each file's path in the child's Keras cache (relative to its home), or, for a
+        self-check in the student's kernel, the grader's own copy (absolute)."""
         files = self.config["dataset_files"]
-        if "root" in self.config:
-            home = _join(self.config["root"], "keras_home")
-        else:
-            home = os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras")
+        home = _join(self.config.get("root", ""), "keras_home")
         return [read_idx(_join(home, files[name])).copy() for name in names]
 
     def drive_callback(self, rec, class_name: str) -> None:

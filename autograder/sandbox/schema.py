@@ -51,7 +51,7 @@ def kind_of(schema: dict[str, dict[str, str]], part: str, key: str) -> str:
         return COMMON[key]
     declared = schema.get(part)
     if declared is None:
-        raise SchemaError(f"the schema declares no part {part!r}")
+        raise SchemaError(f"the schema declares no part {part!r} (it has no key {key!r})")
     kind = _lookup(declared, key)
     if kind is not None:
         return kind
