@@ -203,6 +203,10 @@ class Workdir:
             "TF_ENABLE_ONEDNN_OPTS": "0",
             "MPLBACKEND": "Agg",
             "KERAS_BACKEND": "tensorflow",
+            # NumPy asks for transparent huge pages for large arrays; on virtual machines whose
+            # guest memory is backed lazily the first use of them costs about 0.6 s for each
+            # 400 MB (the pipeline's scaled images, Keras' float32 copy). Memory layout only.
+            "NUMPY_MADVISE_HUGEPAGE": "0",
         }
 
     def clear_observations(self, parts: list[str]) -> None:
