@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.data import locate_data, read_dataset
-from autograder.exercise_spec import Exercise, GradingInputs, resolve_exercise
+from autograder.exercise_spec import Exercise, ExerciseSetup, GradingInputs, resolve_exercise
 from autograder.inputs import grading_seed, load_secret
 from autograder.observations import read_import_errors, read_observations
 from autograder.results import GradingReport, TestResult
@@ -107,16 +107,24 @@ class Grader:
         # Removed by close(), or when the grader is garbage-collected or the interpreter exits
         # (a grader kept in a global, as the self-check does, is never closed).
         self._remove_inputs = weakref.finalize(self, shutil.rmtree, self.inputs_dir, True)
-        self.setup = self.exercise.make_setup(
-            self.dataset, self.inputs_dir, **{**self.exercise.settings, **self.options.settings}
-        )
+        self._setup: ExerciseSetup | None = None
         self.release_path: Path | None = None
         if self.options.release is not None:
             self.release_path = self.inputs_dir / "release.ipynb"
             self.release_path.write_bytes(self.options.release)
-        for path in self.inputs_dir.iterdir():
-            path.chmod(0o444)
-        self.inputs_dir.chmod(0o555)
+            self.release_path.chmod(0o444)
+
+    @property
+    def setup(self) -> ExerciseSetup:
+        """The exercise's reference, made on first use: it imports TensorFlow, which the first
+        grading does while its child starts (see `observe`)."""
+        if self._setup is None:
+            settings = {**self.exercise.settings, **self.options.settings}
+            self._setup = self.exercise.make_setup(self.dataset, self.inputs_dir, **settings)
+            for path in self.inputs_dir.iterdir():
+                path.chmod(0o444)
+            self.inputs_dir.chmod(0o555)
+        return self._setup
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -142,11 +150,12 @@ class Grader:
         return rubric(self.exercise, self.parts)
 
     # -- the grader's own inputs --------------------------------------------------------------
-    def _write_inputs(self, inputs: GradingInputs) -> Path:
-        """A read-only folder of this grading's inputs (removed by the caller)."""
+    def _write_inputs(self, inputs: GradingInputs, folder: Path | None = None) -> Path:
+        """This grading's inputs in `folder` (default: a new one; removed by the caller), made
+        read-only."""
         import numpy as np
 
-        folder = Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
+        folder = folder or Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
         for name, array in inputs.arrays.items():
             np.save(folder / f"{name}.npy", array, allow_pickle=False)
         for name, source in self.setup.files.items():
@@ -218,8 +227,7 @@ class Grader:
         session = None
         inputs_dir = None
         try:
-            inputs = self.setup.draw(grading_seed(self.secret, _code_bytes(loaded.chunks)))
-            inputs_dir = self._write_inputs(inputs)
+            inputs_dir = Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
             session = Session(
                 sandbox=self.sandbox,
                 limits=self.options.limits,
@@ -227,11 +235,15 @@ class Grader:
                 chunks=[c.to_dict() for c in loaded.chunks],
                 inputs_dir=inputs_dir,
                 data_files=self.dataset.files(),
-                config=self._child_config(inputs),
                 grader_files=child_files(self.exercise),
                 depends=self.exercise.depends,
             )
-            result = session.run(list(self.parts))
+            # The child loads Python and TensorFlow while this process draws the inputs (and,
+            # at the first grading, imports TensorFlow and builds the reference itself).
+            session.start()
+            inputs = self.setup.draw(grading_seed(self.secret, _code_bytes(loaded.chunks)))
+            self._write_inputs(inputs, inputs_dir)
+            result = session.run(list(self.parts), self._child_config(inputs))
             import_errors = read_import_errors(result.out_dir)
             found = self._observed(
                 result.out_dir, result.runs, self.parts, inputs.context, import_errors

@@ -339,6 +339,7 @@ def test_files_outside_the_sandbox_cannot_be_read_or_changed(mode, graders, tmp_
     other = course / "submissions" / "bob.ipynb"
     other.parent.mkdir(parents=True)
     other.write_text("bob's answers")
+    assert grader.setup.files  # the reference is made on first use: its files must not change
     inputs_before = _digest(grader.inputs_dir)
     solution = ROOT / "solutions" / "fashion_mnist" / "fashion_mnist.ipynb"
     secret_json = course / "secret.json"

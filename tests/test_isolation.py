@@ -257,7 +257,6 @@ def test_a_replaced_output_directory_is_never_followed(tmp_path: Path) -> None:
         chunks=[],
         inputs_dir=inputs,
         data_files={},
-        config={},
         grader_files={},
     )
     try:

@@ -36,6 +36,9 @@ from autograder.sandbox.progress import (
 from autograder.sandbox.workdir import Workdir, child_files  # noqa: F401  (child_files: API)
 
 POLL_SECONDS = 0.1
+# What the grader writes to a started child's stdin when its inputs and config are ready (the
+# harness reads one line, then gives the submission an empty stdin).
+GO = b"go\n"
 
 
 @dataclass
@@ -54,8 +57,23 @@ class SessionResult:
     protocol_violation: str = ""  # why the grader stopped trusting the child's progress lines
 
 
+@dataclass
+class _Child:
+    """A started child: its process, cgroup, output readers and progress file."""
+
+    proc: subprocess.Popen
+    cgroup: Cgroup
+    readers: list[CappedReader]
+    progress: ProgressReader
+
+
 class Session:
-    """One grading run of one submission in a fresh working directory."""
+    """One grading run of one submission in a fresh working directory.
+
+    `start()` (optional) starts the first child before the grading's inputs exist: Python and
+    TensorFlow load while the grader prepares them, and the child waits for `run` to tell it
+    to go on. `run(parts, config)` then runs every part.
+    """
 
     def __init__(
         self,
@@ -66,7 +84,6 @@ class Session:
         chunks: list[dict],
         inputs_dir: Path,
         data_files: dict[str, Path],
-        config: dict,
         grader_files: dict[str, Path],
         depends: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
@@ -81,17 +98,30 @@ class Session:
             chunks=chunks,
             inputs_dir=inputs_dir,
             data_files=data_files,
-            config=config,
             grader_files=grader_files,
         )
         self.out_dir = self.work.out_dir
+        self.paths: dict | None = None  # where the child sees its folders, once laid out
+        self.waiting: _Child | None = None  # started by `start`, waiting for `run`
 
     # -- running --------------------------------------------------------------------------------
-    def run(self, parts: list[str]) -> SessionResult:
+    def start(self) -> None:
+        """Start the first child now; it loads TensorFlow, then waits for `run`."""
+        if self.waiting is None:
+            self.waiting = self._spawn(self._layout())
+
+    def _layout(self) -> dict:
+        if self.paths is None:
+            self.work.data_files = self.work.data_files_for_child()
+            self.paths = self.work.prepare()
+        return self.paths
+
+    def run(self, parts: list[str], config: dict) -> SessionResult:
+        """Run `parts` in order; `config` is what the probes are told (inputs written)."""
         work = self.work
-        work.data_files = work.data_files_for_child()
-        config = work.prepare()
-        root = Path(config["root"])
+        paths = self._layout()
+        work.add_inputs()
+        config = {**config, **paths}
         runs: dict[str, PartRun] = {}
         stdout_parts, stderr_parts = [], []
         truncated = False
@@ -105,7 +135,8 @@ class Session:
             if not work.out_dir_intact():
                 work.renew_out_dir()
             work.clear_observations(remaining)
-            outcome, out, err, cut = self._run_child(root, remaining)
+            child, self.waiting = self.waiting or self._spawn(paths), None
+            outcome, out, err, cut = self._supervise(child, remaining)
             stdout_parts.append(out)
             stderr_parts.append(err)
             truncated |= cut > self.limits.output_bytes
@@ -146,27 +177,42 @@ class Session:
                     break
         return skipped
 
-    def _run_child(self, root: Path, parts: list[str]) -> tuple[dict[str, PartRun], str, str, int]:
-        """Run one child over `parts`: how each part ended, its output, and the size of its
-        larger output stream."""
-        progress = ProgressReader(self.work.out_dir / "progress")
+    def _spawn(self, paths: dict) -> _Child:
+        """Start a child; it runs nothing of the submission's before `_supervise` lets it."""
+        root = Path(paths["root"])
         cgroup = Cgroup(self.limits)
-        runs: dict[str, PartRun] = {}
-        proc = subprocess.Popen(
-            self.work.command(root),
-            cwd=self.work.workdir,
-            env=self.work.environment(root),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            preexec_fn=make_preexec(self.sandbox, self.limits, cgroup),
-        )
+        try:
+            proc = subprocess.Popen(
+                self.work.command(root),
+                cwd=self.work.workdir,
+                env=self.work.environment(root),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                preexec_fn=make_preexec(self.sandbox, self.limits, cgroup),
+            )
+        except BaseException:
+            cgroup.remove()
+            raise
         readers = [
             CappedReader(proc.stdout, self.limits.output_bytes),
             CappedReader(proc.stderr, self.limits.output_bytes),
         ]
         for reader in readers:
             reader.start()
+        return _Child(proc, cgroup, readers, ProgressReader(self.work.out_dir / "progress"))
+
+    def _supervise(
+        self, child: _Child, parts: list[str]
+    ) -> tuple[dict[str, PartRun], str, str, int]:
+        """Let a started child run `parts`, and watch it: how each part ended, its output, and
+        the size of its larger output stream."""
+        proc, cgroup, readers, progress = child.proc, child.cgroup, child.readers, child.progress
+        runs: dict[str, PartRun] = {}
+        with contextlib.suppress(OSError):  # a child that already died fails below
+            proc.stdin.write(GO)
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
         started = time.monotonic()
         phase, phase_started = IMPORT_PHASE, started
         protocol = ProgressProtocol(parts)
@@ -293,4 +339,13 @@ class Session:
             proc.wait(timeout=10)
 
     def cleanup(self) -> None:
+        """Kill a child that was started but never run, and remove the working directory."""
+        child, self.waiting = self.waiting, None
+        if child is not None:
+            with contextlib.suppress(OSError):
+                child.proc.stdin.close()
+            self._kill(child.proc, child.cgroup)
+            for reader in child.readers:
+                reader.join(timeout=5)
+            child.cgroup.remove()
         self.work.cleanup()

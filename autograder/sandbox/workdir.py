@@ -71,14 +71,12 @@ class Workdir:
         chunks: list[dict],
         inputs_dir: Path,
         data_files: dict[str, Path],
-        config: dict,
         grader_files: dict[str, Path],
     ) -> None:
         self.sandbox = sandbox
         self.chunks = chunks
         self.inputs_dir = inputs_dir
         self.data_files = data_files
-        self.config = config
         self.grader_files = grader_files
         remove_stale_workdirs()
         self.base = Path(tempfile.mkdtemp(prefix=f"autograder-child-{os.getpid()}-"))
@@ -88,7 +86,8 @@ class Workdir:
 
     # -- working directory --------------------------------------------------------------------
     def prepare(self) -> dict:
-        """Lay out only what the child needs; returns the probe config as the child sees paths.
+        """Lay out only what the child needs; returns where the child sees it (the config's
+        paths). The grader's inputs may still be written after this (see `add_inputs`).
 
         Host layout: `base/sandbox` is the child's working directory (its `out/`, `home/` and
         keras cache are writable), `base/sandbox/grader` holds the probe, its config and the code
@@ -112,7 +111,6 @@ class Workdir:
             for name in self.data_files:
                 (keras_home / name).touch()
         else:
-            shutil.copytree(self.inputs_dir, self.workdir / "inputs")
             for name, source in self.data_files.items():
                 (keras_home / name).symlink_to(source)
         self.grader_dir.mkdir(mode=0o755, exist_ok=True)
@@ -127,7 +125,6 @@ class Workdir:
                     continue
                 os.chown(path, owner, owner)
         return {
-            **self.config,
             "out_dir": str(root / "out"),
             "inputs_dir": str(root / "inputs"),
             "chunks": str(root / "grader" / "chunks.json"),
@@ -135,6 +132,12 @@ class Workdir:
             "schema_file": str(root / "grader" / "exercise_schema.py"),
             "root": str(root),
         }
+
+    def add_inputs(self) -> None:
+        """Make the grader's inputs, written since `prepare`, visible to the child: the
+        namespace modes bind the folder itself; the others get a copy."""
+        if not self.sandbox.private_root:
+            shutil.copytree(self.inputs_dir, self.workdir / "inputs")
 
     def make_out_dir(self) -> None:
         self.out_dir.mkdir()
