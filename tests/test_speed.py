@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import SOLUTION, fast_options, write_synthetic_dataset
 
@@ -145,3 +146,65 @@ def test_a_model_compiled_with_its_own_steps_per_execution_is_left_alone(
     ):  # not a model: nothing to set, nothing raised
         assert progbar.on_train_batch_end is keras_tools._no_batch_update
     assert progbar.on_train_batch_end is not keras_tools._no_batch_update
+
+
+class _StartModelTools(keras_tools.KerasTools):
+    """The harness's Keras tools over a folder holding the grader's start model."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.config = {"start_model": "start.keras"}
+
+    def input_path(self, name: str) -> str:
+        return str(self.folder / name)
+
+
+@pytest.fixture
+def start_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> _StartModelTools:
+    monkeypatch.setattr(keras_tools, "_KERAS", {})  # bound afresh: see the test above
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.save(tmp_path / "start.keras")
+    return _StartModelTools(tmp_path)
+
+
+def _short_fit(model) -> None:
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((64, 6), dtype=np.float32), rng.integers(0, 3, 64)
+    model.fit(images, labels, epochs=2, batch_size=16, shuffle=False, verbose=0)
+
+
+def _state(model) -> list[bytes]:
+    return [v.numpy().tobytes() for v in [*model.variables, *model.optimizer.variables]]
+
+
+def test_the_start_model_is_put_back_as_saved_and_not_traced_again(start_tools) -> None:
+    """Short fits reuse one start model: after a fit it is exactly a fresh copy again (weights
+    and optimizer), and trains exactly as one, with the train function Keras traced once."""
+    fresh = start_tools.load_model_input("start.keras")
+    fresh.optimizer.build(fresh.trainable_variables)
+    model = start_tools.start_model()
+    assert _state(model) == _state(fresh)
+    _short_fit(model)
+    traced = model.train_function
+    assert int(model.optimizer.iterations.numpy()) == 8 and _state(model) != _state(fresh)
+
+    again = start_tools.start_model()
+    assert again is model and _state(again) == _state(fresh)
+    _short_fit(again)
+    _short_fit(fresh)
+    assert again.train_function is traced
+    assert _state(again) == _state(fresh)  # bit for bit, optimizer steps included
+
+
+def test_a_start_model_whose_optimizer_was_replaced_is_loaded_afresh(start_tools) -> None:
+    model = start_tools.start_model()
+    model.compile(optimizer="sgd", loss="mse")  # what a student's train_model may do
+    replaced = start_tools.start_model()
+    assert replaced is not model
+    assert type(replaced.optimizer).__name__ == "Adam"
+    assert int(replaced.optimizer.iterations.numpy()) == 0

@@ -67,7 +67,7 @@ def probe_train_model(h, rec) -> None:
     train = h.student("train_model")
     images, labels = h.fit_data()
     for key, epochs in [("explicit", h.config["train_epochs"]), ("default", None)]:
-        model = h.load_model_input(h.config["start_model"])
+        model = h.start_model()
         recorder = h.epoch_recorder()
         kwargs = {"callbacks": [recorder]}
         if epochs is not None:
