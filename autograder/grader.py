@@ -37,6 +37,7 @@ from autograder.sandbox.runner import Session, child_files
 from autograder.scoring.feedback import part_failure
 from autograder.scoring.observed import Observed
 from autograder.scoring.run import rubric, score
+from autograder.scratch import scratch_dir
 from autograder.submission import Chunk, SubmissionError, load_submission
 
 # The phases around the parts: loading the submission, and the gaps between parts.
@@ -103,7 +104,7 @@ class Grader:
         self.dataset = read_dataset(self.data_dir, self.exercise.dataset)
         self.sandbox = choose_sandbox(self.options.sandbox)
         self.secret = self.options.secret or load_secret()
-        self.inputs_dir = Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
+        self.inputs_dir = scratch_dir("inputs")
         # Removed by close(), or when the grader is garbage-collected or the interpreter exits
         # (a grader kept in a global, as the self-check does, is never closed).
         self._remove_inputs = weakref.finalize(self, shutil.rmtree, self.inputs_dir, True)
@@ -155,7 +156,7 @@ class Grader:
         read-only."""
         import numpy as np
 
-        folder = folder or Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
+        folder = folder or scratch_dir("inputs")
         for name, array in inputs.arrays.items():
             np.save(folder / f"{name}.npy", array, allow_pickle=False)
         for name, source in self.setup.files.items():
@@ -227,7 +228,7 @@ class Grader:
         session = None
         inputs_dir = None
         try:
-            inputs_dir = Path(tempfile.mkdtemp(prefix="autograder-inputs-"))
+            inputs_dir = scratch_dir("inputs")
             session = Session(
                 sandbox=self.sandbox,
                 limits=self.options.limits,

@@ -275,3 +275,40 @@ def test_a_replaced_output_directory_is_never_followed(tmp_path: Path) -> None:
     finally:
         work.cleanup()
     assert not work.base.exists()
+
+
+def test_folders_of_graders_that_no_longer_run_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A grader killed outright leaves its folders; the next grader removes them, and only
+    them (never a live grader's, never through a symlink)."""
+    import tempfile
+
+    from autograder import scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    stale = [tmp_path / f"autograder-{kind}-{ended.pid}-x" for kind in scratch.KINDS]
+    live = [tmp_path / f"autograder-{kind}-{os.getpid()}-x" for kind in scratch.KINDS]
+    for folder in stale + live:
+        folder.mkdir()
+        (folder / "file").write_text("x")
+    link = tmp_path / f"autograder-inputs-{ended.pid}-link"
+    link.symlink_to(victim)
+    other = tmp_path / "autograder-selfcheck-x"  # a student's kernel's: not the grader's
+    other.mkdir()
+    scratch.remove_stale_scratch.cache_clear()
+    try:
+        removed = scratch.remove_stale_scratch()
+        made = scratch.scratch_dir("inputs")
+    finally:
+        scratch.remove_stale_scratch.cache_clear()
+    assert sorted(removed) == sorted(str(p) for p in stale)
+    assert all(not p.exists() for p in stale) and all(p.is_dir() for p in live)
+    assert link.is_symlink() and victim.is_dir() and other.is_dir()
+    assert made.parent == tmp_path and made.name.startswith(f"autograder-inputs-{os.getpid()}-")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        scratch.scratch_prefix("elsewhere")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.results import GradingReport
+from autograder.scratch import scratch_prefix
 
 ERROR_NOTE = "grader"
 
@@ -114,7 +115,7 @@ def grade_with(grader: Any, name: str, data: bytes, version: str | None = None) 
     """Grade `data` (the bytes of the file called `name`) with `grader`."""
     suffix = Path(name).suffix if Path(name).suffix in (".ipynb", ".py") else ".ipynb"
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="autograder-batch-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("batch")) as tmp:
         path = Path(tmp) / f"submission{suffix}"
         path.write_bytes(data)
         try:

@@ -9,14 +9,12 @@ root-owned as nobody).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import pwd
 import shutil
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from autograder.sandbox.files import read_plain
@@ -29,6 +27,7 @@ from autograder.sandbox.isolation import (
     child_layout,
     jail_command,
 )
+from autograder.scratch import scratch_dir
 
 HERE = Path(__file__).parent
 # The harness and its siblings: the child-side code of the engine (see harness.py).
@@ -43,22 +42,6 @@ def child_files(exercise) -> dict[str, Path]:
     files["exercise_probes.py"] = exercise.probes_file
     files["exercise_schema.py"] = exercise.schema_file
     return files
-
-
-def _pid_alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
-
-
-@functools.cache
-def remove_stale_workdirs() -> list[str]:
-    """Remove the working directories of grader processes that died (once per process)."""
-    removed = []
-    for path in Path(tempfile.gettempdir()).glob("autograder-child-*-*"):
-        owner = path.name.split("-")[2]
-        if owner.isdigit() and not _pid_alive(int(owner)) and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(str(path))
-    return removed
 
 
 class Workdir:
@@ -78,8 +61,7 @@ class Workdir:
         self.inputs_dir = inputs_dir
         self.data_files = data_files
         self.grader_files = grader_files
-        remove_stale_workdirs()
-        self.base = Path(tempfile.mkdtemp(prefix=f"autograder-child-{os.getpid()}-"))
+        self.base = scratch_dir("child")
         self.workdir = self.base / "sandbox"  # the child's working directory, /sandbox inside
         self.grader_dir = self.workdir / "grader"  # harness, config, chunks: read-only for it
         self.out_dir = self.workdir / "out"
