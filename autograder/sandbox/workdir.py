@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import stat
 import sys
@@ -154,6 +153,8 @@ class Workdir:
         if self.sandbox.mode == "namespaces":
             return SANDBOX_UID
         if self.sandbox.mode == "rlimits+nobody":
+            import pwd  # POSIX only: the sandbox modes exist only there
+
             return pwd.getpwnam(NOBODY).pw_uid
         return None
 
