@@ -51,10 +51,17 @@ class ScoredOutsideTheKernel(RuntimeError):
 
 
 def scored_outside_the_kernel(part: str) -> None:
-    """The hidden test of a test cell. Under `nbgrader validate` (or a plain run) it does nothing;
-    under `nbgrader autograde` it fails the cell, because there the kit's preprocessor must
-    score it and a kernel never runs it."""
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+    """The hidden test of a test cell. Under `nbgrader validate` it runs the kit's checks for the
+    part in the student's kernel and fails the cell when the part would lose points (so Validate
+    tells the truth; the grade itself still comes from the sandbox); in a plain run it does
+    nothing; under `nbgrader autograde` it fails the cell, because there the kit's preprocessor
+    must score it and a kernel never runs it."""
+    execution = os.environ.get("NBGRADER_EXECUTION")
+    if execution == "validate":
+        from autograder.selfcheck import _caller_namespace, validate_part
+
+        validate_part(part, _caller_namespace(1))
+    elif execution == "autograde":
         raise ScoredOutsideTheKernel(
             f"test_{part} is scored by autograder.nbgrader_grading.GradeInSandbox, which this "
             "course's nbgrader_config.py must list instead of nbgrader's Execute"

@@ -255,6 +255,30 @@ def report_part(
     part: str, namespace: dict, notebook: str | None = None, exercise: Exercise | None = None
 ) -> str:
     """The self-check text for one part (what `check` prints)."""
+    return checked_part(part, namespace, notebook, exercise)[0]
+
+
+def validate_part(part: str, namespace: dict | None = None) -> None:
+    """`nbgrader validate`'s test for one part: the kit's checks, run in this kernel.
+
+    Raises AssertionError with the feedback when the part does not earn full points, so the
+    Validate button reports exactly the parts that would lose points (the pipeline included).
+    """
+    namespace = _caller_namespace(1) if namespace is None else namespace
+    with _descriptor_silenced(2):  # nbgrader counts anything on stderr against the cell
+        text, score, maximum = checked_part(part, namespace)
+    print(text)
+    if score is None or maximum is None:
+        raise AssertionError(f"{part}: not checked\n{text}")
+    if score < maximum:
+        raise AssertionError(f"{part}: {score:g} of {maximum:g} points\n{text}")
+
+
+def checked_part(
+    part: str, namespace: dict, notebook: str | None = None, exercise: Exercise | None = None
+) -> tuple[str, float | None, float | None]:
+    """The self-check text for one part, with the points it earned and its maximum (None when
+    the checks could not run)."""
     started = time.monotonic()
     exercise = exercise or exercise_for(part, namespace)
     lines = []
@@ -271,9 +295,8 @@ def report_part(
     try:
         grader = get_grader(exercise)
     except DataError as exc:
-        return "\n".join(
-            [*lines, f"The self-check cannot run without the {exercise.dataset.title} files: {exc}"]
-        )
+        text = f"The self-check cannot run without the {exercise.dataset.title} files: {exc}"
+        return "\n".join([*lines, text]), None, None
     with _quiet():
         report = grader.check_namespace(namespace, [part])
     from autograder.exporters.text import render_part
@@ -297,7 +320,7 @@ def report_part(
         lines += ["", "The grader will not see the same code:", *[f"  - {w}" for w in warnings]]
         verdict = f"{score:g} of {maximum:g} here, but not when graded: see above."
     lines.append(f"{verdict}  (self-check in your kernel, {time.monotonic() - started:.1f} s)")
-    return "\n".join(lines)
+    return "\n".join(lines), score, maximum
 
 
 prepare_offline_data()

@@ -99,8 +99,6 @@ def test_a_test_cell_the_kit_does_not_know_scores_zero(grader, tmp_path: Path) -
 def test_the_hidden_test_fails_the_cell_if_a_kernel_runs_it_while_autograding(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
-    scored_outside_the_kernel("build_model")  # validate: nothing to do
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     with pytest.raises(ScoredOutsideTheKernel, match="GradeInSandbox") as info:
         scored_outside_the_kernel("build_model")
@@ -127,3 +125,24 @@ def test_failed_check_html_has_want_and_got() -> None:
     assert "\x1b" not in html
     assert "Likely cause: 128 units" in html
     assert "test_build_model) was changed" in html
+
+
+def test_validate_runs_the_kits_checks_and_fails_a_part_that_loses_points(
+    monkeypatch: pytest.MonkeyPatch, grader, capsys: pytest.CaptureFixture
+) -> None:
+    """The Validate button tells the truth: a part that would lose points fails its test cell
+    with the grader's feedback; a correct part passes and says so."""
+    import numpy as np
+
+    from autograder import selfcheck
+
+    monkeypatch.setattr(selfcheck, "get_grader", lambda exercise: grader)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    namespace = {"np": np, "scale_images": lambda images: images / 255.0}
+    monkeypatch.setattr(selfcheck, "_caller_namespace", lambda depth: namespace)
+    scored_outside_the_kernel("scale_images")
+    assert "All checks passed." in capsys.readouterr().out
+    namespace["scale_images"] = lambda images: images  # the unscaled-pixels mistake
+    with pytest.raises(AssertionError, match=r"scale_images: 3 of 9 points") as info:
+        scored_outside_the_kernel("scale_images")
+    assert "Expected" in str(info.value)
