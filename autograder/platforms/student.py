@@ -22,7 +22,12 @@ from autograder.platforms.bundle import add, add_kit, kit_source
 
 README = """# {title}
 
-1. Install (Python 3.11 or newer; TensorFlow takes a few minutes the first time):
+What is here: the notebook to fill in, and `kit/`, the kit's source: the same checks the grader
+runs, the exercise's inputs and a reference model that some checks compare with (no solution
+of the notebook's parts, no hidden tests).
+
+1. Install (Python 3.11 or 3.12, on Linux, macOS or Windows; TensorFlow takes a few minutes the
+   first time; on Windows activate with `.venv\\Scripts\\activate`):
 
        python3 -m venv .venv
        . .venv/bin/activate
@@ -37,11 +42,12 @@ README = """# {title}
 
        jupyter notebook {assignment}/{assignment}.ipynb
 
-   A check takes a few seconds (10-20 s for those that train briefly, 1-2 minutes for the
-   pipeline). It runs the grader's own checks on your code and says what to fix.
+   A check answers in well under a few seconds (the pipeline, which trains your model end to
+   end, takes 1-2 minutes and runs only with `check("pipeline", slow=True)`). It runs the
+   grader's own checks on your code, in your own kernel, and says what to fix.
 
-4. Check the saved file as the grader will see it (all parts but the slow pipeline, about a
-   minute; add `--slow` for the pipeline):
+4. On Linux (or WSL), check the saved file as the grader will see it, in the grader's sandbox
+   (all parts but the slow pipeline; add `--slow` for the pipeline):
 
        autograder check {assignment}/{assignment}.ipynb
 
