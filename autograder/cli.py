@@ -472,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument(
         "--layout",
-        choices=["auto", "files", "nbgrader", "lms", "folders"],
+        choices=["auto", "files", "nbgrader", "lms", "canvas", "moodle", "blackboard", "folders"],
         default="auto",
         help="how FOLDER names the students (default: recognise it)",
     )

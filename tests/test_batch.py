@@ -169,39 +169,74 @@ def test_nbgrader_layout_from_the_course_root_or_submitted(tmp_path, capsys):
 
 
 def test_lms_downloads_name_the_student(tmp_path):
-    names = [
-        "doejane_12345_67890_fashion_mnist.ipynb",  # Canvas
-        "doejane_12345_67999_fashion_mnist-1.ipynb",  # Canvas: the resubmission wins
-        "smithjohn_LATE_222_333_fashion_mnist.ipynb",  # Canvas, late
-        "Ana María López_4321_assignsubmission_file_fashion_mnist.ipynb",  # Moodle
-        "HW1_jdoe_attempt_2026-03-01-17-05-59_fashion_mnist.ipynb",  # Blackboard
-        "HW1_jdoe_attempt_2026-03-02-09-00-00_fashion_mnist.ipynb",  # a later attempt wins
-        "HW1_jdoe_attempt_2026-03-02-09-00-00.txt",  # Blackboard's comment file: not a submission
-        "carol.py",  # a plain file
-    ]
-    for name in names:
-        write(tmp_path / name)
-    subs, notes = layouts.discover(tmp_path)
+    """One platform per folder, detected once from all the names; plain files kept apart."""
+    downloads = {
+        "canvas": [
+            "doejane_12345_67890_fashion_mnist.ipynb",
+            "doejane_12345_67999_fashion_mnist-1.ipynb",  # the resubmission wins
+            "smithjohn_LATE_222_333_fashion_mnist.ipynb",  # late
+            "carol.py",  # a plain file
+        ],
+        "moodle": ["Ana María López_4321_assignsubmission_file_fashion_mnist.ipynb"],
+        "blackboard": [
+            "HW1_jdoe_attempt_2026-03-01-17-05-59_fashion_mnist.ipynb",
+            "HW1_jdoe_attempt_2026-03-02-09-00-00_fashion_mnist.ipynb",  # a later attempt wins
+            "HW1_jdoe_attempt_2026-03-02-09-00-00.txt",  # the comment file: not a submission
+        ],
+    }
+    for platform, names in downloads.items():
+        for name in names:
+            write(tmp_path / platform / name)
+    canvas = downloads["canvas"]
+    subs, notes = layouts.discover(tmp_path / "canvas")
     assert [(s.student_id, s.path.name, s.layout) for s in subs] == [
-        ("12345", names[1], "lms"),
-        ("222", names[2], "lms"),
-        ("4321", names[3], "lms"),
+        ("12345", canvas[1], "lms"),
+        ("222", canvas[2], "lms"),
         ("carol", "carol.py", "files"),
-        ("jdoe", names[5], "lms"),
     ]
-    moodle = subs[2]
-    assert (moodle.first_name, moodle.last_name) == ("Ana María", "López")
-    assert subs[4].timestamp == "2026-03-02 09:00:00"
-    assert sorted(notes) == [
-        f"12345: 2 files, grading {names[1]} (not {names[0]})",
-        f"jdoe: 2 files, grading {names[5]} (not {names[4]})",
-    ]
-    assert [s.student_id for s in layouts.discover(tmp_path, layout="lms")[0]] == [
+    assert notes == [f"12345: 2 files, grading {canvas[1]} (not {canvas[0]})"]
+    assert [s.student_id for s in layouts.discover(tmp_path / "canvas", layout="lms")[0]] == [
         "12345",
         "222",
-        "4321",
-        "jdoe",
     ]
+    (moodle,), _ = layouts.discover(tmp_path / "moodle")
+    assert (moodle.student_id, moodle.first_name, moodle.last_name) == (
+        "4321",
+        "Ana María",
+        "López",
+    )
+    (board,), notes = layouts.discover(tmp_path / "blackboard")
+    assert (board.student_id, board.timestamp) == ("jdoe", "2026-03-02 09:00:00")
+    assert notes == [
+        f"jdoe: 2 files, grading {downloads['blackboard'][1]} (not {downloads['blackboard'][0]})"
+    ]
+
+
+def test_a_file_name_a_student_chose_never_moves_her_grade_onto_another(tmp_path):
+    """The attack of the security review: a Canvas upload named like the victim's Moodle file."""
+    victim = "victimv_4321_1111_fashion_mnist.py"
+    forged = "attackera_5555_2222_x_4321_assignsubmission_file_fashion_mnist-9.py"
+    write(tmp_path / victim)
+    write(tmp_path / forged)
+    subs, notes = layouts.discover(tmp_path)
+    assert {s.student_id: s.path.name for s in subs} == {"4321": victim, "5555": forged}
+    assert notes == []
+    # Names of two platforms in one folder are refused, with the way out.
+    write(tmp_path / "Bob Stone_77_assignsubmission_file_fashion_mnist.ipynb")
+    with pytest.raises(ValueError, match="several LMS platforms.*--layout canvas"):
+        layouts.discover(tmp_path)
+    # Named explicitly, each file is read only as that platform writes it.
+    assert {s.student_id for s in layouts.discover(tmp_path, layout="canvas")[0]} == {
+        "4321",
+        "5555",
+    }
+
+
+def test_a_plain_file_cannot_take_a_student_id_the_platform_uses(tmp_path):
+    write(tmp_path / "doejane_12345_67890_fashion_mnist.ipynb")
+    write(tmp_path / "12345.py")
+    with pytest.raises(ValueError, match="12345.py: named like a student id"):
+        layouts.discover(tmp_path)
 
 
 def test_a_folder_per_student_and_moodle_folders(tmp_path):

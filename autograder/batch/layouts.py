@@ -7,7 +7,11 @@ folder works too):
   suffix (`alice.ipynb` -> `alice`; `a.py` and `a.ipynb` are kept apart as `a.py`, `a.ipynb`).
 - `nbgrader`: `submitted/<student>/<assignment>/*.ipynb`, the folder being the course root or its
   `submitted/` folder; the student id is nbgrader's, the time is read from `timestamp.txt`.
-- `lms`: an LMS download, the student in the file name:
+- `lms` (or `canvas`, `moodle`, `blackboard` to name the platform): an LMS download, the
+  student in the part of the file name the platform writes (never in the part the student
+  chose: a Canvas upload the student named `x_<id>_assignsubmission_file_a.py` is still hers).
+  One platform per folder: `auto` and `lms` detect it once from all the names, and refuse a
+  folder whose names fit several platforms or none consistently (pass the platform then):
   - Canvas: `<lastfirst>_<user id>_<submission id>_<file>` and `<lastfirst>_LATE_<user id>_...`
     (a resubmission's file gets `-1`, `-2`... before its suffix): the Canvas user id;
   - Moodle: `<Full Name>_<participant id>_assignsubmission_file_<file>`: the participant id;
@@ -28,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SUFFIXES = (".ipynb", ".py")
-LAYOUTS = ("auto", "files", "nbgrader", "lms", "folders")
+PLATFORMS = ("canvas", "moodle", "blackboard")
+LAYOUTS = ("auto", "files", "nbgrader", "lms", *PLATFORMS, "folders")
 
 CANVAS = re.compile(
     r"^(?P<login>[A-Za-z0-9]+?)(?P<late>_LATE)?_(?P<id>\d+)_(?P<sub>\d+)_(?P<file>.+)$"
@@ -85,8 +90,12 @@ def _split_name(full: str) -> tuple[str, str]:
     return first, last
 
 
-def parse_lms_name(name: str) -> dict[str, str] | None:
+def parse_lms_name(name: str, platform: str | None = None) -> dict[str, str] | None:
     """The student in an LMS download's file (or folder) name, or None for a plain name.
+
+    `platform` (canvas, moodle, blackboard) reads the name only as that platform writes it;
+    without it the first platform whose pattern fits is taken (use `detect_platform` first
+    for a folder: a student-chosen file name can fit another platform's pattern).
 
     >>> parse_lms_name("doejane_12345_67890_fashion_mnist-1.ipynb")["student_id"]
     '12345'
@@ -97,19 +106,53 @@ def parse_lms_name(name: str) -> dict[str, str] | None:
     >>> parse_lms_name("alice.ipynb") is None
     True
     """
-    if match := MOODLE.match(name):
+    if platform not in (None, *PLATFORMS):
+        raise ValueError(f"unknown platform {platform!r}; platforms are {', '.join(PLATFORMS)}")
+    if platform in (None, "moodle") and (match := MOODLE.match(name)):
         first, last = _split_name(match["name"])
         return {"student_id": match["id"], "first_name": first, "last_name": last, "lms": "moodle"}
-    if match := BLACKBOARD.match(name):
+    if platform in (None, "blackboard") and (match := BLACKBOARD.match(name)):
         ts = match["ts"]
         return {
             "student_id": match["id"],
             "timestamp": f"{ts[:10]} {ts[11:].replace('-', ':')}",
             "lms": "blackboard",
         }
-    if match := CANVAS.match(name):
+    if platform in (None, "canvas") and (match := CANVAS.match(name)):
         return {"student_id": match["id"], "lms": "canvas"}
     return None
+
+
+def detect_platform(names: list[str]) -> str | None:
+    """The one LMS platform that wrote every LMS-looking name in a folder (None: plain names).
+
+    Raises:
+        ValueError: the names fit no single platform, or more than one equally.
+
+    >>> detect_platform(["doejane_1_2_a.ipynb", "roe_3_4_x_9_assignsubmission_file_a.py"])
+    'canvas'
+    """
+    fits = {name: {p for p in PLATFORMS if parse_lms_name(name, p)} for name in names}
+    looking = {name: found for name, found in fits.items() if found}
+    if not looking:
+        return None
+    common = set(PLATFORMS).intersection(*looking.values())
+    if len(common) == 1:
+        return common.pop()
+    examples = "; ".join(
+        f"{p}: {next(n for n, f in looking.items() if p in f)}"
+        for p in PLATFORMS
+        if any(p in f for f in looking.values())
+    )
+    if not common:
+        raise ValueError(
+            "the file names come from several LMS platforms (" + examples + "): download each "
+            "platform's submissions to its own folder, or pass --layout canvas|moodle|blackboard"
+        )
+    raise ValueError(
+        f"the file names fit {' and '.join(sorted(common))} alike ({examples}): pass "
+        "--layout " + "|".join(sorted(common))
+    )
 
 
 def _order(path: Path, timestamp: str = "") -> tuple:
@@ -156,9 +199,14 @@ def _find_nbgrader(root: Path, assignment: str | None) -> list[_Found]:
     return found
 
 
-def _from_name(path: Path, layout: str, *, owner: str | None = None) -> _Found | None:
+def _from_name(
+    path: Path, layout: str, *, owner: str | None = None, platform: str | None = None
+) -> _Found | None:
     """A file's student from its LMS name (or its folder's), else its own name (`files`)."""
-    info = parse_lms_name(owner if owner is not None else path.name)
+    if owner is not None:
+        info = parse_lms_name(owner, "moodle")  # only Moodle writes a folder per student
+    else:
+        info = parse_lms_name(path.name, platform) if platform else None
     if info is None:
         if layout == "lms":
             return None
@@ -181,9 +229,19 @@ def _from_name(path: Path, layout: str, *, owner: str | None = None) -> _Found |
 
 def _find_flat(folder: Path, layout: str) -> list[_Found]:
     found = []
-    if layout in ("auto", "files", "lms"):
-        for path in _submission_files(folder):
-            item = _from_name(path, "files" if layout == "files" else layout)
+    files = _submission_files(folder)
+    if layout in PLATFORMS:
+        platform = layout
+    elif layout in ("auto", "lms"):
+        try:
+            platform = detect_platform([p.name for p in files])
+        except ValueError as exc:
+            raise ValueError(f"{folder}: {exc}") from None
+    else:
+        platform = None
+    if layout in ("auto", "files", "lms", *PLATFORMS):
+        for path in files:
+            item = _from_name(path, "lms" if layout in PLATFORMS else layout, platform=platform)
             if item is not None:
                 found.append(item)
     if layout in ("auto", "folders"):
@@ -219,6 +277,13 @@ def discover(
     notes: list[str] = []
     chosen: list[_Found] = []
     plain = [f for f in found if f.layout == "files"]
+    named = {f.student_id for f in found if f.layout != "files"}
+    clashes = sorted(f.path.name for f in plain if f.student_id in named)
+    if clashes:  # a plain file would be graded as a student the platform already names
+        raise ValueError(
+            f"{', '.join(clashes)}: named like a student id the LMS file names already use; "
+            "rename or move the file (one student, one id)"
+        )
     stems = Counter(f.student_id for f in plain)
     for item in plain:  # plain files are not students: keep a.py and a.ipynb both
         sid = item.student_id if stems[item.student_id] == 1 else item.path.name
