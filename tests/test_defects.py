@@ -24,6 +24,7 @@ class Defect:
     breaks: frozenset[str]  # exactly these parts fail, apart from the pipeline
     hint: str  # must appear in the feedback of a failed check
     pipeline: str = "passes"  # "passes", "fails" or "either"
+    wrong_hint: str = ""  # must not appear: a cause this mistake does not have
 
     def source(self) -> str:
         reference = reference_source()
@@ -56,6 +57,23 @@ DEFECTS = [
         frozenset({"scale_images"}),
         "not scaled",
         pipeline="either",
+    ),
+    Defect(
+        "returned_unscaled",
+        "return images / 255.0",
+        "return images",
+        frozenset({"scale_images"}),
+        "not scaled: `images / 255.0` gives floats",
+        pipeline="either",
+        wrong_hint="integer division",
+    ),
+    Defect(
+        "scaled_and_flattened",
+        "return images / 255.0",
+        "return images.reshape(len(images), -1) / 255.0",
+        frozenset({"scale_images"}),
+        "should not reshape or flatten",
+        pipeline="fails",
     ),
     Defect(
         "floor_division",
@@ -204,3 +222,10 @@ def test_defect_loses_exactly_its_part(defect: Defect, grader, tmp_path: Path) -
         assert ("pipeline" in failed) == (defect.pipeline == "fails"), details
     outputs = "\n".join(t.output for t in report.tests if not t.passed)
     assert defect.hint in outputs
+    if defect.wrong_hint:
+        assert defect.wrong_hint not in outputs, outputs
+    if defect.id == "scaled_and_flattened":  # right values in another shape: only the shape
+        scale = {t.name: t.passed for t in report.tests if t.name.startswith("scale_images")}
+        assert [name for name, ok in scale.items() if not ok] == [
+            "scale_images: shape unchanged"
+        ], scale

@@ -130,7 +130,14 @@ def test_scale_values(obs: PartObservation, ctx: Context) -> None:
     result = _scaled(obs)
     expected = ctx.sample_images.astype(np.float64) / 255.0
     if result.shape != expected.shape:
-        raise CheckFailed(expected=f"shape {expected.shape}", received=f"shape {result.shape}")
+        if result.size != expected.size:
+            raise CheckFailed(
+                expected=f"an array of shape {expected.shape} (the input's) holding pixels / 255",
+                received=f"shape {result.shape}: the values cannot be compared pixel by pixel",
+                hint="return the scaled images in the input's shape: `images / 255.0`",
+            )
+        # The same pixels in another shape: the values are judged here, the shape on its line.
+        result = result.reshape(expected.shape)
     if np.allclose(result, expected, atol=1e-6):
         return
     hint = ""
@@ -153,7 +160,15 @@ def test_scale_values(obs: PartObservation, ctx: Context) -> None:
 def test_scale_range(obs: PartObservation, ctx: Context) -> None:
     result = _scaled(obs)
     if result.dtype.kind != "f":
-        hint = "integer division (`// 255`) or an integer cast" if result.dtype.kind in "iu" else ""
+        hint = ""
+        if result.dtype.kind in "iu":
+            same = result.shape == ctx.sample_images.shape
+            if same and np.array_equal(result, ctx.sample_images):
+                hint = "the images were not scaled: `images / 255.0` gives floats in [0, 1]"
+            elif result.size and int(result.max()) <= 1:
+                hint = "integer division (`// 255`) or an integer cast: use `images / 255.0`"
+            else:
+                hint = "an integer dtype cannot hold values between 0 and 1: use `images / 255.0`"
         raise CheckFailed(
             expected="a float dtype (float32 or float64)",
             received=f"dtype {result.dtype}",
