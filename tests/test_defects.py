@@ -128,6 +128,23 @@ DEFECTS = [
         "needs softmax",
     ),
     Defect(
+        "extra_softmax_layer",
+        'keras.layers.Dense(10, activation="softmax")',
+        'keras.layers.Dense(10, activation="softmax"),\n            keras.layers.Softmax()',
+        frozenset({"build_model"}),
+        "applies softmax twice",
+        pipeline="either",
+        wrong_hint="128 hidden units",
+    ),
+    Defect(
+        "separate_softmax_layer",
+        'keras.layers.Dense(10, activation="softmax")',
+        "keras.layers.Dense(10),\n            keras.layers.Softmax()",
+        frozenset({"build_model"}),
+        "a separate Softmax layer: give each Dense layer its activation",
+        pipeline="either",
+    ),
+    Defect(
         "output_size_9",
         'keras.layers.Dense(10, activation="softmax")',
         'keras.layers.Dense(9, activation="softmax")',

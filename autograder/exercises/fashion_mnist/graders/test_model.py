@@ -41,6 +41,17 @@ def _architecture_hint(model, hidden: int) -> str:
     if "Flatten" not in names and "Reshape" not in names:
         return "missing Flatten: without it Dense acts on each of the 28 rows separately"
     dense = dense_layers(model)
+    extra = [n for n in names if n in ("Softmax", "Activation", "ReLU")]
+    if extra and dense:
+        if activation_name(dense[-1]) == "softmax" and "Softmax" in extra:
+            return (
+                "an extra Softmax layer after Dense(10, activation='softmax') applies softmax "
+                "twice: remove the Softmax layer"
+            )
+        return (
+            f"a separate {extra[0]} layer: give each Dense layer its activation instead "
+            "(Dense(hidden_units, activation='relu'), Dense(10, activation='softmax'))"
+        )
     if dense and int(dense[-1].units) != NUM_CLASSES:
         return f"the output layer needs {NUM_CLASSES} units, one per class"
     if len(dense) == 2 and int(dense[0].units) == SMALL_HIDDEN_UNITS and hidden == HIDDEN_UNITS:
@@ -71,7 +82,10 @@ def test_activations(obs: PartObservation, ctx: Context) -> None:
     got = [activation_name(layer) for layer in dense_layers(model)]
     if got != ["relu", "softmax"]:
         hint = ""
-        if got[-1:] != ["softmax"]:
+        separate = [n for n in layer_names(model) if n in ("Softmax", "Activation", "ReLU")]
+        if separate:
+            hint = _architecture_hint(model, HIDDEN_UNITS)
+        elif got[-1:] != ["softmax"]:
             hint = "the output layer needs softmax so the 10 outputs are class probabilities"
         elif got[:1] != ["relu"]:
             hint = "the hidden layer uses relu"
