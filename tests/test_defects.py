@@ -25,6 +25,7 @@ class Defect:
     hint: str  # must appear in the feedback of a failed check
     pipeline: str = "passes"  # "passes", "fails" or "either"
     wrong_hint: str = ""  # must not appear: a cause this mistake does not have
+    lines: tuple[str, ...] = ()  # when given: exactly these rubric lines fail (pipeline aside)
 
     def source(self) -> str:
         reference = reference_source()
@@ -74,6 +75,7 @@ DEFECTS = [
         frozenset({"scale_images"}),
         "should not reshape or flatten",
         pipeline="fails",
+        lines=("scale_images: shape unchanged",),  # the right values in another shape
     ),
     Defect(
         "floor_division",
@@ -202,6 +204,15 @@ DEFECTS = [
         frozenset({"train_model"}),
         "epochs is not passed",
         pipeline="either",
+        lines=("train_model: runs exactly the requested epochs (default 5)",),
+    ),
+    Defect(
+        "epochs_hard_coded",
+        FIT,
+        "return model.fit(images, labels, epochs=5, callbacks=callbacks)",
+        frozenset({"train_model"}),
+        "epochs",
+        lines=("train_model: runs exactly the requested epochs (default 5)",),
     ),
     Defect(
         "callbacks_not_passed",
@@ -241,8 +252,6 @@ def test_defect_loses_exactly_its_part(defect: Defect, grader, tmp_path: Path) -
     assert defect.hint in outputs
     if defect.wrong_hint:
         assert defect.wrong_hint not in outputs, outputs
-    if defect.id == "scaled_and_flattened":  # right values in another shape: only the shape
-        scale = {t.name: t.passed for t in report.tests if t.name.startswith("scale_images")}
-        assert [name for name, ok in scale.items() if not ok] == [
-            "scale_images: shape unchanged"
-        ], scale
+    if defect.lines:  # one mistake costs its own lines, no others
+        lost = [t.name for t in report.tests if not t.passed and not t.name.startswith("pipeline")]
+        assert lost == list(defect.lines), details

@@ -140,8 +140,11 @@ def test_returns_history(obs: PartObservation, ctx: Context) -> None:
             received=kind,
             hint="return model.fit(...)" if kind.endswith("NoneType") else "",
         )
-    expected = _expected_epochs("explicit", ctx)
-    if not record.get("is_fit_history") or len(record.get("history_epochs") or []) != expected:
+    # Judged against the fit that really ran (the steps the grader counted), not the epochs
+    # requested: ignoring `epochs` costs the epochs line only.
+    ran = record["trained_steps"] // max(1, ctx.expectations.steps_per_epoch)
+    recorded = len(record.get("history_epochs") or [])
+    if not record.get("is_fit_history") or not 1 <= recorded <= max(1, ran):
         raise CheckFailed(
             expected="the History of the fit that train_model ran",
             received="another History object",
