@@ -112,8 +112,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     _github_grade_check(args)
     exercise = _exercise_of(args)
+    release = _release(args, exercise)
+    if release is None and str(args.submission).endswith(".ipynb"):
+        print(
+            "note: no release notebook found (pass --release PATH, or grade from the course "
+            "folder): locked cells are graded as submitted",
+            file=sys.stderr,
+        )
     with Grader(_options(args, exercise)) as grader:
-        report = grader.grade(args.submission, release=_release(args, exercise))
+        report = grader.grade(args.submission, release=release)
     print(text.render(report, verbose=args.verbose))
     if args.results:
         gradescope.write(report, args.results)
@@ -264,6 +271,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if release is not None:
         options.release = release.read_bytes()
         print(f"Locked cells are graded as released in {release}", file=sys.stderr)
+    else:
+        print(
+            "note: no release notebook found (pass --release PATH): locked cells are graded "
+            "as submitted",
+            file=sys.stderr,
+        )
     if args.scheduler or jobs > 1:
         if not args.scheduler:  # fail here, once, rather than in every worker
             from autograder.data import locate_data

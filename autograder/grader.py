@@ -225,11 +225,7 @@ class Grader:
                 "graded as released (restored from the release notebook): "
                 + ", ".join(loaded.restored)
             )
-        elif release is None and str(submission).endswith(".ipynb"):
-            notes["locked cells"] = (
-                "graded as submitted: no release notebook was found to restore them from "
-                "(pass --release PATH, or grade from the course folder)"
-            )
+
         session = None
         inputs_dir = None
         try:

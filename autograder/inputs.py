@@ -206,10 +206,13 @@ def callback_fits(rng: np.random.Generator, watched: str, argument: str) -> list
     """Real fits of a callback watching `watched` ('loss' or 'accuracy'): one it must stop
     after its first epoch, one it must never stop."""
     epochs = [int(rng.integers(2, 5)), int(rng.integers(2, 5))]
-    if watched == "loss":  # losses on a short fit stay between 0 and about 3
-        stop, never = {argument: _value(rng, 50, 150)}, {argument: _value(rng, -2, -0.5)}
-    else:  # accuracies stay within [0, 1]
-        stop, never = {argument: _value(rng, -1, -0.1)}, {argument: _value(rng, 1.1, 2)}
+    # Settings a student could have written: an epoch's loss on these fits starts near 2.3
+    # (ten classes) and only falls, an epoch's accuracy starts above chance (0.1). The fit that
+    # must never stop needs a setting no fit reaches: a negative loss, an accuracy above 1.
+    if watched == "loss":
+        stop, never = {argument: _value(rng, 3.0, 6.0)}, {argument: _value(rng, -1.0, -0.1)}
+    else:
+        stop, never = {argument: _value(rng, 0.01, 0.05)}, {argument: _value(rng, 1.01, 1.5)}
     fits = [CallbackFit("f0", stop, epochs[0], 1), CallbackFit("f1", never, epochs[1], epochs[1])]
     rng.shuffle(fits)
     return [CallbackFit(f"f{i}", f.kwargs, f.epochs, f.expect) for i, f in enumerate(fits)]

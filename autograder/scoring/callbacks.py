@@ -97,10 +97,31 @@ def check_decisions(
         if stopped == case.stop:
             continue
         raise CheckFailed(
-            expected=f"{what}: training {'stops' if case.stop else 'continues'}",
-            received=f"training {'stops' if stopped else 'continues'}",
+            message=decision_text(rule, case, stopped),
             hint=_hint(rule, case, outcome, found, expectations, code),
         )
+
+
+NEGATED = {"<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+
+def decision_text(rule: CallbackRule, case: CallbackCase, stopped: bool) -> str:
+    """One failed case in a student's words, e.g. "With loss 0.41 and threshold 0.4, your
+    callback stopped training; it should keep going (0.41 >= 0.4)."""
+    setting = case.kwargs.get(rule.argument, rule.default)
+    value = case.logs.get(rule.key)
+    made = f"{rule.part}({rule.argument}={setting:g})" if case.kwargs else f"{rule.part}()"
+    did = "stopped training" if stopped else "let training continue"
+    should = "stop" if case.stop else "keep going"
+    op = rule.op if case.stop else NEGATED.get(rule.op, "not " + rule.op)
+    because = f" ({value:g} {op} {setting:g})" if isinstance(value, (int, float)) else ""
+    logs = ", ".join(
+        f"{k} {v:g}" if isinstance(v, (int, float)) else k for k, v in case.logs.items()
+    )
+    return (
+        f"{made} at the end of an epoch with logs {logs}: your callback {did}; "
+        f"it should {should}{because}."
+    )
 
 
 def _hint(rule, case, outcome, found, expectations, code) -> str:
@@ -128,7 +149,9 @@ def _looks_reversed(part: str, found: dict[str, dict], expectations: Expectation
     return bool(decisions) and all(got != want for got, want in decisions)
 
 
-def check_fits(obs, rule: CallbackRule, expectations: Expectations) -> None:
+def check_fits(
+    obs, rule: CallbackRule, expectations: Expectations, code: list[str] | None = None
+) -> None:
     """Fail unless each real fit ran the epochs it must (counted from the optimizer's steps)."""
     part = rule.part
     records = obs.get("fits")
@@ -139,7 +162,8 @@ def check_fits(obs, rule: CallbackRule, expectations: Expectations) -> None:
     for fit in expectations.fits[part]:
         record = by_id.get(fit.id) or {}
         error = record.get("error") or obs.error(f"fit {fit.id}")
-        call = f"model.fit(epochs={fit.epochs}) with {part}(**{fit.kwargs})"
+        arguments = ", ".join(f"{k}={v:g}" for k, v in fit.kwargs.items())
+        call = f"model.fit(epochs={fit.epochs}) with {part}({arguments})"
         if error:
             error = error if isinstance(error, dict) else {}
             if error.get("type") == "NotImplementedError":
@@ -159,7 +183,13 @@ def check_fits(obs, rule: CallbackRule, expectations: Expectations) -> None:
             raise CheckFailed(
                 expected=f"{call} runs {fit.expect} epoch(s)",
                 received=f"{ran} epoch(s)" if ran is not None else f"{steps} training steps",
-                hint="the callback must set self.model.stop_training = True in on_epoch_end"
-                if fit.expect == 1
-                else "the callback stops training when it should not",
+                hint=_fit_hint(rule, fit.expect, code),
             )
+
+
+def _fit_hint(rule: CallbackRule, expect: int, code: list[str] | None) -> str:
+    if code is not None and ACC_KEY.search(definition_source(code, rule.part)):
+        return "Keras 3 logs the metric as 'accuracy', not 'acc': use logs['accuracy'] (logs.get('acc') is always None)"
+    if expect == 1:
+        return "the callback must set self.model.stop_training = True in on_epoch_end"
+    return "the callback stops training when it should not"

@@ -35,8 +35,8 @@ def test_loss_custom_threshold(obs, ctx, submission) -> None:
 
 
 @grader("StopOnLoss", "stops a real fit at the expected epoch", points=3)
-def test_loss_real_fit(obs, ctx) -> None:
-    check_fits(obs, LOSS, ctx.expectations)
+def test_loss_real_fit(obs, ctx, submission) -> None:
+    check_fits(obs, LOSS, ctx.expectations, submission.code)
 
 
 @grader("StopOnAccuracy", "stops when accuracy >= 0.9, boundary included", points=3)
@@ -57,5 +57,5 @@ def test_accuracy_custom_target(obs, ctx, submission) -> None:
 
 
 @grader("StopOnAccuracy", "stops a real fit at the expected epoch", points=3)
-def test_accuracy_real_fit(obs, ctx) -> None:
-    check_fits(obs, ACCURACY, ctx.expectations)
+def test_accuracy_real_fit(obs, ctx, submission) -> None:
+    check_fits(obs, ACCURACY, ctx.expectations, submission.code)

@@ -28,5 +28,5 @@ def test_custom_target(obs, ctx, submission) -> None:
 
 
 @grader("StopAtAccuracy", "stops a real fit at the expected epoch", points=3)
-def test_real_fit(obs, ctx) -> None:
-    check_fits(obs, ACCURACY, ctx.expectations)
+def test_real_fit(obs, ctx, submission) -> None:
+    check_fits(obs, ACCURACY, ctx.expectations, submission.code)
