@@ -342,6 +342,8 @@ def _tamper_lines(submission: str, release: str | None) -> list[str]:
         raise ValueError(f"no release notebook found for {submission}; pass --release PATH")
     try:
         cells = tamper.tampered_cells(submission, release_path)
+    except RuntimeError as exc:  # nbgrader's checksums are not installed: say how to get them
+        return [str(exc)]
     except Exception as exc:  # a notebook nbformat cannot read: say so, never a traceback
         return [f"The locked cells could not be compared with the release ({type(exc).__name__})."]
     return [tamper.describe(cells)] if cells else []

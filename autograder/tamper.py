@@ -24,7 +24,13 @@ def _nbgrader(cell) -> dict:
 
 def compute_checksum(cell) -> str:
     """nbgrader's checksum of a cell (source, type, grade/solution/locked flags, id, points)."""
-    from nbgrader.utils import compute_checksum as nbgrader_checksum
+    try:
+        from nbgrader.utils import compute_checksum as nbgrader_checksum
+    except ImportError:
+        raise RuntimeError(
+            "naming tampered locked cells needs nbgrader's checksums: install the kit with its "
+            "nbgrader extra (pip install 'fashion-mnist-autograder[nbgrader]')"
+        ) from None
 
     return nbgrader_checksum(cell)
 
