@@ -1,10 +1,10 @@
 """Property-based fuzzing of everything that reads what a submission or its child produced.
 
 Whatever bytes arrive, reading and scoring never raise, every check gets a result within its
-points, and the grading process neither slows down nor grows: each example must finish within the
-stated deadline, and the whole run may grow the process's peak memory by at most
-`EXAMPLE_MEMORY_MIB` of memory allocated at its peak (measured with tracemalloc, which numpy
-reports its arrays to; a decompression or parsing bomb would cost far more).
+points, and the grading process does not grow: each example may allocate at most
+`EXAMPLE_MEMORY_MIB` at its peak (measured with tracemalloc, which numpy reports its arrays to; a
+decompression or parsing bomb would cost far more). Time is reported, not asserted (a loaded CI
+machine is slower than this one): the slowest example's seconds are printed beside its memory.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import shutil
+import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -32,11 +33,10 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 EXAMPLE_MEMORY_MIB = 64
-DEADLINE_MS = 5000
 PARTS = ("CLASS_NAMES", "scale_images", "build_model", "StopOnLoss", "train_model", "pipeline")
 FUZZ = settings(
     max_examples=60,
-    deadline=DEADLINE_MS,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,  # the same examples on every run: CI never flakes
 )
@@ -97,19 +97,23 @@ def fuzz_context(grader):
 
 
 class MemoryBound:
-    """The largest peak of traced memory over the examples; each must stay within the bound."""
+    """The largest peak of traced memory over the examples (each must stay within the bound),
+    and the slowest example's wall time (reported only)."""
 
     def __init__(self) -> None:
         self.largest = 0.0
+        self.slowest = 0.0
 
     @contextlib.contextmanager
     def example(self):
         tracemalloc.start()
+        start = time.perf_counter()
         try:
             yield
             peak = tracemalloc.get_traced_memory()[1] / 2**20
         finally:
             tracemalloc.stop()
+        self.slowest = max(self.slowest, time.perf_counter() - start)
         self.largest = max(self.largest, peak)
         assert peak <= EXAMPLE_MEMORY_MIB, f"an example allocated {peak:.0f} MiB at its peak"
 
@@ -132,7 +136,8 @@ def memory_bound(grader, tmp_path_factory):
     bound = MemoryBound()
     yield bound
     print(
-        f"largest peak of one fuzzing example: {bound.largest:.1f} MiB (bound {EXAMPLE_MEMORY_MIB})"
+        f"largest peak of one fuzzing example: {bound.largest:.1f} MiB (bound {EXAMPLE_MEMORY_MIB}); "
+        f"slowest example: {bound.slowest:.2f} s"
     )
 
 
