@@ -14,8 +14,11 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from autograder.threads import thread_environment
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.update(thread_environment())  # one thread layout on every machine (autograder.threads)
 
 EXIT_OK, EXIT_CANNOT_RUN = 0, 2
 EXIT_BELOW_THRESHOLD = 1  # `grade --fail-under N` with a score below N

@@ -39,6 +39,11 @@ from autograder.scoring.observed import Observed
 from autograder.scoring.run import rubric, score
 from autograder.scratch import scratch_dir
 from autograder.submission import Chunk, SubmissionError, load_submission
+from autograder.threads import fix_threads
+
+# Before anything imports TensorFlow: what this process computes from the child's models (test
+# accuracy, predictions) uses the grading's thread pools, as the child's training does.
+fix_threads()
 
 # The phases around the parts: loading the submission, and the gaps between parts.
 PHASE_TIMEOUTS: dict[str, float] = {"import": 120.0, "between": 60.0}

@@ -27,6 +27,7 @@ from autograder.sandbox.isolation import (
     jail_command,
 )
 from autograder.scratch import scratch_dir
+from autograder.threads import thread_environment
 
 HERE = Path(__file__).parent
 # The harness and its siblings: the child-side code of the engine (see harness.py).
@@ -187,6 +188,7 @@ class Workdir:
             "PYTHONNOUSERSITE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "TF_ENABLE_ONEDNN_OPTS": "0",
+            **thread_environment(),  # the same weights on any core count (autograder.threads)
             "MPLBACKEND": "Agg",
             "KERAS_BACKEND": "tensorflow",
             # NumPy asks for transparent huge pages for large arrays; on virtual machines whose
