@@ -1,18 +1,23 @@
-"""Bounded reading and vetting of the `.keras` archives the child writes.
+"""Bounded reading and vetting of the model files the child writes.
 
-A `.keras` file is a zip of `config.json`, `metadata.json` and `model.weights.h5`. The child
-controls every byte, so before Keras sees it the grader:
+A model file (autograder.sandbox.model_file) is a zip of `config.json` (the model as Keras
+serialises it), `weights.json` (a manifest: each layer's weights' shapes and dtypes, the
+optimizer's step counter) and `weights.bin` (those arrays' raw bytes). The child controls every
+byte, so the grader:
 
 1. reads only those member names, each within its own size bound, counting the bytes actually
    inflated (a 1 MiB zip can declare or hold 1 GiB);
 2. vets the config as plain JSON: Keras' own classes only, no nested models, only the layer classes
    the exercise allows, and a parameter count and layer width it can afford, computed from the
    config *before* Keras allocates a single weight (a `Dense(10**9)` would otherwise exhaust
-   memory at load time, and an `UpSampling2D` blow up evaluation);
-3. hands Keras a fresh archive rebuilt from the vetted bytes, so nothing unvetted is read.
+   memory, and an `UpSampling2D` blow up evaluation);
+3. builds the model from the vetted config itself, and takes the weights only as plain arrays
+   whose layer, shape, dtype and byte size match that model (`layer_weights`). No HDF5 file the
+   child wrote is ever opened: HDF5 can read other files of the machine (external storage) and
+   allocate gigabytes for a declared, unwritten dataset.
 
 Example:
-    >>> archive = read_archive(Path("out/build_model.default.keras"))
+    >>> archive = read_archive(open("out/build_model.default.model", "rb"))
     >>> vet_config(archive.config, ModelLimits(frozenset({"InputLayer", "Flatten", "Dense"})))
 """
 
@@ -23,14 +28,19 @@ import json
 import math
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from autograder.sandbox.model_file import CONFIG, DTYPES, FORMAT, MANIFEST, WEIGHTS
+
 MEMBER_LIMITS = {
-    "config.json": 1 * 2**20,
-    "metadata.json": 64 * 2**10,
-    "model.weights.h5": 128 * 2**20,
+    CONFIG: 1 * 2**20,
+    MANIFEST: 1 * 2**20,
+    WEIGHTS: 128 * 2**20,
 }
+MAX_MANIFEST_DEPTH = 8
+MAX_STEPS = 2**62
 MAX_MEMBERS = 16
 MAX_CONFIG_DEPTH = 64
 ALLOWED_MODULES = ("keras", "builtins")
@@ -57,17 +67,10 @@ class ModelLimits:
 
 @dataclass
 class Archive:
-    """The vetted members of one `.keras` file."""
+    """The members of one model file, read within their bounds, and its parsed config."""
 
     members: dict[str, bytes]
     config: dict[str, Any]
-
-    def rebuilt(self, path: Path) -> Path:
-        """Write a fresh archive of the vetted members to `path` (for Keras to load)."""
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
-            for name, data in self.members.items():
-                archive.writestr(name, data)
-        return path
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
@@ -80,7 +83,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
     return data
 
 
-def read_archive(handle: io.BufferedIOBase, name: str = "model.keras") -> Archive:
+def read_archive(handle: io.BufferedIOBase, name: str = "model") -> Archive:
     """Read and parse the archive in `handle` within the bounds; ArchiveError otherwise."""
     try:
         with zipfile.ZipFile(handle) as archive:
@@ -98,12 +101,12 @@ def read_archive(handle: io.BufferedIOBase, name: str = "model.keras") -> Archiv
     except ArchiveError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise ArchiveError(f"{name} is not a valid .keras archive: {exc}") from None
+        raise ArchiveError(f"{name} is not a valid saved model: {exc}") from None
     except (NotImplementedError, RuntimeError) as exc:  # unsupported compression, encryption
-        raise ArchiveError(f"{name} is not a valid .keras archive: {exc}") from None
-    if "config.json" not in members:
-        raise ArchiveError(f"{name} has no config.json")
-    config = parse_json(members["config.json"], "config.json")
+        raise ArchiveError(f"{name} is not a valid saved model: {exc}") from None
+    if CONFIG not in members:
+        raise ArchiveError(f"{name} has no {CONFIG}")
+    config = parse_json(members[CONFIG], CONFIG)
     return Archive(members, config)
 
 
@@ -365,25 +368,97 @@ def _macs(
     return weights + (math.prod(before) if before else widest)
 
 
-def optimizer_iterations(weights: bytes) -> int | None:
-    """The optimizer's step counter saved in `model.weights.h5`, or None when there is none."""
-    import h5py
-
+def optimizer_iterations(archive: Archive) -> int | None:
+    """The optimizer's step counter the manifest records, or None when it has none (or the
+    manifest is not one the grader reads)."""
     try:
-        with h5py.File(io.BytesIO(weights), "r") as store:
-            variable = store.get("optimizer/vars/0")
-            if variable is None or variable.size != 1:
-                return None
-            value = variable[()]
-        return int(value)
-    except (OSError, ValueError, TypeError, KeyError, OverflowError):
+        manifest = _manifest(archive)
+    except ArchiveError:
         return None
+    steps = manifest.get("optimizer_iterations")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
+        return None
+    return steps
+
+
+def _manifest(archive: Archive) -> dict[str, Any]:
+    raw = archive.members.get(MANIFEST)
+    if raw is None:
+        raise ArchiveError(f"the saved model has no {MANIFEST}")
+    manifest = parse_json(raw, MANIFEST, MAX_MANIFEST_DEPTH)
+    if manifest.get("format") != FORMAT:
+        raise ArchiveError(f"{MANIFEST} is not format {FORMAT}")
+    return manifest
+
+
+LayerShapes = list[tuple[str, list[tuple[tuple[int, ...], str]]]]
+
+
+def layer_weights(archive: Archive, expected: LayerShapes) -> list[list[np.ndarray]]:
+    """Each layer's weights as arrays, for the model the grader built from the vetted config.
+
+    `expected` is that model's layers in order: `(name, [(shape, dtype), ...])`. The manifest
+    must describe exactly those layers and weights, and `weights.bin` must hold exactly their
+    bytes, all checked before any array is made; ArchiveError says what differs.
+    """
+    manifest = _manifest(archive)
+    layers = manifest.get("layers")
+    if not isinstance(layers, list) or len(layers) != len(expected):
+        count = len(layers) if isinstance(layers, list) else "no"
+        raise ArchiveError(
+            f"{MANIFEST} describes {count} layers; the model's config has {len(expected)}"
+        )
+    plan = []
+    offset = 0
+    for entry, (name, weights) in zip(layers, expected, strict=True):
+        described = entry.get("weights") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or entry.get("name") != name:
+            raise ArchiveError(f"{MANIFEST} does not describe the layer {name!r} in its place")
+        if not isinstance(described, list) or len(described) != len(weights):
+            raise ArchiveError(
+                f"{MANIFEST} gives the layer {name!r} other weights than its config builds"
+            )
+        for found, (shape, dtype) in zip(described, weights, strict=True):
+            if (
+                not isinstance(found, dict)
+                or found.get("shape") != list(shape)
+                or found.get("dtype") != dtype
+                or dtype not in DTYPES
+            ):
+                raise ArchiveError(
+                    f"a weight of the layer {name!r} is stored as {_describe(found)}; the "
+                    f"model's config builds {dtype} of shape {list(shape)}"
+                )
+            kind = np.dtype(dtype).newbyteorder("<")
+            count = math.prod(shape)
+            plan.append((kind, count, shape, offset))
+            offset += count * kind.itemsize
+    data = archive.members.get(WEIGHTS)
+    if data is None or len(data) != offset:
+        size = "no" if data is None else f"{len(data):,}"
+        raise ArchiveError(f"{WEIGHTS} holds {size} bytes; the model's weights take {offset:,}")
+    arrays = [
+        np.frombuffer(data, dtype=kind, count=count, offset=start).reshape(shape)
+        for kind, count, shape, start in plan
+    ]
+    result, position = [], 0
+    for _, weights in expected:
+        result.append(arrays[position : position + len(weights)])
+        position += len(weights)
+    return result
+
+
+def _describe(found: Any) -> str:
+    if not isinstance(found, dict):
+        return "something that is not a weight"
+    return f"{str(found.get('dtype'))[:20]} of shape {str(found.get('shape'))[:60]}"
 
 
 __all__ = [
     "Archive",
     "ArchiveError",
     "ModelLimits",
+    "layer_weights",
     "optimizer_iterations",
     "parse_json",
     "read_archive",

@@ -1,8 +1,9 @@
 """Validated reading of what the child wrote: the only way data crosses back into the grader.
 
 JSON must be an object of bounded size, arrays are `.npy` read with `allow_pickle=False` and must
-be numeric, and models are `.keras` archives whose config names only Keras' own classes, loaded
-in safe mode. Anything else raises `ObservationError`, which graders turn into a failed check. What each part
+be numeric, and models are model files (autograder.sandbox.model_file) whose config names only
+Keras' own classes: the grader builds the model from it in safe mode and copies in plain arrays
+it checked against that model. Anything else raises `ObservationError`, which graders turn into a failed check. What each part
 may contain is declared by the exercise's schema (autograder.sandbox.schema): values of another
 type are dropped as they are read, and looking up an undeclared key is a grader bug
 (`SchemaError`).
@@ -11,7 +12,6 @@ type are dropped as they are read, and looking up an undeclared key is a grader 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,14 @@ from autograder.keras_archive import (
     Archive,
     ArchiveError,
     ModelLimits,
+    layer_weights,
     optimizer_iterations,
     parse_json,
     read_archive,
     vet_config,
 )
 from autograder.sandbox.files import open_plain
+from autograder.sandbox.model_file import SUFFIX as MODEL_SUFFIX
 from autograder.sandbox.outcome import PartRun
 from autograder.sandbox.schema import SchemaError, kind_of, valid
 
@@ -82,7 +84,7 @@ def read_array(path: Path) -> np.ndarray:
 
 
 def read_keras_archive(path: Path, limits: ModelLimits) -> Archive:
-    """The vetted members of a `.keras` file the child wrote (see autograder.keras_archive)."""
+    """The vetted members of a model file the child wrote (see autograder.keras_archive)."""
     with open_observation(path, MAX_MODEL_BYTES) as handle:
         try:
             archive = read_archive(handle, path.name)
@@ -93,13 +95,14 @@ def read_keras_archive(path: Path, limits: ModelLimits) -> Archive:
 
 
 def load_model(path: Path, limits: ModelLimits):
-    """Load a `.keras` file written by the child, in safe mode, from its vetted members only."""
+    """The model of a file written by the child, built from its vetted config and weights."""
     # read_keras_archive also refuses symlinks, FIFOs and oversized files.
     return model_from_archive(read_keras_archive(path, limits), limits)
 
 
 def model_from_archive(archive: Archive, limits: ModelLimits):
-    """The Keras model of an archive already read and vetted with `limits`."""
+    """The Keras model of an archive already read and vetted with `limits`: built by the grader
+    from the config (safe mode, not compiled), then given the archive's checked arrays."""
     import keras
 
     # tf.nn.softmax is saved under its TensorFlow name; map it back to Keras' own function.
@@ -107,17 +110,33 @@ def model_from_archive(archive: Archive, limits: ModelLimits):
         "softmax_v2": keras.activations.softmax,
         "log_softmax_v2": keras.activations.log_softmax,
     }
-    with tempfile.TemporaryDirectory(prefix="autograder-model-") as folder:
-        clean = archive.rebuilt(Path(folder) / "model.keras")
-        try:
-            model = keras.saving.load_model(
-                clean, safe_mode=True, compile=False, custom_objects=aliases
-            )
-        except Exception as exc:
-            raise ObservationError(
-                f"the saved model could not be loaded: {type(exc).__name__}: {str(exc)[:300]}"
-            ) from None
+    config = {**archive.config, "compile_config": None}
+    try:
+        model = keras.saving.deserialize_keras_object(
+            config, custom_objects=aliases, safe_mode=True
+        )
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"the config makes a {type(model).__name__}")
+    except Exception as exc:
+        raise ObservationError(
+            f"the saved model could not be built: {type(exc).__name__}: {str(exc)[:300]}"
+        ) from None
     _check_loaded(model, limits)
+    expected = [
+        (layer.name, [(tuple(int(d) for d in w.shape), str(w.dtype)) for w in layer.weights])
+        for layer in model.layers
+    ]
+    try:
+        arrays = layer_weights(archive, expected)
+        for layer, weights in zip(model.layers, arrays, strict=True):
+            if weights:
+                layer.set_weights(weights)
+    except ArchiveError as exc:
+        raise ObservationError(f"the saved model's weights cannot be used: {exc}") from None
+    except Exception as exc:
+        raise ObservationError(
+            f"the saved model's weights could not be set: {type(exc).__name__}: {str(exc)[:300]}"
+        ) from None
     return model
 
 
@@ -140,26 +159,21 @@ def _check_loaded(model, limits: ModelLimits) -> None:
 
 
 def compile_config(path: Path, limits: ModelLimits) -> dict[str, Any]:
-    """The `compile_config` stored in a vetted `.keras` archive (optimizer, loss, metrics)."""
+    """The `compile_config` stored in a vetted model file (optimizer, loss, metrics)."""
     compiled = read_keras_archive(path, limits).config.get("compile_config")
     return compiled if isinstance(compiled, dict) else {}
 
 
 def trained_steps(path: Path, limits: ModelLimits) -> int | None:
-    """The optimizer steps recorded in a `.keras` archive the child saved after a fit: counted
-    by the grader from the weights file, not taken from the child's word."""
-    return archive_steps(read_keras_archive(path, limits))
-
-
-def archive_steps(archive: Archive) -> int | None:
-    weights = archive.members.get("model.weights.h5")
-    return optimizer_iterations(weights) if weights is not None else None
+    """The optimizer steps recorded with a model the child saved after a fit (its optimizer's
+    step counter, read from the manifest as a bounded integer)."""
+    return optimizer_iterations(read_keras_archive(path, limits))
 
 
 def trained_model(path: Path, limits: ModelLimits) -> tuple[int | None, Any]:
-    """The optimizer steps and the model of a `.keras` archive, read and vetted once."""
+    """The optimizer steps and the model of a model file, read and vetted once."""
     archive = read_keras_archive(path, limits)
-    return archive_steps(archive), model_from_archive(archive, limits)
+    return optimizer_iterations(archive), model_from_archive(archive, limits)
 
 
 def read_import_errors(out_dir: Path) -> list[dict[str, Any]]:
@@ -228,7 +242,7 @@ class PartObservation:
         return self.limits
 
     def model(self, key: str):
-        return load_model(self.path(f"{key}.keras"), self.model_limits())
+        return load_model(self.path(f"{key}{MODEL_SUFFIX}"), self.model_limits())
 
     def error(self, key: str) -> dict[str, Any] | None:
         errors = self.data.get("errors")

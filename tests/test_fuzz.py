@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import shutil
+import tempfile
 import time
 import tracemalloc
 import zipfile
@@ -23,7 +24,13 @@ from conftest import RELEASE, rubric
 
 from autograder.grader import describe_import_errors
 from autograder.keras_archive import ArchiveError, ModelLimits, read_archive, vet_config
-from autograder.observations import read_import_errors
+from autograder.observations import (
+    ObservationError,
+    load_model,
+    read_import_errors,
+    trained_steps,
+)
+from autograder.sandbox.keras_tools import write_keras_model
 from autograder.sandbox.outcome import PartRun
 from autograder.scoring.run import score
 from autograder.submission import SubmissionError, load_submission
@@ -85,7 +92,8 @@ keras_files = st.one_of(
             observation_objects.map(lambda v: json.dumps(v).encode()),
             st.just(b" " * (3 * 2**20)),  # larger than config.json may be
         ),
-        st.dictionaries(st.sampled_from(["metadata.json", "../evil", "assets/x", "model.weights.h5"]),
+        st.dictionaries(st.sampled_from(["weights.json", "weights.bin", "../evil", "assets/x",
+                                         "model.weights.h5"]),
                         st.binary(max_size=64), max_size=2),
     ),
 )  # fmt: skip
@@ -127,8 +135,9 @@ def memory_bound(grader, tmp_path_factory):
     from autograder.scoring.observed import Observed
     from autograder.scoring.run import score
 
-    path = tmp_path_factory.mktemp("warm") / "model.keras"
-    grader.setup.reference.save(path)
+    path = tmp_path_factory.mktemp("warm") / "model.model"
+    with path.open("wb") as handle:
+        write_keras_model(handle, grader.setup.reference)
     limits = grader.exercise.model_limits
     predict_probabilities(load_model(path, limits), grader.dataset.test_images[:10] / 255.0)
     trained_steps(path, limits)
@@ -171,7 +180,7 @@ def test_scoring_never_raises_whatever_the_child_wrote(
             for key in ("result", "train_images", "call"):
                 (out / f"{part}.{key}.npy").write_bytes(npy)
             for key in ("default", "small", "model", "explicit_model", "fit_f0", "fit_f1"):
-                (out / f"{part}.{key}.keras").write_bytes(keras_file)
+                (out / f"{part}.{key}.model").write_bytes(keras_file)
         runs = {part: PartRun(status, "fuzzed") for part in PARTS}
         with memory_bound.example():
             import_errors = read_import_errors(out)
@@ -194,6 +203,52 @@ def test_keras_archives_are_read_or_refused_never_crash(memory_bound, keras_file
     with memory_bound.example(), contextlib.suppress(ArchiveError):
         archive = read_archive(io.BytesIO(keras_file))
         vet_config(archive.config, LIMITS)
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory) -> dict[str, bytes]:
+    """The members of a real model file: a small trained-shape Dense model the child could save."""
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(16),
+         keras.layers.Dropout(0.1), keras.layers.Dense(10, activation="softmax")]
+    )  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    buffer = io.BytesIO()
+    write_keras_model(buffer, model)
+    with zipfile.ZipFile(buffer) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@FUZZ
+@given(
+    path=st.lists(st.integers(min_value=0, max_value=50), max_size=5),
+    value=json_values | st.integers(min_value=-1, max_value=10**12).map(lambda n: [n, n]),
+    cut=st.integers(min_value=-64, max_value=64),
+)
+def test_forged_manifests_and_weights_are_refused_before_any_array_is_made(
+    memory_bound, model_file, path, value, cut
+) -> None:
+    """A manifest that lies about shapes, dtypes, layers or the step counter, and weights of any
+    length: the model is built from its config and given exactly its own weights, or refused."""
+    manifest = _mutate(json.loads(model_file["weights.json"]), path, value)
+    weights = model_file["weights.bin"]
+    weights = weights[: len(weights) + cut] if cut < 0 else weights + bytes(cut)
+    members = {**model_file, "weights.json": json.dumps(manifest).encode(), "weights.bin": weights}
+    folder = Path(tempfile.mkdtemp())
+    try:
+        (folder / "m.model").write_bytes(_zip(members))
+        with memory_bound.example():
+            try:
+                model = load_model(folder / "m.model", LIMITS)
+            except ObservationError:
+                return
+            steps = trained_steps(folder / "m.model", LIMITS)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert model.count_params() == 28 * 28 * 16 + 16 + 16 * 10 + 10
+    assert steps is None or (isinstance(steps, int) and steps >= 0)
 
 
 def _mutate(node, path: list[int], value):

@@ -72,7 +72,7 @@ def test_keras_archives_with_foreign_code_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ObservationError, match="module 'os'"):
         vet_keras_archive(_archive(tmp_path / "e.keras", {"config": {"layers": [evil]}}))
     (tmp_path / "z.keras").write_bytes(b"not a zip")
-    with pytest.raises(ObservationError, match="not a valid .keras"):
+    with pytest.raises(ObservationError, match="not a valid saved model"):
         vet_keras_archive(tmp_path / "z.keras")
     dense = {"module": "keras.layers", "class_name": "Dense", "config": {"units": 10}}
     model = {"class_name": "Sequential", "config": {"layers": [dense]}}
@@ -228,3 +228,101 @@ def test_a_schema_with_an_unknown_kind_is_refused_when_loaded() -> None:
     check_schema(EXERCISE.schema)
     with pytest.raises(SchemaError, match="unknown kind 'arry'"):
         check_schema({"scale_images": {"result": "arry"}})
+
+
+def _model_file(path: Path, model) -> Path:
+    from autograder.sandbox.keras_tools import write_keras_model
+
+    with path.open("wb") as handle:
+        write_keras_model(handle, model)
+    return path
+
+
+def _small_model():
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(8, activation="relu"),
+         keras.layers.Dense(10, activation="softmax")]
+    )  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_saved_model_is_rebuilt_from_its_config_and_plain_arrays_without_hdf5(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import h5py
+
+    from autograder.observations import compile_config, load_model, trained_steps
+
+    model = _small_model()
+    images = np.random.default_rng(0).random((32, 28, 28), dtype=np.float32)
+    model.fit(images, np.arange(32) % 10, epochs=1, batch_size=8, verbose=0)
+    path = _model_file(tmp_path / "m.model", model)
+
+    def no_hdf5(*args, **kwargs):
+        raise AssertionError("the grader opened an HDF5 file the child wrote")
+
+    monkeypatch.setattr(h5py, "File", no_hdf5)
+    loaded = load_model(path, MODEL_LIMITS)
+    assert np.array_equal(loaded(images).numpy(), model(images).numpy())
+    assert trained_steps(path, MODEL_LIMITS) == 4
+    assert compile_config(path, MODEL_LIMITS)["loss"] == "sparse_categorical_crossentropy"
+
+
+def _hdf5_bytes(tmp_path: Path, **dataset) -> bytes:
+    import h5py
+
+    path = tmp_path / "weights.h5"
+    with h5py.File(path, "w") as store:
+        store.create_dataset("optimizer/vars/0", **dataset)
+    return path.read_bytes()
+
+
+def test_hdf5_tricks_in_a_model_file_read_nothing_and_allocate_nothing(tmp_path: Path) -> None:
+    """The two HDF5 attacks of the old `.keras` route: a dataset stored in an external file
+    (it made the grader read any host file, the secret included) and an unwritten dataset of
+    160 million values (HDF5 filled 5.5 GiB from its fill value). In a model file HDF5 bytes are
+    only bytes: they never reach h5py, and their length is checked against the model's own."""
+    from autograder.observations import load_model, trained_steps
+
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"S" * 32)
+    external = _hdf5_bytes(tmp_path, shape=(4,), dtype="<u8", external=[(str(secret), 0, 32)])
+    bomb = _hdf5_bytes(tmp_path, shape=(160_000_000,), dtype="<f4", chunks=(1_000_000,))
+    assert len(bomb) < 100_000
+    real = _model_file(tmp_path / "real.model", _small_model())
+    with zipfile.ZipFile(real) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    for name, payload in [("external", external), ("bomb", bomb)]:
+        whole = tmp_path / f"{name}_whole.model"
+        whole.write_bytes(payload)
+        as_weights = tmp_path / f"{name}_weights.model"
+        with zipfile.ZipFile(as_weights, "w") as archive:
+            for member, data in {**members, "weights.bin": payload}.items():
+                archive.writestr(member, data)
+        for path in (whole, as_weights):
+            with pytest.raises(ObservationError) as refused:
+                load_model(path, MODEL_LIMITS)
+            assert "S" * 8 not in str(refused.value)
+        with pytest.raises(ObservationError, match="not a valid saved model"):
+            trained_steps(whole, MODEL_LIMITS)
+        with pytest.raises(ObservationError, match="weights take"):
+            load_model(as_weights, MODEL_LIMITS)
+
+
+def test_a_manifest_that_lies_is_refused_with_what_differs(tmp_path: Path) -> None:
+    from autograder.observations import load_model
+
+    real = _model_file(tmp_path / "real.model", _small_model())
+    with zipfile.ZipFile(real) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(members["weights.json"])
+    manifest["layers"][1]["weights"][0]["shape"] = [10**6, 10**6]
+    forged = tmp_path / "forged.model"
+    with zipfile.ZipFile(forged, "w") as archive:
+        for member, data in {**members, "weights.json": json.dumps(manifest)}.items():
+            archive.writestr(member, data)
+    with pytest.raises(ObservationError, match=r"stored as float32 of shape \[1000000, 1000000\]"):
+        load_model(forged, MODEL_LIMITS)

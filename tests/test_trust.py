@@ -218,15 +218,31 @@ def test_resetting_a_parts_clock_is_stopped_at_once(trusted, tmp_path) -> None:
 
 # -- 4, 5. Bombs: bounded before they are inflated or run ---------------------------------------------
 ZIP_BOMB = '''
-class _Bomb:
-    """Not a model: its save() writes a 1 GiB config.json that deflates to about 1 MiB."""
-    def save(self, path):
+import sys as _sys
+
+
+class _BombZip:
+    """In place of the probe's zip writer (a student can reach the harness's modules): every
+    model file becomes a 1 GiB config.json deflated to about 1 MiB."""
+    def __init__(self, handle, mode, compression):
         import zipfile as _zipfile
-        with _zipfile.ZipFile(path, "w", _zipfile.ZIP_DEFLATED) as archive:
-            with archive.open("config.json", "w", force_zip64=True) as handle:
+        with _zipfile.ZipFile(handle, "w", _zipfile.ZIP_DEFLATED) as archive:
+            with archive.open("config.json", "w", force_zip64=True) as member:
                 chunk = b" " * 2**20
                 for _ in range(1024):
-                    handle.write(chunk)
+                    member.write(chunk)
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        return False
+    def writestr(self, *args):
+        pass
+    def open(self, *args, **kwargs):
+        import io as _io
+        return _io.BytesIO()
+
+
+_sys.modules["model_file"]._ZipFile = _BombZip
 '''
 
 EVAL_BOMB_MODEL = """
@@ -250,7 +266,7 @@ def _replace_build_model(new_body: str) -> tuple[str, str]:
 
 
 def zip_bomb_source() -> str:
-    return hostile(_replace_build_model("return _Bomb()"), prefix=ZIP_BOMB)
+    return hostile(prefix=ZIP_BOMB)
 
 
 def eval_bomb_source() -> str:

@@ -41,7 +41,22 @@ INPUT_SHAPE = """    model = tf.keras.models.Sequential([
                   loss=tf.keras.losses.sparse_categorical_crossentropy,
                   metrics=["accuracy"])"""
 
+# The original notebook's own style: no input shape anywhere, so Keras 3 leaves the model unbuilt
+# until its first fit (the grader builds it on the exercise's input to count its parameters).
+SEED_NOTEBOOK = """    model = tf.keras.models.Sequential([tf.keras.layers.Flatten(),
+                                        tf.keras.layers.Dense(hidden_units, activation=tf.nn.relu),
+                                        tf.keras.layers.Dense(10, activation=tf.nn.softmax)])
+    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])"""
+
+ADDED = """    model = keras.Sequential()
+    model.add(keras.layers.Flatten())
+    model.add(keras.layers.Dense(hidden_units, activation="relu"))
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])"""
+
 VARIANTS = {
+    "seed_notebook_no_input_shape": [(SEQUENTIAL, SEED_NOTEBOOK)],
+    "added_layers_no_input_shape": [(SEQUENTIAL, ADDED)],
     "functional_tf_nn_objects": [
         (SEQUENTIAL, FUNCTIONAL),
         ("return images / 255.0", "return (images / 255).astype('float32')"),

@@ -5,7 +5,7 @@ into the child's read-only grader folder with the exercise's `probes.py` and `sc
 as a script: they import nothing from the grader. The harness computes no score. It loads the
 submission chunk by chunk, then for each part calls the exercise's `probe_<part>(h, rec)`, where
 `h` is the `Probe` (the student's namespace, guarded calls, the grader's inputs, Keras tools) and
-`rec` the part's `Recorder`, which writes plain observations (JSON, `.npy`, `.keras`) that the
+`rec` the part's `Recorder`, which writes plain observations (JSON, `.npy`, model files) that the
 exercise's schema declares, for the trusted parent to read.
 
 Security-relevant here: what is bound before student code runs, the fork guard, files created

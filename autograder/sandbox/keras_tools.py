@@ -14,9 +14,11 @@ import os
 try:  # a sibling in the child, a module of the grader's package in the grader
     from bindings import bind_builtins
     from idx import read_idx
+    from model_file import SUFFIX, write_model_file
 except ImportError:
     from autograder.sandbox.bindings import bind_builtins
     from autograder.sandbox.idx import read_idx
+    from autograder.sandbox.model_file import SUFFIX, write_model_file
 
 bind_builtins(globals())
 _isinstance = isinstance
@@ -47,6 +49,25 @@ def _fix_thread_pools(tf) -> None:
         pass  # TensorFlow already ran (a student's kernel): it keeps the pools it started with
 
 
+def write_keras_model(handle, model) -> None:
+    """Write a Keras model to the binary file object `handle` as a model file
+    (autograder.sandbox.model_file): its config, each layer's weights, its optimizer's steps."""
+    config = bind_keras()["serialize"](model)
+    layers = [(layer.name, layer.get_weights()) for layer in model.layers]
+    write_model_file(handle, config, layers, _optimizer_steps(model))
+
+
+def _optimizer_steps(model) -> int | None:
+    """The step counter of the model's optimizer, or None when it has none."""
+    iterations = getattr(getattr(model, "optimizer", None), "iterations", None)
+    if iterations is None:
+        return None
+    try:
+        return int(iterations.numpy())
+    except Exception:
+        return None
+
+
 def bind_keras() -> dict:
     """Import Keras and bind the objects the probes use, before student code can rebind them
     (`keras.callbacks.History = object` would otherwise make anything look like a History)."""
@@ -66,6 +87,7 @@ def bind_keras() -> dict:
             Callback=keras.callbacks.Callback,
             History=keras.callbacks.History,
             load_model=keras.saving.load_model,
+            serialize=keras.saving.serialize_keras_object,
             set_random_seed=keras.utils.set_random_seed,
             op_determinism=tf.config.experimental.enable_op_determinism,
         )
@@ -108,11 +130,13 @@ class KerasTools:
         return model
 
     def save_model(self, rec, key: str, model) -> None:
-        """Save a student's model as `<part>.<key>.keras` for the grader to read and vet."""
-        path = rec.path(f"{key}.keras")
+        """Save a student's model as `<part>.<key>.model` for the grader to read and vet: its
+        Keras config and its weights as plain arrays (autograder.sandbox.model_file), never an
+        HDF5 file."""
+        path = rec.path(f"{key}{SUFFIX}")
         try:
-            rec.create(path).close()  # a fresh regular file: keras writes into whatever is there
-            model.save(path)
+            with rec.create(path) as handle:  # a fresh regular file
+                write_keras_model(handle, model)
             rec.data[f"{key}_saved"] = True
         except Exception as exc:
             rec.data[f"{key}_saved"] = False
@@ -121,13 +145,30 @@ class KerasTools:
     def record_models(self, rec, build, variants: list) -> None:
         """Call the student's `build(**kwargs)` for each (key, kwargs) and save what comes back
         as `<key>` (a model) with `<key>_type` (what it was); a call that raises is recorded
-        under `key`."""
+        under `key`.
+
+        A model built without an input shape (`Flatten()` first, as Keras 3 allows) has no
+        weights yet: it is built here on `config["model_input_shape"]`, the exercise's input,
+        as its first `fit` would build it."""
         for key, kwargs in variants:
             ok, model = self.call(rec, key, build, **kwargs)
             if not ok:
                 continue
             rec.data[f"{key}_type"] = self.describe(model)
+            self.build_on_input(model)
             self.save_model(rec, key, model)
+
+    def build_on_input(self, model) -> None:
+        """Build an unbuilt Keras model on the exercise's input shape (see `record_models`);
+        a model that cannot be built is saved as it is, and the grader says why."""
+        shape = self.config.get("model_input_shape")
+        if shape is None or not _isinstance(model, self.k["Model"]):
+            return
+        try:
+            if not model.built:
+                model.build((None, *shape))
+        except Exception:
+            self.guard()
 
     def record_predictions(self, rec, predict, images: str) -> None:
         """The student's `predict(model, images)` on the grader's start model and the input

@@ -26,7 +26,7 @@ KINDS: dict[str, tuple[type, ...]] = {
     "dict": (dict,),
     "info": (dict,),  # the harness's description of any object (type, shape, dtype, repr)
     "array": (dict,),  # a description whose `saved` flag says a `<key>.npy` file was written
-    "model": (bool,),  # `<key>.keras` written; the JSON holds `<key>_saved` (and `_save_error`)
+    "model": (bool,),  # `<key>.model` written; the JSON holds `<key>_saved` (and `_save_error`)
 }
 
 # Keys the harness itself writes for every part.

@@ -31,7 +31,14 @@ from autograder.threads import thread_environment
 
 HERE = Path(__file__).parent
 # The harness and its siblings: the child-side code of the engine (see harness.py).
-HARNESS_FILES = ("harness.py", "bindings.py", "schema.py", "idx.py", "keras_tools.py")
+HARNESS_FILES = (
+    "harness.py",
+    "bindings.py",
+    "schema.py",
+    "idx.py",
+    "keras_tools.py",
+    "model_file.py",
+)
 MAX_NETWORK_LOG_BYTES = 64 * 1024
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autograder.inputs import CallbackCase, Expectations
-from autograder.observations import ObservationError, trained_steps
+from autograder.observations import MODEL_SUFFIX, ObservationError, trained_steps
 from autograder.scoring.feedback import (
     ACC_KEY,
     CheckFailed,
@@ -173,7 +173,7 @@ def check_fits(
                 hint=diagnose_error(error),
             )
         try:
-            steps = trained_steps(obs.path(f"fit_{fit.id}.keras"), obs.model_limits())
+            steps = trained_steps(obs.path(f"fit_{fit.id}{MODEL_SUFFIX}"), obs.model_limits())
         except ObservationError as exc:
             raise CheckFailed(
                 message=f"{call}: the trained model did not come back ({exc})."

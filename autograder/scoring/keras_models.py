@@ -1,5 +1,5 @@
-"""Grading a student's Keras model: loaded safely from its vetted `.keras` file, inspected
-layer by layer, and its compile settings read from the archive's plain-JSON `compile_config`.
+"""Grading a student's Keras model: built by the grader from its vetted model file, inspected
+layer by layer, and its compile settings read from its plain-JSON `compile_config`.
 
 Every correct form passes: Sequential or functional, `input_shape=` or `keras.Input`, string or
 `tf.nn` activations, and loss or optimizer given as strings, functions or objects.
@@ -20,7 +20,7 @@ import numpy as np
 
 from autograder.keras_archive import ModelLimits
 from autograder.model_eval import accuracy_and_confusion
-from autograder.observations import ObservationError, compile_config, load_model
+from autograder.observations import MODEL_SUFFIX, ObservationError, compile_config, load_model
 from autograder.scoring.feedback import CheckFailed, raise_for_error
 
 COMPILE_HINT = (
@@ -59,7 +59,7 @@ def model_for(obs, key: str, call: str):
             hint="return the model object itself (and only built-in Keras layers)",
         )
     try:
-        return load_saved(str(obs.path(f"{key}.keras")), obs.model_limits())
+        return load_saved(str(obs.path(f"{key}{MODEL_SUFFIX}")), obs.model_limits())
     except ObservationError as exc:
         raise CheckFailed(
             message=f"The model returned by {call} cannot be graded: {exc}."
@@ -94,7 +94,7 @@ def input_shape(model) -> tuple | None:
 def compiled(obs, key: str, call: str) -> dict:
     """The compile settings of the model saved under `key`; fails when it was not compiled."""
     model_for(obs, key, call)
-    config = compile_config(obs.path(f"{key}.keras"), obs.model_limits())
+    config = compile_config(obs.path(f"{key}{MODEL_SUFFIX}"), obs.model_limits())
     if not config:
         raise CheckFailed(
             expected="a compiled model",
@@ -171,7 +171,7 @@ def check_test_accuracy(
             + str(obs.get(f"{key}_save_error") or "no model came back")
         )
     try:
-        model = load_saved(str(obs.path(f"{key}.keras")), obs.model_limits())
+        model = load_saved(str(obs.path(f"{key}{MODEL_SUFFIX}")), obs.model_limits())
     except ObservationError as exc:
         raise CheckFailed(message=f"the trained model cannot be evaluated: {exc}") from None
     accuracy, confusion, outputs = accuracy_and_confusion(model, images, labels, len(class_names))

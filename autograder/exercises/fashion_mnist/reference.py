@@ -136,6 +136,7 @@ class FashionSetup:
             "train_epochs": train_epochs,
             "small_units": c.SMALL_HIDDEN_UNITS,
             "start_model": REFERENCE_MODEL,
+            "model_input_shape": list(c.IMAGE_SHAPE),
             "fit_images": "subset_images",
             "fit_labels": "subset_labels",
             "seed": c.SEED,

@@ -157,6 +157,7 @@ class CnnSetup:
         config = {
             **expectations.child_config(),
             "start_model": REFERENCE_MODEL,
+            "model_input_shape": list(c.IMAGE_SHAPE),
             "fit_images": "subset_images",
             "fit_labels": "subset_labels",
             "fit_shape": list(c.IMAGE_SHAPE),

@@ -13,6 +13,7 @@ from autograder.exercises.fashion_mnist.constants import (
 from autograder.exercises.fashion_mnist.reference import Context
 from autograder.model_eval import mean_loss
 from autograder.observations import (
+    MODEL_SUFFIX,
     ObservationError,
     PartObservation,
     trained_model,
@@ -61,7 +62,7 @@ def _training(obs: PartObservation, key: str, ctx: Context) -> dict:
         raise CheckFailed(message=f"{call} produced no result.")
     if key not in obs.measured:
         try:
-            steps, weights, model = _measure(obs.path(f"{key}_model.keras"))
+            steps, weights, model = _measure(obs.path(f"{key}_model{MODEL_SUFFIX}"))
             loss = training_loss(model, ctx) if steps else None
             obs.measured[key] = (steps, weights, loss)
         except ObservationError as exc:
