@@ -190,13 +190,14 @@ def vet_config(config: dict[str, Any], limits: ModelLimits) -> None:
         built = _built_shape(layer, limits)
         if built is not None:
             shape = built
-        # A functional graph need not be a chain: bound each layer's input by the widest
-        # tensor seen so far, so the estimate is never below what Keras will allocate.
         widest = max(widest, math.prod(shape) if shape else 0)
         before = shape
-        # In a Sequential model each layer's input is the previous layer's output; in a
-        # functional graph it may be any earlier tensor, so it is bounded by the widest one.
-        exact = chain and shape is not None
+        # A layer's weights are what Keras builds them for: its saved build shape when it has
+        # one (Keras builds the layer from it), else, in a Sequential model, the previous
+        # layer's output. A functional layer without one may read any earlier tensor, so it is
+        # bounded by the widest one. What the graph really computes is checked again once the
+        # model is built (`model_cost`).
+        exact = shape is not None and (chain or built is not None)
         shape, added = _through(kind, layer_config, shape, widest, limits, exact)
         widest = max(widest, math.prod(shape) if shape else 0)
         params += added
@@ -368,6 +369,16 @@ def _macs(
     return weights + (math.prod(before) if before else widest)
 
 
+def model_cost(layers: list[tuple[str, int, list[int] | None, list[int] | None]]) -> int:
+    """Multiply-adds per example of a built model, from each layer's `(class name, weights,
+    input shape, output shape)` as the built graph has them (per example, None when unknown)."""
+    total = 0
+    for kind, weights, before, after in layers:
+        widest = max(math.prod(before) if before else 0, math.prod(after) if after else 0)
+        total += _macs(kind, weights, before, after, widest)
+    return total
+
+
 def optimizer_iterations(archive: Archive) -> int | None:
     """The optimizer's step counter the manifest records, or None when it has none (or the
     manifest is not one the grader reads)."""
@@ -459,6 +470,7 @@ __all__ = [
     "ArchiveError",
     "ModelLimits",
     "layer_weights",
+    "model_cost",
     "optimizer_iterations",
     "parse_json",
     "read_archive",

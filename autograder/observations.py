@@ -11,6 +11,7 @@ type are dropped as they are read, and looking up an undeclared key is a grader 
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from autograder.keras_archive import (
     ArchiveError,
     ModelLimits,
     layer_weights,
+    model_cost,
     optimizer_iterations,
     parse_json,
     read_archive,
@@ -141,21 +143,41 @@ def model_from_archive(archive: Archive, limits: ModelLimits):
 
 
 def _check_loaded(model, limits: ModelLimits) -> None:
-    """What Keras built agrees with the bounds (the config vetting already bounded it)."""
+    """What Keras built agrees with the bounds: its parameters, every layer's width and the
+    multiply-adds per example of the graph as built (the config vetting estimated them first)."""
     try:
         params = int(model.count_params())
-        widths = [
-            int(np.prod([d for d in layer.output.shape[1:] if d is not None]))
+        layers = [
+            (
+                type(layer).__name__,
+                int(layer.count_params()),
+                _example_shape(layer.input),
+                _example_shape(layer.output),
+            )
             for layer in model.layers
             if getattr(layer, "_inbound_nodes", None)
         ]
     except Exception:  # an unbuilt model has neither: nothing was allocated
         return
+    widths = [math.prod(after) for _, _, _, after in layers if after]
     if params > limits.max_params or any(w > limits.max_width for w in widths):
         raise ObservationError(
             f"the model has {params:,} parameters and layers up to {max(widths, default=0):,} "
             "values wide, more than the grader runs"
         )
+    if model_cost(layers) > limits.max_macs:
+        raise ObservationError(
+            f"running the model takes more than {limits.max_macs:,} multiply-adds per image; "
+            "the grader does not run models that large"
+        )
+
+
+def _example_shape(tensor) -> list[int] | None:
+    """A tensor's shape without its batch axis, or None (unknown, or several tensors)."""
+    shape = getattr(tensor, "shape", None)
+    if shape is None or any(d is None for d in shape[1:]):
+        return None
+    return [int(d) for d in shape[1:]]
 
 
 def compile_config(path: Path, limits: ModelLimits) -> dict[str, Any]:

@@ -49,6 +49,52 @@ def test_the_reference_earns_full_marks_and_the_stubs_nothing(cnn_grader) -> Non
     assert "not implemented yet" in stubs.tests[0].output
 
 
+SEQUENTIAL_CNN = """    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.Conv2D(filters, (3, 3), activation="relu"),
+            keras.layers.MaxPooling2D(2, 2),
+            keras.layers.Conv2D(filters, (3, 3), activation="relu"),
+            keras.layers.MaxPooling2D(2, 2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )"""
+# Correct models written the other ways students write them: each earns full marks.
+CNN_STYLES = {
+    "functional": """    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(filters, 3, activation="relu")(inputs)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(filters, 3, activation=tf.nn.relu)(x)
+    x = keras.layers.MaxPooling2D(pool_size=(2, 2))(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(128, activation="relu")(x)
+    outputs = keras.layers.Dense(10, activation="softmax")(x)
+    model = keras.Model(inputs=inputs, outputs=outputs)""",
+    "added_no_input_shape": """    model = tf.keras.models.Sequential()
+    model.add(tf.keras.layers.Conv2D(filters, (3, 3), activation="relu"))
+    model.add(tf.keras.layers.MaxPooling2D(2, 2))
+    model.add(tf.keras.layers.Conv2D(filters, (3, 3), activation="relu"))
+    model.add(tf.keras.layers.MaxPooling2D(2, 2))
+    model.add(tf.keras.layers.Flatten())
+    model.add(tf.keras.layers.Dense(128, activation="relu"))
+    model.add(tf.keras.layers.Dense(10, activation="softmax"))""",
+}
+
+
+@pytest.mark.parametrize("style", sorted(CNN_STYLES))
+def test_every_correct_model_style_earns_full_marks(cnn_grader, tmp_path, style) -> None:
+    """A functional CNN was once costed as if its first Conv2D read 784 channels (46/100)."""
+    source = reference_source()
+    assert SEQUENTIAL_CNN in source
+    path = tmp_path / f"{style}.py"
+    path.write_text(source.replace(SEQUENTIAL_CNN, CNN_STYLES[style]))
+    report = cnn_grader.grade(path)
+    assert [f"{t.name}: {t.output}" for t in report.tests if not t.passed] == []
+    assert report.score == 100
+
+
 @dataclass(frozen=True)
 class Defect:
     id: str

@@ -326,3 +326,32 @@ def test_a_manifest_that_lies_is_refused_with_what_differs(tmp_path: Path) -> No
             archive.writestr(member, data)
     with pytest.raises(ObservationError, match=r"stored as float32 of shape \[1000000, 1000000\]"):
         load_model(forged, MODEL_LIMITS)
+
+
+def test_a_config_that_understates_its_shapes_is_refused_once_built(tmp_path: Path) -> None:
+    """The vetting trusts a layer's saved build shape (Keras builds the weights from it), but a
+    convolution's work depends on the shape the graph really feeds it: a Conv2D saved as built
+    on 28 x 28 that runs on 316 x 316 is measured again on the built model and refused."""
+    import keras
+
+    from autograder.exercises.fashion_mnist_cnn.constants import MODEL_LIMITS as CNN_LIMITS
+    from autograder.observations import load_model
+
+    model = keras.Sequential(
+        [keras.Input((316, 316, 1)), keras.layers.Conv2D(1, 41, padding="same"), keras.layers.Flatten(),
+         keras.layers.Dense(10, activation="softmax")]
+    )  # fmt: skip
+    honest = _model_file(tmp_path / "honest.model", model)
+    with pytest.raises(ObservationError, match="multiply-adds"):
+        load_model(honest, CNN_LIMITS)  # refused from the config alone
+    with zipfile.ZipFile(honest) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    conv = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Conv2D")
+    conv["build_config"]["input_shape"] = [None, 28, 28, 1]
+    lying = tmp_path / "lying.model"
+    with zipfile.ZipFile(lying, "w") as archive:
+        for member, data in {**members, "config.json": json.dumps(config)}.items():
+            archive.writestr(member, data)
+    with pytest.raises(ObservationError, match="multiply-adds"):
+        load_model(lying, CNN_LIMITS)
