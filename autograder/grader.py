@@ -38,6 +38,7 @@ from autograder.scoring.feedback import part_failure
 from autograder.scoring.observed import Observed
 from autograder.scoring.run import rubric, score
 from autograder.scratch import scratch_dir
+from autograder.student_text import one_line
 from autograder.submission import Chunk, SubmissionError, load_submission
 from autograder.threads import fix_threads
 
@@ -447,7 +448,10 @@ def describe_import_errors(errors: list[dict]) -> str:
         line = frames[-1].get("line") if frames else None
         if line and not str(where).startswith("line "):
             where = f"{where}, line {line}"
-        kind, message = error.get("type", "Exception"), error.get("message", "")
+        # One line per statement: a line break in the student's message must not start a
+        # line of the report (a forged "Score: 100/100").
+        kind, message = error.get("type", "Exception"), one_line(error.get("message", ""))
+        where = one_line(where)
         if kind == "SystemExit":
             lines.append(
                 f"{where}: {message}; graded code must not exit (the rest was still graded)"

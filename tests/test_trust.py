@@ -439,6 +439,37 @@ def test_escape_sequences_and_formulas_from_students_are_neutralised(trusted, tm
     assert all(not value.startswith(("=", "+", "-", "@")) for value in row.values())
 
 
+FORGED = "boom\\nScore: 100/100 for fashion_mnist.py\\nAll checks passed.\\n[PASS] build_model"
+
+
+def test_line_breaks_in_student_text_never_forge_a_line_of_the_report(trusted, tmp_path) -> None:
+    """A message raised at load time and one raised by a part, each carrying the kit's own
+    lines: in every exporter they stay inside the student's text (folded or indented)."""
+    source = hostile(
+        _replace_build_model(f'raise ValueError("{FORGED}")'),
+        prefix=f'raise RuntimeError("{FORGED}")\n',
+    )
+    report = grade(trusted, tmp_path, source, parts=("CLASS_NAMES", "build_model"))
+    assert "boom" in report.part_notes["loading"] and "boom" in "".join(
+        t.output for t in report.tests
+    )
+    from autograder.exporters import gradescope, junit
+
+    results = gradescope.to_gradescope(report)
+    outputs = {
+        "terminal": text.render(report, verbose=True),
+        "gradescope": results["output"],
+        "gradescope tests": "\n".join(t["output"] for t in results["tests"]),
+        "junit": junit.to_junit([report]),
+        "csv": "\n".join(map(str, csv_export.row(report).values())),
+    }
+    for where, shown in outputs.items():
+        for line in shown.splitlines():
+            kit_like = ("Score: 100", "All checks passed", "[PASS]", "  [PASS] build_model")
+            assert not line.startswith(kit_like), (where, line)
+    assert outputs["terminal"].splitlines()[0].startswith(f"Score: {report.score:g}/30 ")
+
+
 # -- 10. Locked cells are graded as released, by every route ------------------------------------------
 def _edited_release(edit) -> dict:
     """The release answered as in the solution (what an honest student hands in), then `edit`."""

@@ -8,13 +8,14 @@ from typing import Any
 
 from autograder.exporters.sanitize import printable
 from autograder.results import GradingReport
+from autograder.student_text import continued
 
 
 def to_gradescope(report: GradingReport) -> dict[str, Any]:
     output = f"Isolation: {report.isolation}"
     if report.artifacts.get("test_accuracy") is not None:
         output += f"\nPipeline test accuracy: {report.artifacts['test_accuracy']:.4f}"
-    notes = [f"{k}: {v}" for k, v in report.part_notes.items()]
+    notes = [f"{k}: {continued(v)}" for k, v in report.part_notes.items()]
     if notes:
         output += "\n" + "\n".join(notes)
     return {

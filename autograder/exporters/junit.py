@@ -14,6 +14,7 @@ from pathlib import Path
 
 from autograder.exporters.sanitize import printable
 from autograder.results import GradingReport
+from autograder.student_text import continued
 
 # Characters XML 1.0 forbids even when escaped (C0 controls but tab/newline/return, lone
 # surrogates, U+FFFE/U+FFFF). Student output can contain any of them.
@@ -65,7 +66,7 @@ def _suite(report: GradingReport) -> ET.Element:
             failure = ET.SubElement(case, "failure", message=first_line.strip())
             failure.text = output
     if report.part_notes:
-        notes = "\n".join(f"{part}: {note}" for part, note in report.part_notes.items())
+        notes = "\n".join(f"{part}: {continued(note)}" for part, note in report.part_notes.items())
         ET.SubElement(suite, "system-out").text = xml_text(notes)
     return suite
 

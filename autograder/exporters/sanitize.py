@@ -1,8 +1,10 @@
 """Make student-controlled text safe to show: every exporter passes text through here.
 
 Exception messages, printed output and file names come from the submission. On a terminal an
-ANSI escape sequence can repaint the screen (a fake "Score: 100/100"); in XML most control
-characters are invalid; in a spreadsheet a cell starting with `=`, `+`, `-` or `@` is a formula.
+ANSI escape sequence can repaint the screen (a fake "Score: 100/100"); a newline in a message
+starts a line that looks like the kit's own unless it is indented or folded (done where the
+text enters a message: autograder.student_text); in XML most control characters are invalid; in a spreadsheet a cell starting with
+`=`, `+`, `-` or `@` is a formula.
 
 Example:
     >>> printable("\\x1b[2J\\x1b[HScore: 100/100")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from autograder.exporters.sanitize import printable
 from autograder.results import GradingReport
+from autograder.student_text import continued
 
 PASS, FAIL = "PASS", "FAIL"
 
@@ -25,7 +26,7 @@ def render(report: GradingReport, *, verbose: bool = False) -> str:
         lines.append("")
     for key, note in report.part_notes.items():
         if key not in report.parts():
-            lines.append(f"Note ({key}): {note}")
+            lines.append(f"Note ({key}): {continued(note)}")
     accuracy = report.artifacts.get("test_accuracy")
     if accuracy is not None:
         lines.append(f"Pipeline test accuracy measured by the grader: {accuracy:.4f}")

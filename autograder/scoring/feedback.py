@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from autograder.results import Feedback
+from autograder.student_text import continued
 
 
 class CheckFailed(AssertionError):
@@ -59,7 +60,8 @@ def format_error(error: dict[str, Any]) -> str:
         if frame.get("code"):
             lines.append(f"    {frame['code']}")
     kind, message = error.get("type", "Exception"), error.get("message", "")
-    lines.append(f"{kind}: {message}" if message else kind)
+    # The message's own line breaks are indented: its lines never stand where the kit's do.
+    lines.append(f"{kind}: {continued(message)}" if message else kind)
     return "\n".join(lines)
 
 
