@@ -263,16 +263,41 @@ def defined_names(text: bytes, notebook: bool) -> set[str]:
     names: set[str] = set()
     for source in sources:
         lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-        try:
-            tree = ast.parse("\n".join(lines))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in tree.body:
+        for node in _top_level_statements(lines):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.add(node.name)
             elif isinstance(node, ast.Assign):
                 names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
     return names
+
+
+def _parses(text: bytes) -> bool:
+    import ast
+
+    try:
+        ast.parse(text.decode("utf-8", "replace"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _top_level_statements(lines: list[str]) -> list:
+    """The top-level statements of `lines`; when the whole does not parse (a syntax error in
+    one function), those of each block that starts at column 0 and parses on its own."""
+    import ast
+
+    try:
+        return ast.parse("\n".join(lines)).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    starts = [i for i, line in enumerate(lines) if line[:1] not in ("", " ", "\t", "#", ")", "]")]
+    statements = []
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        try:
+            statements += ast.parse("\n".join(lines[start:end])).body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return statements
 
 
 def best_match(names: set[str], candidates: list[Exercise]) -> Exercise | None:
@@ -293,7 +318,8 @@ def resolve_exercise(
     """The exercise to grade `submission` with: `explicit` (`--exercise`) when given, else the
     one the notebook's metadata names, else the one whose name the file's name or folder
     contains, else the one whose names (functions, classes) the file defines most of, else the
-    only exercise there is."""
+    only exercise there is; a `.py` that does not parse and names none is graded as the course's
+    default exercise (autograder.exercises.DEFAULT_EXERCISE), so its syntax error is reported."""
     if explicit:
         return load_exercise(explicit)
     names = available_exercises()
@@ -320,6 +346,11 @@ def resolve_exercise(
             return matched
     if len(names) == 1:
         return load_exercise(names[0])
+    if submission is not None and path.suffix == ".py" and not _parses(head):
+        from autograder.exercises import DEFAULT_EXERCISE
+
+        if DEFAULT_EXERCISE in names:
+            return load_exercise(DEFAULT_EXERCISE)
     raise ExerciseError(
         f"cannot tell which exercise {str(submission)!r} is: pass --exercise (one of "
         f"{', '.join(names)}) or name it in the notebook's metadata "

@@ -102,3 +102,36 @@ def test_syntax_error_is_shown_to_the_student(grader, tmp_path: Path) -> None:
     assert report.score == 0
     first = report.tests[0].output
     assert "could not be parsed" in first and "SyntaxError" in first and "line 3" in first
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "line"),
+    [
+        # A typo in one function: the rest still tells which exercise this is.
+        ("broken.py", None, None),
+        # Nothing to recognise at all: the course's default exercise.
+        ("untitled.py", "x = (\n", 1),
+    ],
+)
+def test_a_py_that_does_not_parse_is_graded_zero_with_its_syntax_error(
+    tmp_path: Path, synthetic_dir: Path, name: str, source: str | None, line: int | None
+) -> None:
+    from conftest import reference_source
+
+    from autograder import cli
+
+    if source is None:
+        reference = reference_source()
+        source = reference.replace("    return images / 255.0\n", "    return images / 255.0 +\n")
+        line = reference[: reference.index("    return images / 255.0\n")].count("\n") + 1
+    path = tmp_path / name
+    path.write_text(source)
+    results = tmp_path / "results.json"
+    code = cli.main(
+        ["grade", str(path), "--data-dir", str(synthetic_dir), "--results", str(results)]
+    )
+    assert code == 0
+    written = json.loads(results.read_text())
+    assert written["score"] == 0 and len(written["tests"]) > 10
+    assert "SyntaxError" in written["tests"][0]["output"]
+    assert f"line {line})" in written["tests"][0]["output"]
