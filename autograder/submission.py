@@ -15,6 +15,12 @@ from pathlib import Path
 
 GRADED_TAG = "graded"
 MAX_SUBMISSION_BYTES = 32 * 2**20  # a notebook with many plots is a few MiB
+# What is graded, once read: an exercise is a few hundred lines in a few dozen cells or
+# statements. Far above that, the bounds keep everything the grader derives from the code (the
+# chunks, their JSON, the seed) small.
+MAX_CHUNKS = 2000
+MAX_CODE_BYTES = 2 * 2**20
+MAX_CODE_LINES = 20000
 PY_FILENAME = "submission.py"
 
 
@@ -240,19 +246,44 @@ def ungraded_definitions(notebook: dict) -> dict[str, str]:
 
 
 def python_chunks(source: str) -> list[Chunk]:
-    """Top-level statements of a module, each with its real first line number."""
+    """Top-level statements of a module, each with its real first line number and only its own
+    text: statements that share a line (`a = 1; b = 2`) are cut at their columns, so the
+    chunks together are never larger than the module (a 56 KB line of 14,000 statements once
+    gave each of them the whole line: 749 MiB)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # Let the child report the syntax error with its line, as Python would.
         return [Chunk("line 1", source, 1, PY_FILENAME)]
     lines = source.splitlines()
-    chunks = []
+    spans = []
     for node in tree.body:
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        end = node.end_lineno or node.lineno
-        text = "\n".join(lines[start - 1 : end])
-        chunks.append(Chunk(f"line {start}", text, start, PY_FILENAME))
+        first = node.decorator_list[0] if getattr(node, "decorator_list", None) else node
+        start = first.lineno
+        # A decorator's column is that of its expression, one after the '@'.
+        column = first.col_offset - 1 if first is not node else node.col_offset
+        spans.append((start, column, node.end_lineno or node.lineno, node.end_col_offset))
+    encoded: dict[int, bytes] = {}  # a shared line in UTF-8 (the parser's columns), once
+
+    def cut(number: int, begin: int | None, stop: int | None) -> str:
+        if number not in encoded:
+            encoded[number] = lines[number - 1].encode("utf-8")
+        return encoded[number][begin:stop].decode("utf-8", "replace")
+
+    chunks = []
+    for i, (start, column, end, end_column) in enumerate(spans):
+        shares_start = i > 0 and spans[i - 1][2] == start
+        shares_end = i + 1 < len(spans) and spans[i + 1][0] == end and end_column is not None
+        text_lines = lines[start - 1 : end]
+        if start == end and (shares_start or shares_end):
+            text_lines = [cut(start, max(column, 0) if shares_start else None,
+                              end_column if shares_end else None)]  # fmt: skip
+        else:
+            if shares_start:
+                text_lines[0] = cut(start, max(column, 0), None)
+            if shares_end:
+                text_lines[-1] = cut(end, None, end_column)
+        chunks.append(Chunk(f"line {start}", "\n".join(text_lines), start, PY_FILENAME))
     return chunks
 
 
@@ -328,7 +359,7 @@ def load_submission(path: str | Path, *, release: str | Path | None = None) -> L
     if path.suffix not in {".ipynb", ".py"}:
         raise SubmissionError(f"submission must be a .ipynb or .py file, got {path.name!r}")
     if path.suffix == ".py":
-        return LoadedSubmission(python_chunks(_read_text(path)))
+        return LoadedSubmission(_bounded(python_chunks(_read_text(path)), path))
     notebook = read_notebook(path)
     restored: list[str] = []
     if release is not None:
@@ -337,4 +368,22 @@ def load_submission(path: str | Path, *, release: str | Path | None = None) -> L
         except SubmissionError as exc:
             raise SubmissionError(f"the release notebook cannot be used: {exc}") from None
         notebook, restored = restore_locked_cells(notebook, released)
-    return LoadedSubmission(notebook_chunks(notebook), restored, ungraded_definitions(notebook))
+    chunks = _bounded(notebook_chunks(notebook), path)
+    return LoadedSubmission(chunks, restored, ungraded_definitions(notebook))
+
+
+def _bounded(chunks: list[Chunk], path: Path) -> list[Chunk]:
+    """`chunks`, when the code they hold is within the bounds; SubmissionError otherwise."""
+    size = sum(len(c.source.encode("utf-8", "replace")) for c in chunks)
+    lines = sum(c.source.count("\n") + 1 for c in chunks)
+    for amount, bound, what in (
+        (len(chunks), MAX_CHUNKS, "top-level statements or cells"),
+        (size, MAX_CODE_BYTES, "bytes of code"),
+        (lines, MAX_CODE_LINES, "lines of code"),
+    ):
+        if amount > bound:
+            raise SubmissionError(
+                f"{path.name} has {amount:,} {what} to grade (at most {bound:,}); an exercise "
+                "needs a few hundred lines"
+            )
+    return chunks

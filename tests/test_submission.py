@@ -135,3 +135,33 @@ def test_a_py_that_does_not_parse_is_graded_zero_with_its_syntax_error(
     assert written["score"] == 0 and len(written["tests"]) > 10
     assert "SyntaxError" in written["tests"][0]["output"]
     assert f"line {line})" in written["tests"][0]["output"]
+
+
+def test_statements_sharing_a_line_each_carry_only_their_own_text() -> None:
+    source = "import numpy as np\n@staticmethod\ndef f():\n    return 1  # kept\nx = 1; y = 'é'; z = (\n  3)\n"
+    chunks = python_chunks(source)
+    assert [c.source for c in chunks] == [
+        "import numpy as np",
+        "@staticmethod\ndef f():\n    return 1  # kept",
+        "x = 1",
+        "y = 'é'",
+        "z = (\n  3)",
+    ]
+    assert [c.first_line for c in chunks] == [1, 2, 5, 5, 5]
+
+
+def test_the_code_graded_is_bounded_and_linear_in_the_submission(tmp_path: Path) -> None:
+    """One 56 KB line of 14,000 statements once made 749 MiB of chunks; now each statement
+    carries its own four characters, and a submission past the bounds is refused by name."""
+    from autograder.submission import MAX_CHUNKS, load_submission
+
+    line = "_=0;" * (MAX_CHUNKS - 10)
+    chunks = python_chunks("x = 1\n" + line + "\n")
+    assert sum(len(c.source) for c in chunks) < len(line) + 10
+    path = tmp_path / "many.py"
+    path.write_text("x = 1\n" + "_=0;" * 14000 + "\n")
+    with pytest.raises(SubmissionError, match="14,001 top-level statements or cells"):
+        load_submission(path)
+    path.write_text("x = 1\n" * 25000)
+    with pytest.raises(SubmissionError, match="statements or cells|lines of code"):
+        load_submission(path)
