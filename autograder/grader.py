@@ -180,7 +180,9 @@ class Grader:
             key: spec.cache_path(name) if in_sandbox else str((self.data_dir / name).resolve())
             for key, name in spec.files.items()
         }
-        return {**inputs.config, "dataset_files": files}
+        limits = dataclasses.asdict(self.exercise.model_limits)
+        limits["layers"] = sorted(limits["layers"])
+        return {**inputs.config, "dataset_files": files, "model_limits": limits}
 
     # -- grading --------------------------------------------------------------------------------
     def grade(

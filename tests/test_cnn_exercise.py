@@ -281,6 +281,39 @@ def test_a_huge_convolution_and_a_huge_answer_are_refused_not_run(quick_grader, 
     assert score == maximum > 0
 
 
+WIDE_MODEL = """
+def build_model(filters=64):
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(1024, (3, 3), padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(2, 2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+"""
+
+
+def test_a_model_the_grader_refuses_is_not_trained_first(cnn_grader, tmp_path) -> None:
+    """Conv2D(1024, padding="same") on 28 x 28: the child vets it with the grader's bounds
+    before the pipeline's training (which once ran until the 600 s limit), and the grader,
+    vetting it again, says why the pipeline fails."""
+    from autograder.scoring.run import score
+
+    path = tmp_path / "wide.py"
+    path.write_text(reference_source() + WIDE_MODEL)
+    outcome = cnn_grader.observe(path)
+    try:
+        pipeline = outcome.found.observations["pipeline"]
+        assert pipeline.get("training_seconds") == 0.0
+        tests = score(cnn_grader.exercise, outcome.found, ("pipeline",))
+    finally:
+        outcome.close()
+    assert all(t.score == 0 for t in tests)
+    assert "values per image" in tests[0].output or "multiply-adds" in tests[0].output
+
+
 def test_the_exercise_is_found_from_metadata_or_from_the_names_defined(tmp_path) -> None:
     assert resolve_exercise(SOLUTION).name == EXERCISE
     assert resolve_exercise(RELEASE).name == EXERCISE

@@ -38,6 +38,7 @@ HARNESS_FILES = (
     "idx.py",
     "keras_tools.py",
     "model_file.py",
+    "model_vetting.py",
 )
 MAX_NETWORK_LOG_BYTES = 64 * 1024
 
