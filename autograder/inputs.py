@@ -240,3 +240,18 @@ def draw_images(
         "subset_labels": train_labels[chosen],
         "predict_index": rng.permutation(len(test_images))[:predict],
     }
+
+
+def fresh_weights(rng: np.random.Generator, like: list[np.ndarray]) -> list[np.ndarray]:
+    """New start weights shaped like `like`, drawn from `rng`: Glorot-uniform kernels and zero
+    biases, as Keras initialises a Dense layer. A part judged on a training gets weights no
+    earlier part handed to the student's code, so a training cannot be replayed."""
+    weights = []
+    for array in like:
+        if array.ndim < 2:
+            weights.append(np.zeros(array.shape, dtype=array.dtype))
+            continue
+        fan_in, fan_out = int(np.prod(array.shape[:-1])), int(array.shape[-1])
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        weights.append(rng.uniform(-limit, limit, array.shape).astype(array.dtype))
+    return weights

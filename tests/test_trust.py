@@ -142,6 +142,46 @@ def test_a_patched_probe_echoing_or_guessing_earns_nothing(trusted, tmp_path, st
     assert not any("not implemented" in t.output for t in report.tests), report.tests
 
 
+ON_EPOCH_END = "    def on_epoch_end(self, epoch, logs=None):\n        ### BEGIN SOLUTION\n"
+REPLAY_CALLBACK = (
+    ON_EPOCH_END + '        _KEPT["weights"] = self.model.get_weights()  # what real fits trained\n'
+)
+REPLAY_TRAIN = """
+if "weights" not in _KEPT:
+    return model.fit(images, labels, epochs=epochs, callbacks=callbacks)
+model.set_weights(_KEPT["weights"])  # no training: another part's trained weights
+steps = epochs * -(-len(images) // 32)
+model.optimizer.iterations.assign(steps)
+history = keras.callbacks.History()
+everyone = [*(callbacks or []), history]
+for callback in everyone:
+    callback.set_model(model)
+    callback.on_train_begin()
+for epoch in range(epochs):
+    for callback in everyone:
+        callback.on_epoch_end(epoch, {"loss": 0.3, "accuracy": 0.9})
+model.history = history
+return history
+"""
+
+
+def test_a_training_replayed_from_another_parts_fits_earns_nothing(trusted, tmp_path) -> None:
+    """The callbacks' real fits once trained the very start model and images train_model was
+    judged on: a callback kept those weights and train_model put them back with a forged step
+    counter, hand-called callbacks and a hand-made History (10/10 without training). Each
+    train_model call now starts from weights and images drawn for it alone, and weights that
+    did not start from them are refused."""
+    source = hostile(
+        (ON_EPOCH_END, REPLAY_CALLBACK),
+        ("    return model.fit(images, labels, epochs=epochs, callbacks=callbacks)\n", body(REPLAY_TRAIN)),
+        prefix="_KEPT = {}\n",
+    )  # fmt: skip
+    report = grade(trusted, tmp_path, source, parts=("StopOnLoss", "train_model"))
+    assert report.part_score("StopOnLoss")[0] > 0  # the callback itself still works
+    assert report.part_score("train_model") == (0, 10), [t.output for t in report.tests]
+    assert "did not start from the ones it was given" in report.tests[-1].output
+
+
 # -- 3. The progress channel cannot be forged usefully ----------------------------------------------
 def test_progress_protocol_accepts_only_the_probes_order() -> None:
     good = ["begin import", "end import", "begin a", "end a", "begin b", "end b", "done"]

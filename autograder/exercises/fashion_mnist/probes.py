@@ -65,9 +65,14 @@ def probe_StopOnAccuracy(h, rec) -> None:
 
 def probe_train_model(h, rec) -> None:
     train = h.student("train_model")
-    images, labels = h.fit_data()
     for key, epochs in [("explicit", h.config["train_epochs"]), ("default", None)]:
+        # Each call starts from weights and images drawn for it alone (never seen by an
+        # earlier part), so a training cannot be replayed from another part's fits.
+        start = h.config["train_starts"][key]
         model = h.start_model()
+        model.set_weights([h.load_input(name) for name in start["weights"]])
+        images = h.load_input(start["images"]).astype("float32") / 255.0
+        labels = h.load_input(start["labels"])
         recorder = h.epoch_recorder()
         kwargs = {"callbacks": [recorder]}
         if epochs is not None:

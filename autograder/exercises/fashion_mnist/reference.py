@@ -22,11 +22,28 @@ from autograder.inputs import (
     callback_fits,
     case_ids,
     draw_images,
+    fresh_weights,
     loss_cases,
 )
 from autograder.model_eval import mean_loss, predict_probabilities
 
 REFERENCE_MODEL = "reference_model.keras"
+
+
+# The two train_model calls the probe makes; each starts from its own weights and images.
+TRAIN_CALLS = ("explicit", "default")
+
+
+@dataclass
+class TrainStart:
+    """What one train_model call starts from, drawn for it alone and never handed to the
+    student's code before: the start weights, the images (uint8) and labels, and the loss of
+    those weights on those images, which training must lower."""
+
+    weights: list[np.ndarray]
+    images: np.ndarray
+    labels: np.ndarray
+    loss: float
 
 
 @dataclass
@@ -40,13 +57,10 @@ class Context:
     sample_images: np.ndarray  # given to scale_images / add_batch_dimension
     predict_images: np.ndarray  # permuted, scaled test images given to predict_classes
     reference_predictions: np.ndarray  # the reference model's own argmax on predict_images
-    reference_weights: list[np.ndarray]  # the weights the probe's short fits start from
-    subset_images: np.ndarray  # the short fits' training images (uint8) and labels
-    subset_labels: np.ndarray
-    start_loss: float  # the reference model's loss on them before any training
     expectations: Expectations  # this grading's callback decisions and fit lengths
     train_epochs: int  # the explicit `epochs=` given to train_model
     pipeline_threshold: float
+    train_starts: dict[str, TrainStart]  # per train_model call (TRAIN_CALLS)
 
 
 def reference_model():
@@ -78,6 +92,7 @@ class FashionSetup:
         self.reference.save(folder / REFERENCE_MODEL)
         self.reference_weights = [np.asarray(w) for w in self.reference.get_weights()]
         self.files = {REFERENCE_MODEL: folder / REFERENCE_MODEL}
+        self.scratch = reference_model()  # measures drawn start weights' losses
 
     def draw(self, seed: int) -> GradingInputs:
         """Everything the child is given for one grading, and what the answers must be."""
@@ -112,7 +127,18 @@ class FashionSetup:
             "subset_labels": drawn["subset_labels"],
             "predict_images": data.test_images[drawn["predict_index"]].astype(np.float32) / 255.0,
         }
-        subset_scaled = arrays["subset_images"].astype(np.float32) / 255.0
+        # Drawn last: the draws above stay what they were for every seed.
+        train_starts, train_config = {}, {}
+        for key in TRAIN_CALLS:
+            start = self._train_start(rng)
+            train_starts[key] = start
+            names = {"images": f"train_{key}_images", "labels": f"train_{key}_labels"}
+            arrays[names["images"]], arrays[names["labels"]] = start.images, start.labels
+            names["weights"] = []
+            for i, weight in enumerate(start.weights):
+                arrays[f"train_{key}_w{i}"] = weight
+                names["weights"].append(f"train_{key}_w{i}")
+            train_config[key] = names
         context = Context(
             train_images=data.train_images,
             train_labels=data.train_labels,
@@ -123,13 +149,10 @@ class FashionSetup:
             reference_predictions=predict_probabilities(
                 self.reference, arrays["predict_images"]
             ).argmax(axis=1),
-            reference_weights=self.reference_weights,
-            subset_images=arrays["subset_images"],
-            subset_labels=arrays["subset_labels"],
-            start_loss=mean_loss(self.reference, subset_scaled, arrays["subset_labels"]),
             expectations=expectations,
             train_epochs=train_epochs,
             pipeline_threshold=self.pipeline_threshold,
+            train_starts=train_starts,
         )
         config = {
             **expectations.child_config(),
@@ -141,5 +164,16 @@ class FashionSetup:
             "fit_labels": "subset_labels",
             "seed": c.SEED,
             "pipeline_epochs": c.PIPELINE_EPOCHS,
+            "train_starts": train_config,
         }
         return GradingInputs(seed, arrays, config, context)
+
+    def _train_start(self, rng: np.random.Generator) -> TrainStart:
+        data = self.data
+        count = min(c.SUBSET_SIZE, len(data.train_images))
+        index = np.sort(rng.choice(len(data.train_images), count, replace=False))
+        images, labels = data.train_images[index], data.train_labels[index]
+        weights = fresh_weights(rng, self.reference_weights)
+        self.scratch.set_weights(weights)
+        loss = mean_loss(self.scratch, images.astype(np.float32) / 255.0, labels)
+        return TrainStart(weights, images, labels, loss)
