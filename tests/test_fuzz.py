@@ -251,6 +251,79 @@ def test_forged_manifests_and_weights_are_refused_before_any_array_is_made(
     assert steps is None or (isinstance(steps, int) and steps >= 0)
 
 
+def _hdf5_file(folder: Path, layout: dict) -> bytes:
+    """An HDF5 file of one of the layouts that made the grader's old HDF5 reader leak or blow up:
+    external storage (a host file), soft and external links, fill-value-only chunked datasets,
+    filters."""
+    import h5py
+    import numpy
+
+    path = folder / "w.h5"
+    with h5py.File(path, "w") as store:
+        kind = layout["kind"]
+        if kind == "external":
+            store.create_dataset(
+                "optimizer/vars/0", shape=(4,), dtype="<u8", external=[(layout["host"], 0, 32)]
+            )
+        elif kind == "fill":
+            store.create_dataset(
+                "layers/dense/vars/0", shape=(max(layout["size"], 1024),), dtype="<f4", chunks=(1024,),
+                fillvalue=1.5,
+            )  # fmt: skip
+        elif kind == "soft_link":
+            store["optimizer/vars/0"] = h5py.SoftLink(layout["target"] or "/")
+        elif kind == "external_link":
+            store["optimizer/vars/0"] = h5py.ExternalLink(layout["host"], "/x")
+        else:
+            store.create_dataset(
+                "layers/dense/vars/0", data=numpy.zeros(layout["size"] % 5000, "<f4"),
+                compression="gzip", shuffle=True,
+            )  # fmt: skip
+    return path.read_bytes()
+
+
+hdf5_layouts = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["external", "fill", "soft_link", "external_link", "filters"]),
+        "size": st.integers(min_value=1, max_value=200_000_000),
+        "target": st.text(alphabet="/abc0", max_size=12),
+        "where": st.sampled_from(["whole", "weights.bin", "weights.json", "config.json"]),
+    }
+)
+
+
+@FUZZ
+@given(layout=hdf5_layouts)
+def test_hdf5_files_in_any_member_read_nothing_outside_the_file(
+    memory_bound, model_file, tmp_path_factory, layout
+) -> None:
+    """Whatever HDF5 layout a child writes, wherever it puts it, the grader parses no HDF5:
+    the file is refused or its bytes are only bytes, and no byte of a host file comes back."""
+    folder = tmp_path_factory.mktemp("h5")
+    host = folder / "host-secret"
+    host.write_bytes(b"HOSTSECRET" * 4)
+    layout = {**layout, "host": str(host)}
+    try:
+        payload = _hdf5_file(folder, layout)
+        path = folder / "m.model"
+        if layout["where"] == "whole":
+            path.write_bytes(payload)
+        else:
+            path.write_bytes(_zip({**model_file, layout["where"]: payload}))
+        with memory_bound.example():
+            outcome = []
+            for read in (load_model, trained_steps):
+                try:
+                    outcome.append(repr(read(path, LIMITS)))
+                except ObservationError as exc:
+                    outcome.append(str(exc))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    # The old leak: host bytes read through external storage came back as the step counter.
+    leaked = {str(int.from_bytes(b"HOSTSECR", order)) for order in ("big", "little")}
+    assert not any("HOSTSECRET" in text or text in leaked for text in outcome)
+
+
 def _mutate(node, path: list[int], value):
     """`node` with the subtree reached by following `path` (indexes mod size) replaced."""
     if not path or not isinstance(node, (dict, list)) or not node:
