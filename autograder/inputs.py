@@ -242,16 +242,48 @@ def draw_images(
     }
 
 
-def fresh_weights(rng: np.random.Generator, like: list[np.ndarray]) -> list[np.ndarray]:
-    """New start weights shaped like `like`, drawn from `rng`: Glorot-uniform kernels and zero
-    biases, as Keras initialises a Dense layer. A part judged on a training gets weights no
-    earlier part handed to the student's code, so a training cannot be replayed."""
+def fresh_weights(
+    rng: np.random.Generator, like: list[np.ndarray], bias_limit: float = 0.0
+) -> list[np.ndarray]:
+    """New weights shaped like `like`, drawn from `rng`: Glorot-uniform kernels and biases
+    uniform in +-`bias_limit` (zero, as Keras initialises them, by default). A part judged on a
+    training gets weights no earlier part handed to the student's code, so a training cannot be
+    replayed; a part judged on predictions gets non-zero biases, so that how its images are
+    scaled changes the predicted classes (with zero biases and ReLU it never would)."""
     weights = []
     for array in like:
         if array.ndim < 2:
-            weights.append(np.zeros(array.shape, dtype=array.dtype))
+            bias = rng.uniform(-bias_limit, bias_limit, array.shape) if bias_limit else 0.0
+            weights.append(np.zeros(array.shape, dtype=array.dtype) + bias)
             continue
         fan_in, fan_out = int(np.prod(array.shape[:-1])), int(array.shape[-1])
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         weights.append(rng.uniform(-limit, limit, array.shape).astype(array.dtype))
     return weights
+
+
+def prediction_weights(
+    rng: np.random.Generator,
+    model,
+    like: list[np.ndarray],
+    images: np.ndarray,
+    bias_limit: float,
+    tries: int = 20,
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Weights for the model handed to a `predict_classes`, set on `model` (the grader's copy
+    of it), with its argmax on `images` and on `images / 255` (scaled once more).
+
+    Drawn (`fresh_weights`) until the model tells images apart (3 classes or more) and scaling
+    the images again changes at least a tenth of its answers, so that mistake cannot pass; an
+    untrained model may otherwise give one class to every image. At most `tries` draws.
+    """
+    from autograder.model_eval import predict_probabilities
+
+    for _ in range(tries):
+        weights = fresh_weights(rng, like, bias_limit)
+        model.set_weights(weights)
+        own = predict_probabilities(model, images).argmax(axis=1)
+        again = predict_probabilities(model, images / 255.0).argmax(axis=1)
+        if len(np.unique(own)) >= 3 and np.mean(own == again) < 0.9:
+            break
+    return weights, own, again

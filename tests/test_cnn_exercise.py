@@ -204,6 +204,13 @@ DEFECTS = [
         "predict_classes",
         "probabilities",
     ),
+    Defect(
+        "predict_scaled_again",
+        "return np.argmax(model.predict(images, verbose=0), axis=1)",
+        "return np.argmax(model.predict(images / 255.0, verbose=0), axis=1)",
+        "predict_classes",
+        "scaling them again",
+    ),
 ]
 
 

@@ -229,6 +229,13 @@ DEFECTS = [
         "probabilities",
     ),
     Defect(
+        "predict_scaled_again",
+        "np.argmax(model.predict(images, verbose=0), axis=1)",
+        "np.argmax(model.predict(images / 255.0, verbose=0), axis=1)",
+        frozenset({"predict_classes"}),
+        "scaling them again",
+    ),
+    Defect(
         "argmax_axis_0",
         "np.argmax(model.predict(images, verbose=0), axis=1)",
         "np.argmax(model.predict(images, verbose=0), axis=0)",

@@ -194,9 +194,13 @@ class KerasTools:
             self.guard()
 
     def record_predictions(self, rec, predict, images: str) -> None:
-        """The student's `predict(model, images)` on the grader's start model and the input
-        array `images`, saved as `result` (the grader knows that model's own argmax)."""
+        """The student's `predict(model, images)` on the grader's start model (given the
+        weights `config["predict_weights"]` when there are any) and the input array `images`,
+        saved as `result` (the grader knows that model's own argmax)."""
         model = self.start_model()
+        weights = self.config.get("predict_weights")
+        if weights:  # the grader's weights for this part (see autograder.inputs.fresh_weights)
+            model.set_weights([self.load_input(name) for name in weights])
         ok, result = self.call(rec, "call", predict, model, self.load_input(images))
         if ok:
             rec.save_array("result", result)

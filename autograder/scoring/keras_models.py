@@ -228,9 +228,16 @@ def check_class_shape(result: np.ndarray, images: int, classes: int) -> None:
     )
 
 
-def check_agreement(result: np.ndarray, reference: np.ndarray, classes: int) -> None:
+def check_agreement(
+    result: np.ndarray,
+    reference: np.ndarray,
+    classes: int,
+    scaled_again: np.ndarray | None = None,
+) -> None:
     """Exactly the classes the given model predicts (`reference`, its own argmax, computed by
-    the grader): looking the true labels up cannot agree with an untrained model."""
+    the grader): looking the true labels up cannot agree with an untrained model.
+    `scaled_again`, when given, is that model's argmax on the images divided by 255 once more:
+    a result that matches it is named as that mistake."""
     if result.shape != reference.shape:
         hint = ""
         if result.shape == (len(reference), classes):
@@ -240,9 +247,17 @@ def check_agreement(result: np.ndarray, reference: np.ndarray, classes: int) -> 
         )
     agreement = float(np.mean(result == reference))
     if agreement < 1.0:
+        hint = (
+            "use the model passed in and np.argmax(model.predict(images), axis=1); "
+            "do not look labels up"
+        )
+        if scaled_again is not None and np.mean(result == scaled_again) >= 0.95:
+            hint = (
+                "the images come already scaled to [0, 1]: predict on them as they are "
+                "(scaling them again leaves the model almost nothing to tell them apart)"
+            )
         raise CheckFailed(
             expected="exactly the classes the given model predicts (argmax of model.predict)",
             received=f"{agreement:.1%} agreement",
-            hint="use the model passed in and np.argmax(model.predict(images), axis=1); "
-            "do not look labels up",
+            hint=hint,
         )

@@ -54,6 +54,11 @@ def dense_params(inputs: int, units: int) -> int:
 SEED = 1234
 SUBSET_SIZE = 512  # images used by the quick fits (callbacks, train_model)
 PREDICT_SIZE = 300  # permuted test images given to predict_classes
+# predict_classes is handed a model with biases drawn in +-0.05: with the zero biases of a fresh
+# model and ReLU, scaling the images again would never change an argmax (and go unnoticed);
+# with these, the images divided by 255 again get one class, which agrees with the model's own
+# argmax on 0-86 % of 300 images (measured over seeds on the real test set), never all.
+PREDICT_BIAS_LIMIT = 0.05
 PIPELINE_EPOCHS = 5
 # Test accuracy the student's pipeline must reach on the real test set, measured by the grader.
 # Calibrated from the reference solution over several seeds; see README "Calibration".

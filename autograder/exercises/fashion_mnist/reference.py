@@ -24,8 +24,9 @@ from autograder.inputs import (
     draw_images,
     fresh_weights,
     loss_cases,
+    prediction_weights,
 )
-from autograder.model_eval import mean_loss, predict_probabilities
+from autograder.model_eval import mean_loss
 
 REFERENCE_MODEL = "reference_model.keras"
 
@@ -57,6 +58,7 @@ class Context:
     sample_images: np.ndarray  # given to scale_images / add_batch_dimension
     predict_images: np.ndarray  # permuted, scaled test images given to predict_classes
     reference_predictions: np.ndarray  # the reference model's own argmax on predict_images
+    scaled_again_predictions: np.ndarray  # its argmax on them divided by 255 again
     expectations: Expectations  # this grading's callback decisions and fit lengths
     train_epochs: int  # the explicit `epochs=` given to train_model
     pipeline_threshold: float
@@ -128,6 +130,12 @@ class FashionSetup:
             "predict_images": data.test_images[drawn["predict_index"]].astype(np.float32) / 255.0,
         }
         # Drawn last: the draws above stay what they were for every seed.
+        predict_weights, reference_predictions, scaled_again = prediction_weights(
+            rng, self.scratch, self.reference_weights, arrays["predict_images"],
+            c.PREDICT_BIAS_LIMIT,
+        )  # fmt: skip
+        for i, weight in enumerate(predict_weights):
+            arrays[f"predict_w{i}"] = weight
         train_starts, train_config = {}, {}
         for key in TRAIN_CALLS:
             start = self._train_start(rng)
@@ -146,9 +154,8 @@ class FashionSetup:
             test_labels=data.test_labels,
             sample_images=drawn["sample_images"],
             predict_images=arrays["predict_images"],
-            reference_predictions=predict_probabilities(
-                self.reference, arrays["predict_images"]
-            ).argmax(axis=1),
+            reference_predictions=reference_predictions,
+            scaled_again_predictions=scaled_again,
             expectations=expectations,
             train_epochs=train_epochs,
             pipeline_threshold=self.pipeline_threshold,
@@ -165,6 +172,7 @@ class FashionSetup:
             "seed": c.SEED,
             "pipeline_epochs": c.PIPELINE_EPOCHS,
             "train_starts": train_config,
+            "predict_weights": [f"predict_w{i}" for i in range(len(predict_weights))],
         }
         return GradingInputs(seed, arrays, config, context)
 

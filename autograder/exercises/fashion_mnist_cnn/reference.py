@@ -22,8 +22,8 @@ from autograder.inputs import (
     callback_fits,
     case_ids,
     draw_images,
+    prediction_weights,
 )
-from autograder.model_eval import predict_probabilities
 
 REFERENCE_MODEL = "reference_cnn.keras"
 
@@ -66,6 +66,7 @@ class Context:
     sample_images: np.ndarray  # uint8 (n, 28, 28) given to reshape_images
     predict_images: np.ndarray  # (n, 28, 28, 1) float32 given to predict_classes
     reference_predictions: np.ndarray  # the reference CNN's own argmax on them
+    scaled_again_predictions: np.ndarray  # its argmax on them divided by 255 again
     expectations: Expectations  # StopAtAccuracy's decisions and fit lengths
     shape_models: list[ShapeModel]  # the exercise's model first, then drawn ones
     pipeline_threshold: float
@@ -106,6 +107,8 @@ class CnnSetup:
         self.reference = reference_model()
         self.reference.save(folder / REFERENCE_MODEL)
         self.files = {REFERENCE_MODEL: folder / REFERENCE_MODEL}
+        self.reference_weights = [np.asarray(w) for w in self.reference.get_weights()]
+        self.scratch = reference_model()  # predicts with the weights drawn for a grading
 
     def draw(self, seed: int) -> GradingInputs:
         data = self.data
@@ -142,14 +145,20 @@ class CnnSetup:
             "subset_labels": drawn["subset_labels"],
             "predict_images": scaled(data.test_images[drawn["predict_index"]]),
         }
+        # Drawn last: the draws above stay what they were for every seed.
+        predict_weights, reference_predictions, scaled_again = prediction_weights(
+            rng, self.scratch, self.reference_weights, arrays["predict_images"],
+            c.PREDICT_BIAS_LIMIT,
+        )  # fmt: skip
+        for i, weight in enumerate(predict_weights):
+            arrays[f"predict_w{i}"] = weight
         context = Context(
             test_images=data.test_images,
             test_labels=data.test_labels,
             sample_images=drawn["sample_images"],
             predict_images=arrays["predict_images"],
-            reference_predictions=predict_probabilities(
-                self.reference, arrays["predict_images"]
-            ).argmax(axis=1),
+            reference_predictions=reference_predictions,
+            scaled_again_predictions=scaled_again,
             expectations=expectations,
             shape_models=shape_models,
             pipeline_threshold=self.pipeline_threshold,
@@ -166,5 +175,6 @@ class CnnSetup:
             "seed": c.SEED,
             "pipeline_images": c.PIPELINE_IMAGES,
             "pipeline_epochs": c.PIPELINE_EPOCHS,
+            "predict_weights": [f"predict_w{i}" for i in range(len(predict_weights))],
         }
         return GradingInputs(seed, arrays, config, context)

@@ -26,7 +26,9 @@ def test_predict_shape(obs, ctx: Context) -> None:
 
 @grader("predict_classes", "agrees with the argmax of the model's predictions", points=6)
 def test_predict_agrees(obs, ctx: Context) -> None:
-    check_agreement(predicted_classes(obs), ctx.reference_predictions, NUM_CLASSES)
+    check_agreement(
+        predicted_classes(obs), ctx.reference_predictions, NUM_CLASSES, ctx.scaled_again_predictions
+    )
 
 
 @grader(
