@@ -195,10 +195,10 @@ def render_html(report, part: str, tampered: list[str], *, first: bool = False) 
     for test in (t for t in report.tests if t.part == part):
         mark = "PASS" if test.passed else "FAIL"
         detail = ""
-        if not test.passed and test.output and test.output != previous:
+        if not test.passed and test.output:
+            shown = "(the same as above)" if test.output == previous else printable(test.output)
             detail = (
-                "<pre style='margin:2px 0 6px 2em;white-space:pre-wrap'>"
-                f"{html.escape(printable(test.output))}</pre>"
+                f"<pre style='margin:2px 0 6px 2em;white-space:pre-wrap'>{html.escape(shown)}</pre>"
             )
             previous = test.output
         rows.append(

@@ -192,3 +192,21 @@ def test_html_confusion_matrix_alone(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert len(_png_images(page)) == 1
     assert 'alt="Confusion matrix' in page
+
+
+def test_a_reason_shared_by_several_checks_is_said_once_and_pointed_to_from_each():
+    """A part that crashed fails all its checks for one reason: the terminal and nbgrader show
+    it once, and every later failed check says where its explanation is (it once showed none)."""
+    from autograder.exporters import text
+    from autograder.nbgrader_grading import render_html
+
+    reason = "build_model raised an error:\nValueError: no"
+    tests = [
+        Result(f"build_model: line {i}", "build_model", 2, 0, message=reason) for i in range(3)
+    ]
+    report = GradingReport(submission="a.py", tests=tests, execution_time=1.0, isolation="plain")
+    rendered = text.render(report)
+    assert rendered.count("ValueError: no") == 1
+    assert rendered.count("(the same as above)") == 2
+    nbgrader = render_html(report, "build_model", [])
+    assert nbgrader.count("ValueError: no") == 1 and nbgrader.count("(the same as above)") == 2

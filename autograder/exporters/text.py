@@ -55,8 +55,12 @@ def render_part(report: GradingReport, part: str, *, verbose: bool = False) -> l
     for test in (t for t in report.tests if t.part == part):
         mark = PASS if test.passed else FAIL
         lines.append(printable(f"  [{mark}] {test.name}  ({test.score:g}/{test.max_score:g})"))
-        # A part-level reason (crash, timeout, stub) is the same for all its checks: say it once.
-        if test.output and (verbose or not test.passed) and test.output != previous:
-            lines.append(textwrap.indent(printable(test.output), "         "))
+        # A part-level reason (crash, timeout, stub) is the same for all its checks: say it
+        # once, and point back to it from every later check it explains.
+        if test.output and (verbose or not test.passed):
+            if test.output == previous:
+                lines.append("         (the same as above)")
+            else:
+                lines.append(textwrap.indent(printable(test.output), "         "))
             previous = test.output
     return lines
