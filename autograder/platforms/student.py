@@ -23,8 +23,10 @@ from autograder.platforms.bundle import add, add_kit, kit_source
 README = """# {title}
 
 What is here: the notebook to fill in, and `kit/`, the kit's source: the same checks the grader
-runs, the exercise's inputs and a reference model that some checks compare with (no solution
-of the notebook's parts, no hidden tests).
+runs and the code that draws their inputs. It includes each exercise's `reference.py`, which
+builds the model the checks train and predict with: the architecture and compile settings the
+notebook's instructions spell out, nothing more (no other part's solution, no hidden tests, no
+grading secret; grades never come from your kernel).
 
 1. Install (Python 3.11 or 3.12, on Linux, macOS or Windows; TensorFlow takes a few minutes the
    first time; on Windows activate with `.venv\\Scripts\\activate`):
