@@ -3,8 +3,10 @@ at a time or two side by side.
 
 TensorFlow sizes its thread pools from the cores it may use, and a matrix product's reduction
 order follows them; the grader fixes them (autograder.threads). These gradings run on the real
-data: the reference, and a submission near the pipeline's threshold (its `train_model` drops
-`epochs`, so the pipeline trains one epoch), where a last-digit difference could move a grade.
+data, with two submissions near the pipeline's threshold, where a last-digit difference could
+move a grade: one whose `train_model` drops `epochs` (the pipeline trains one epoch) and one
+with 128 hidden units. (Both train in seconds; the reference's full pipeline is graded on the
+real data by tests/test_real_data.py.)
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SOLUTION
 from test_defects import DEFECTS
 
 from autograder.threads import INTER_OP_THREADS, INTRA_OP_THREADS, fix_threads, thread_environment
@@ -41,7 +42,10 @@ def test_the_child_and_the_grader_use_the_grading_thread_layout(tmp_path: Path) 
         data_files={},
         grader_files={},
     )
-    assert thread_environment().items() <= workdir.environment(tmp_path).items()
+    try:
+        assert thread_environment().items() <= workdir.environment(tmp_path).items()
+    finally:
+        workdir.cleanup()
 
 
 def test_a_started_tensorflow_with_other_pools_is_reported_not_hidden() -> None:
@@ -89,15 +93,15 @@ def test_one_core_and_two_grade_alike(real_data_dir: Path, tmp_path: Path) -> No
         pytest.skip("needs taskset and two cores to compare one core with two")
     folder = tmp_path / "submissions"
     folder.mkdir()
-    shutil.copy(SOLUTION, folder / "reference.ipynb")
-    near = next(d for d in DEFECTS if d.id == "epochs_not_passed")
-    (folder / "one_epoch.py").write_text(near.source())
+    for defect_id, name in (("epochs_not_passed", "one_epoch.py"), ("units_128", "units_128.py")):
+        near = next(d for d in DEFECTS if d.id == defect_id)
+        (folder / name).write_text(near.source())
     os.environ["FASHION_MNIST_DIR"] = str(real_data_dir)
 
     one_core = _batch(folder, tmp_path / "one-core", jobs=1, cores="0")
     two_at_once = _batch(folder, tmp_path / "two-cores", jobs=2, cores=None)
 
-    assert sorted(one_core) == sorted(two_at_once) == ["one_epoch.py", "reference.ipynb"]
+    assert sorted(one_core) == sorted(two_at_once) == ["one_epoch.py", "units_128.py"]
     for name, report in one_core.items():
         other = two_at_once[name]
         assert report["artifacts"]["test_accuracy"] == other["artifacts"]["test_accuracy"], name
@@ -108,4 +112,4 @@ def test_one_core_and_two_grade_alike(real_data_dir: Path, tmp_path: Path) -> No
             f"{name}: accuracy {report['artifacts']['test_accuracy']} on one core and two, "
             f"score {report['score']}"
         )
-    assert one_core["reference.ipynb"]["score"] == 100
+    assert all(report["artifacts"]["test_accuracy"] > 0.8 for report in one_core.values())
