@@ -74,10 +74,12 @@ gradescope-bundle: install
 	    $(GRADESCOPE_ARGS) || exit 1; done
 
 # One submission: `autograder grade` vs a bare training script vs nbconvert of the original notebook
-# (times and ratios, one run on this machine), then where the grading's time goes, part by part.
+# (times and ratios, one run on this machine), then where the grading's time goes, part by part,
+# then a small class per exercise: batch seconds per submission vs the bare pipeline training.
 bench: install
 	$(BIN)/python benchmarks/single_submission.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/grading_time.py
+	$(BIN)/python benchmarks/class_speed.py
 	$(BIN)/python benchmarks/batch_throughput.py
 
 clean:

@@ -4,7 +4,8 @@ the pure training time of the exercise's pipeline, both measured in this run, fo
     .venv/bin/python benchmarks/class_speed.py [--students 4] [--jobs 2] [--exercises ...]
 
 For each exercise: (1) the bare training the pipeline part does, in this process with the
-grader's thread layout (the reference model, the pipeline's images, epochs and seed, batch 32);
+grader's thread layout (the reference model, the pipeline's images, epochs and seed, batch 32,
+op determinism and the grader's steps_per_execution: the arithmetic, nothing else);
 (2) `autograder batch` of `--students` copies of the solution notebook on the real data, wall
 clock, divided by the number of submissions. Printed: both figures and their ratio (the target
 in issue 20 is at most 1.5). Figures, not asserts; they depend on the machine and its load.
@@ -24,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from autograder.sandbox.keras_tools import PIPELINE_STEPS_PER_EXECUTION  # noqa: E402
 from autograder.threads import fix_threads  # noqa: E402
 
 fix_threads()
@@ -54,6 +56,14 @@ def bare_training(exercise: str, data_dir: Path) -> float:
         images = data.train_images.astype(np.float32) / 255.0
         labels = data.train_labels
     model = reference_model()  # seeded with the pipeline's seed
+    # The arithmetic alone: op determinism as in the child, and the grader's own
+    # steps_per_execution (Python and callbacks dispatched once per 64 steps, same mathematics).
+    model.compile(
+        optimizer="adam",
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=PIPELINE_STEPS_PER_EXECUTION,
+    )
     tf.config.experimental.enable_op_determinism()
     started = time.perf_counter()
     model.fit(images, labels, epochs=c.PIPELINE_EPOCHS, batch_size=32, verbose=0)

@@ -74,6 +74,7 @@ def main() -> None:
 
     from autograder.data import locate_data, prepare_keras_cache
     from autograder.exercises.datasets import FASHION_MNIST
+    from autograder.threads import thread_environment
 
     data_dir = locate_data(FASHION_MNIST, args.data_dir, allow_download=False)
     bin_dir = Path(sys.executable).parent
@@ -83,6 +84,8 @@ def main() -> None:
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
         "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "0"),
+        # The grader's thread layout for the bare job and the notebook too: the same arithmetic.
+        **thread_environment(),
         "FASHION_MNIST_DIR": str(data_dir),
         "KERAS_HOME": str(keras_home),
         "PYTHONPATH": os.pathsep.join(

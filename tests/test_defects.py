@@ -229,6 +229,31 @@ DEFECTS = [
         "probabilities",
     ),
     Defect(
+        "loss_typo",
+        '        loss="sparse_categorical_crossentropy",\n',
+        '        loss="sparse_categorical_crossentropie",\n',
+        frozenset({"build_model"}),
+        "misspelt loss name",
+        pipeline="fails",  # Keras looks the name up when fit starts
+        lines=("build_model: loss sparse categorical cross-entropy",),
+    ),
+    Defect(
+        "callback_without_init",
+        "    def __init__(self, threshold=0.4):\n        ### BEGIN SOLUTION\n        super().__init__()\n"
+        "        self.threshold = threshold\n        ### END SOLUTION\n\n",
+        "",
+        frozenset({"StopOnLoss"}),
+        "has no __init__ of its own",
+    ),
+    Defect(
+        "input_shape_changed",
+        "    return images / 255.0\n",
+        "    images.shape = (len(images), 28 * 28)\n    return (images / 255.0).reshape(-1, 28, 28)\n",
+        frozenset({"scale_images"}),
+        "reshape it in place",
+        lines=("scale_images: input array left unchanged",),
+    ),
+    Defect(
         "predict_scaled_again",
         "np.argmax(model.predict(images, verbose=0), axis=1)",
         "np.argmax(model.predict(images / 255.0, verbose=0), axis=1)",

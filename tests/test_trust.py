@@ -380,6 +380,8 @@ def test_bombs_and_hangs_cost_one_limit_and_no_memory(
         ("zip bomb", zip_bomb_source()),
         ("evaluation bomb", eval_bomb_source()),
         ("hang", HANG_SOURCE),
+        # 14,000 statements on one 56 KB line: once 749 MiB of chunks and 132 s.
+        ("one-line statements", reference_source() + "_=0;" * 14000 + "\n"),
     ):
         measured = grade_in_own_process(
             source, tmp_path, synthetic_dir, parts, {"build_model": limit}
@@ -392,6 +394,7 @@ def test_bombs_and_hangs_cost_one_limit_and_no_memory(
     assert "config.json" in outputs["zip bomb"]
     assert "UpSampling2D" in outputs["evaluation bomb"]
     assert "was not run: it calls build_model, which timed out" in outputs["hang"]
+    assert "top-level statements or cells" in outputs["one-line statements"]
     print(
         "peak MiB / seconds: "
         + ", ".join(f"{n} {f['peak_mib']:.0f}/{f['seconds']:.1f}" for n, f in figures.items())

@@ -79,6 +79,13 @@ def raise_for_error(obs, key: str, what: str) -> None:
 
 ACC_KEY = re.compile(r"""\[\s*['"]acc['"]\s*\]|\.get\(\s*['"]acc['"]""")
 ACC_HINT = "Keras 3 logs the metric as 'accuracy', not 'acc': use logs['accuracy']"
+SHAPE_CHANGED_HINT = (
+    "the caller's array now has another shape: `images.shape = ...` and `images.resize(...)` "
+    "reshape it in place; `images.reshape(...)` returns a new array and leaves it alone"
+)
+UNEXPECTED_ARGUMENT = re.compile(
+    r"(?:(\w+)\.)?__init__\(\) got an unexpected keyword argument '(\w+)'"
+)
 UNDEFINED_NAME = re.compile(r"NameError: name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 NETWORK_MESSAGES = (
     "Network is unreachable",
@@ -116,6 +123,19 @@ def diagnose_error(error: dict[str, Any]) -> str:
         return "in-place division of a uint8 array (`images /= 255`); divide into a new float array"
     if kind == "SystemExit":
         return "do not call sys.exit() in graded code"
+    unexpected = UNEXPECTED_ARGUMENT.search(message)
+    if kind == "TypeError" and unexpected:
+        owner, argument = unexpected.group(1), unexpected.group(2)
+        cause = (
+            f"the class has no __init__ of its own, so Keras' {owner}.__init__ receives "
+            f"{argument}=... and refuses it"
+            if owner in {"Callback", "Layer", "Model"}
+            else f"the class's __init__ does not accept {argument}=..."
+        )
+        return (
+            f"{cause}: define __init__(self, {argument}=...), call super().__init__() in it "
+            f"and keep the value (self.{argument} = {argument}) for the other methods"
+        )
     return ""
 
 

@@ -12,6 +12,7 @@ Example (an exercise's graders):
 
 from __future__ import annotations
 
+import difflib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -125,9 +126,19 @@ def check_sparse_loss(config: dict, classes: int) -> None:
             )
         elif got in {"mse", "meansquarederror"}:
             hint = f"mean squared error is for regression; this is a {classes}-class classification"
+        elif (
+            got
+            and difflib.SequenceMatcher(None, got, "sparsecategoricalcrossentropy").ratio() > 0.8
+        ):
+            hint = (
+                "a misspelt loss name: loss='sparse_categorical_crossentropy' (Keras looks the "
+                "name up only when training starts, so compile accepted it)"
+            )
+        raw = config.get("loss")
+        shown = repr(raw) if isinstance(raw, str) else (got or "none")
         raise CheckFailed(
             expected="loss sparse_categorical_crossentropy",
-            received=f"loss {got or 'none'}",
+            received=f"loss {shown}",
             hint=hint,
         )
 

@@ -37,6 +37,7 @@ def probe_scale_images(h, rec) -> None:
     before = images.copy()
     ok, result = h.call(rec, "call", scale, images)
     rec.data["input_modified"] = not h.same_array(images, before)
+    rec.data["input_shape_changed"] = getattr(images, "shape", None) != before.shape
     rec.data["input_dtype_after"] = str(images.dtype)
     if ok:
         rec.data["returned_input_object"] = result is images

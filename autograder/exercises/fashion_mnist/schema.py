@@ -17,6 +17,7 @@ OBSERVATIONS = {
     "scale_images": {
         "result": "array",
         "input_modified": "bool",
+        "input_shape_changed": "bool",
         "input_dtype_after": "text",
         "returned_input_object": "bool",
     },

@@ -12,6 +12,7 @@ def probe_reshape_images(h, rec) -> None:
     before = images.copy()
     ok, result = h.call(rec, "call", reshape, images)
     rec.data["input_modified"] = not h.same_array(images, before)
+    rec.data["input_shape_changed"] = getattr(images, "shape", None) != before.shape
     if ok:
         rec.data["returned_input_object"] = result is images
         rec.save_array("result", result)

@@ -7,6 +7,7 @@ OBSERVATIONS = {
     "reshape_images": {
         "result": "array",
         "input_modified": "bool",
+        "input_shape_changed": "bool",
         "returned_input_object": "bool",
     },
     "build_model": {

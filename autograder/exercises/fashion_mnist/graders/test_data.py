@@ -8,6 +8,7 @@ from autograder.exercises.fashion_mnist.constants import CLASS_NAMES
 from autograder.exercises.fashion_mnist.reference import Context
 from autograder.observations import PartObservation
 from autograder.scoring import CheckFailed, grader, raise_for_error
+from autograder.scoring.feedback import SHAPE_CHANGED_HINT
 
 LOAD_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 
@@ -204,10 +205,13 @@ def test_scale_input_untouched(obs: PartObservation, ctx: Context) -> None:
     raise_for_error(obs, "call", "scale_images(images)")
     modified = obs.get("input_modified")
     if modified is not False:  # missing means unknown, and unknown never earns the points
+        hint = "in-place operations (`images /= ...`, `images[...] = ...`) change the caller's data; return a new array"
+        if obs.get("input_shape_changed"):
+            hint = SHAPE_CHANGED_HINT
         raise CheckFailed(
             expected="the input array unchanged",
             received="the input array was modified" if modified else "nothing to compare",
-            hint="in-place operations (`images /= ...`, `images[...] = ...`) change the caller's data; return a new array",
+            hint=hint,
         )
 
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from autograder.exercises.fashion_mnist_cnn.reference import Context, scaled
 from autograder.scoring import CheckFailed, grader, raise_for_error
+from autograder.scoring.feedback import SHAPE_CHANGED_HINT
 
 
 def _reshaped(obs) -> np.ndarray:
@@ -84,8 +85,11 @@ def test_input_untouched(obs, ctx: Context) -> None:
     raise_for_error(obs, "call", "reshape_images(images)")
     modified = obs.get("input_modified")
     if modified is not False:  # missing means unknown, and unknown never earns the points
+        hint = "reshape and divide into a new array; in-place operations change the caller's data"
+        if obs.get("input_shape_changed"):
+            hint = SHAPE_CHANGED_HINT
         raise CheckFailed(
             expected="the input array unchanged",
             received="the input array was modified" if modified else "nothing to compare",
-            hint="reshape and divide into a new array; in-place operations change the caller's data",
+            hint=hint,
         )
