@@ -56,6 +56,19 @@ ADDED = """    model = keras.Sequential()
 
 VARIANTS = {
     "seed_notebook_no_input_shape": [(SEQUENTIAL, SEED_NOTEBOOK)],
+    # What students add to the notebook's fit: a validation split (fewer steps an epoch than
+    # the grader's images make) and the callbacks' `logs={}` default.
+    "validation_split_logs_default": [
+        (
+            "return model.fit(images, labels, epochs=epochs, callbacks=callbacks)",
+            "return model.fit(images, labels, epochs=epochs, callbacks=callbacks,\n"
+            "                     validation_split=0.1, verbose=2)",
+        ),
+        (
+            "    def on_epoch_end(self, epoch, logs=None):\n",
+            "    def on_epoch_end(self, epoch, logs={}):\n",
+        ),
+    ],
     "added_layers_no_input_shape": [(SEQUENTIAL, ADDED)],
     "functional_tf_nn_objects": [
         (SEQUENTIAL, FUNCTIONAL),

@@ -169,10 +169,17 @@ def test_returns_history(obs: PartObservation, ctx: Context) -> None:
             hint="return model.fit(...)" if kind.endswith("NoneType") else "",
         )
     # Judged against the fit that really ran (the steps the grader counted), not the epochs
-    # requested: ignoring `epochs` costs the epochs line only.
-    ran = record["trained_steps"] // max(1, ctx.expectations.steps_per_epoch)
+    # requested: ignoring `epochs` costs the epochs line only. The History's epochs must split
+    # those steps evenly, at most one pass over the images each (a validation split or another
+    # batch size makes fewer steps an epoch, never more).
+    steps = record["trained_steps"]
     recorded = len(record.get("history_epochs") or [])
-    if not record.get("is_fit_history") or not 1 <= recorded <= max(1, ran):
+    consistent = (
+        recorded >= 1
+        and steps % recorded == 0
+        and steps // recorded <= max(1, ctx.expectations.steps_per_epoch)
+    )
+    if not record.get("is_fit_history") or not consistent:
         raise CheckFailed(
             expected="the History of the fit that train_model ran",
             received="another History object",
