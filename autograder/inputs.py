@@ -262,6 +262,12 @@ def fresh_weights(
     return weights
 
 
+def weight_arrays(prefix: str, weights: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Weights as the child's named input arrays `<prefix>_w0`, `<prefix>_w1`, ... in order;
+    the config lists the names (`list(...)`) for the probe to load them back."""
+    return {f"{prefix}_w{i}": weight for i, weight in enumerate(weights)}
+
+
 def prediction_weights(
     rng: np.random.Generator,
     model,

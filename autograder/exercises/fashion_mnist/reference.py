@@ -25,6 +25,7 @@ from autograder.inputs import (
     fresh_weights,
     loss_cases,
     prediction_weights,
+    weight_arrays,
 )
 from autograder.model_eval import mean_loss
 
@@ -134,18 +135,17 @@ class FashionSetup:
             rng, self.scratch, self.reference_weights, arrays["predict_images"],
             c.PREDICT_BIAS_LIMIT,
         )  # fmt: skip
-        for i, weight in enumerate(predict_weights):
-            arrays[f"predict_w{i}"] = weight
+        predict_arrays = weight_arrays("predict", predict_weights)
+        arrays.update(predict_arrays)
         train_starts, train_config = {}, {}
         for key in TRAIN_CALLS:
             start = self._train_start(rng)
             train_starts[key] = start
             names = {"images": f"train_{key}_images", "labels": f"train_{key}_labels"}
             arrays[names["images"]], arrays[names["labels"]] = start.images, start.labels
-            names["weights"] = []
-            for i, weight in enumerate(start.weights):
-                arrays[f"train_{key}_w{i}"] = weight
-                names["weights"].append(f"train_{key}_w{i}")
+            weights = weight_arrays(f"train_{key}", start.weights)
+            arrays.update(weights)
+            names["weights"] = list(weights)
             train_config[key] = names
         context = Context(
             train_images=data.train_images,
@@ -172,7 +172,7 @@ class FashionSetup:
             "seed": c.SEED,
             "pipeline_epochs": c.PIPELINE_EPOCHS,
             "train_starts": train_config,
-            "predict_weights": [f"predict_w{i}" for i in range(len(predict_weights))],
+            "predict_weights": list(predict_arrays),
         }
         return GradingInputs(seed, arrays, config, context)
 

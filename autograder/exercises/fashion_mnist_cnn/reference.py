@@ -23,6 +23,7 @@ from autograder.inputs import (
     case_ids,
     draw_images,
     prediction_weights,
+    weight_arrays,
 )
 
 REFERENCE_MODEL = "reference_cnn.keras"
@@ -150,8 +151,8 @@ class CnnSetup:
             rng, self.scratch, self.reference_weights, arrays["predict_images"],
             c.PREDICT_BIAS_LIMIT,
         )  # fmt: skip
-        for i, weight in enumerate(predict_weights):
-            arrays[f"predict_w{i}"] = weight
+        predict_arrays = weight_arrays("predict", predict_weights)
+        arrays.update(predict_arrays)
         context = Context(
             test_images=data.test_images,
             test_labels=data.test_labels,
@@ -175,6 +176,6 @@ class CnnSetup:
             "seed": c.SEED,
             "pipeline_images": c.PIPELINE_IMAGES,
             "pipeline_epochs": c.PIPELINE_EPOCHS,
-            "predict_weights": [f"predict_w{i}" for i in range(len(predict_weights))],
+            "predict_weights": list(predict_arrays),
         }
         return GradingInputs(seed, arrays, config, context)
