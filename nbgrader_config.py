@@ -64,15 +64,11 @@ def _keras_home() -> None:
     link to the real data, so Keras' loaders work offline in the students' notebooks."""
     try:
         from autograder.data import DataError, locate_data, prepare_keras_cache
-        from autograder.exercise_spec import available_exercises, load_exercise
+        from autograder.exercise_spec import datasets_in_use
     except ImportError:  # nbgrader run outside the kit's environment: nothing to prepare
         return
-    specs = {}
-    for name in available_exercises():
-        spec = load_exercise(name).dataset
-        specs[spec.cache_folder] = spec
     found = {}
-    for folder, spec in specs.items():
+    for folder, spec in datasets_in_use().items():
         try:
             found[folder] = (locate_data(spec, allow_download=False), spec)
         except DataError:

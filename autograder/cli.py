@@ -196,12 +196,31 @@ def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_data(args: argparse.Namespace) -> int:
-    from autograder.exercise_spec import common_dataset
+    from autograder.exercise_spec import common_dataset, datasets_in_use, load_exercise
     from autograder.platforms import fetch
 
+    if args.exercise and load_exercise(args.exercise).dataset is None:
+        print(f"{args.exercise} uses no data set (its inputs are generated): nothing to fetch")
+        return EXIT_OK
+    if not args.exercise and not datasets_in_use():
+        print("No exercise uses a data set: nothing to fetch")
+        return EXIT_OK
     spec = common_dataset(args.exercise)
     folder = fetch.fetch(args.folder, args.base_url, spec=spec)
     print(f"{spec.title} (official, SHA-256 verified) in {folder}")
+    return EXIT_OK
+
+
+def cmd_new_exercise(args: argparse.Namespace) -> int:
+    from autograder.authoring.scaffold import new_exercise
+
+    written = new_exercise(args.name, Path(args.course), title=args.title)
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        f"Next: `make release EXERCISES={args.name}` (the students' notebook), then "
+        f"`autograder grade {written[-1]}` (full marks), then make it your exercise."
+    )
     return EXIT_OK
 
 
@@ -281,10 +300,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.scheduler or jobs > 1:
-        if not args.scheduler:  # fail here, once, rather than in every worker
+        if not args.scheduler and exercise.dataset is not None:
             from autograder.data import locate_data
 
-            locate_data(exercise.dataset, options.data_dir)
+            locate_data(exercise.dataset, options.data_dir)  # fail here, once, not per worker
         reports = batch.grade_folder(
             args.folder,
             out_dir=args.out,
@@ -428,6 +447,13 @@ def _platform_commands(commands) -> None:
     recipe.add_argument("name", choices=["github", "gitlab", "gradescope-visibility"])
     recipe.add_argument("--out", help="write it here instead of printing it")
     recipe.set_defaults(handler=cmd_recipe)
+    new = commands.add_parser("new-exercise", help="write a working exercise to start from")
+    new.add_argument("name", help="the exercise's name (lower case, digits and _)")
+    new.add_argument("--title", help="the notebook's title (default: from the name)")
+    new.add_argument(
+        "--course", default=".", help="the course folder whose solutions/ gets the notebook"
+    )
+    new.set_defaults(handler=cmd_new_exercise)
 
 
 def build_parser() -> argparse.ArgumentParser:

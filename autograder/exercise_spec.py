@@ -118,7 +118,8 @@ class Exercise:
     name: str
     title: str
     parts: tuple[Part, ...]
-    dataset: DatasetFiles
+    # None: the exercise's inputs are all generated (drawn by its setup), no files to find.
+    dataset: DatasetFiles | None
     model_limits: ModelLimits
     # Builds the exercise's setup from the grader's data arrays, a scratch folder and the
     # exercise's settings (e.g. {"pipeline_threshold": 0.85}).
@@ -220,18 +221,33 @@ def load_exercise(name: str) -> Exercise:
 
 
 def common_dataset(explicit: str | None = None) -> DatasetFiles:
-    """The data set of `explicit` (an exercise), else the one every exercise uses."""
+    """The data set of `explicit` (an exercise), else the one every exercise that has a data set
+    uses; ExerciseError when there is none or more than one."""
     if explicit:
-        return load_exercise(explicit).dataset
-    specs = {
-        load_exercise(n).dataset.cache_folder: load_exercise(n).dataset
-        for n in available_exercises()
-    }
+        spec = load_exercise(explicit).dataset
+        if spec is None:
+            raise ExerciseError(
+                f"exercise {explicit!r} uses no data set: there is nothing to fetch"
+            )
+        return spec
+    specs = datasets_in_use()
+    if not specs:
+        raise ExerciseError("no exercise uses a data set: there is nothing to fetch")
     if len(specs) != 1:
         raise ExerciseError(
             f"the exercises use different data sets: pass --exercise ({', '.join(available_exercises())})"
         )
     return next(iter(specs.values()))
+
+
+def datasets_in_use() -> dict[str, DatasetFiles]:
+    """The data sets the exercises use, by cache folder (exercises without one add nothing)."""
+    specs: dict[str, DatasetFiles] = {}
+    for name in available_exercises():
+        spec = load_exercise(name).dataset
+        if spec is not None:
+            specs[spec.cache_folder] = spec
+    return specs
 
 
 def exercise_from_metadata(notebook_bytes: bytes) -> str | None:

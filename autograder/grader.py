@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.data import locate_data, read_dataset
+from autograder.data import locate_data, no_dataset, read_dataset
 from autograder.exercise_spec import Exercise, ExerciseSetup, GradingInputs, resolve_exercise
 from autograder.inputs import grading_seed, load_secret
 from autograder.observations import read_import_errors, read_observations
@@ -106,8 +106,11 @@ class Grader:
             raise ValueError(
                 f"unknown parts {sorted(unknown)}; parts are {', '.join(self.exercise.part_names)}"
             )
-        self.data_dir = locate_data(self.exercise.dataset, self.options.data_dir)
-        self.dataset = read_dataset(self.data_dir, self.exercise.dataset)
+        self.data_dir: Path | None = None
+        self.dataset = no_dataset()
+        if self.exercise.dataset is not None:
+            self.data_dir = locate_data(self.exercise.dataset, self.options.data_dir)
+            self.dataset = read_dataset(self.data_dir, self.exercise.dataset)
         self.sandbox = choose_sandbox(self.options.sandbox)
         self.secret = self.options.secret or load_secret()
         self.inputs_dir = scratch_dir("inputs")
@@ -178,7 +181,7 @@ class Grader:
         spec = self.exercise.dataset
         files = {
             key: spec.cache_path(name) if in_sandbox else str((self.data_dir / name).resolve())
-            for key, name in spec.files.items()
+            for key, name in (spec.files.items() if spec is not None else ())
         }
         limits = dataclasses.asdict(self.exercise.model_limits)
         limits["layers"] = sorted(limits["layers"])

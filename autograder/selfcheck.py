@@ -26,7 +26,7 @@ import sys
 import time
 import warnings
 
-from autograder.exercise_spec import Exercise, available_exercises, load_exercise
+from autograder.exercise_spec import Exercise, available_exercises, datasets_in_use, load_exercise
 from autograder.threads import fix_threads
 
 # The notebook imports this right after TensorFlow, before any op: the self-checks' trainings
@@ -77,7 +77,8 @@ def get_grader(exercise: Exercise | str):
     name = exercise if isinstance(exercise, str) else exercise.name
     with _quiet():
         grader = shared_grader(name)
-    keras_can_load(grader.data_dir, grader.exercise.dataset)
+    if grader.exercise.dataset is not None:
+        keras_can_load(grader.data_dir, grader.exercise.dataset)
     return grader
 
 
@@ -121,11 +122,7 @@ def prepare_offline_data() -> None:
     Keras loader works offline from the first cell."""
     from autograder.data import DataError, locate_data
 
-    specs = {
-        load_exercise(n).dataset.cache_folder: load_exercise(n).dataset
-        for n in available_exercises()
-    }
-    for spec in specs.values():
+    for spec in datasets_in_use().values():
         # Online, Keras downloads the files itself; offline, the check says what to do.
         with contextlib.suppress(DataError, OSError):
             keras_can_load(locate_data(spec, allow_download=False), spec)
@@ -300,7 +297,8 @@ def checked_part(
     try:
         grader = get_grader(exercise)
     except DataError as exc:
-        text = f"The self-check cannot run without the {exercise.dataset.title} files: {exc}"
+        title = exercise.dataset.title if exercise.dataset else "data set"
+        text = f"The self-check cannot run without the {title} files: {exc}"
         return "\n".join([*lines, text]), None, None
     with _quiet():
         report = grader.check_namespace(namespace, [part])

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from autograder.exercise_spec import available_exercises
+
 BIN = Path(sys.executable).parent
 
 
-@pytest.mark.parametrize("exercise", ["fashion_mnist", "fashion_mnist_cnn"])
+@pytest.mark.parametrize("exercise", available_exercises())
 def test_pytest_on_the_graders_reports_the_grade_of_autograder_grade(
     exercise: str, synthetic_dir: Path, tmp_path: Path
 ) -> None:

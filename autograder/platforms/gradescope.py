@@ -238,7 +238,7 @@ def run(root: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         exercise = _exercise(config.get("exercise"))
         expected = config.get("notebook") or exercise.notebook_name
-        files = exercise.dataset.files.values()
+        files = exercise.dataset.files.values() if exercise.dataset else ()
     except Exception as exc:  # a bundle for an exercise this kit lacks: say so in the results
         exercise, expected, files = None, str(config.get("notebook") or "?"), ()
         notes_error = (
@@ -316,7 +316,7 @@ def build_bundle(
         "timeout_scale": timeout_scale,
     }
     folder = None
-    if include_data:
+    if include_data and chosen.dataset is not None:  # an exercise may use no data set
         try:
             folder = locate_data(chosen.dataset, data_dir, allow_download=False)
         except DataError as exc:

@@ -20,6 +20,16 @@ from pathlib import Path
 
 from autograder.platforms.bundle import add, add_kit, kit_source
 
+DATA_STEP = """2. Data: the notebook downloads {dataset} through Keras the first time. Offline, point the
+   kit at a folder holding the official files before starting Jupyter:
+
+       export {env}=/path/to/{cache}
+
+"""
+NO_DATA_STEP = """2. Data: none to download; the exercise makes its own.
+
+"""
+
 README = """# {title}
 
 What is here: the notebook to fill in, and `kit/`, the kit's source: the same checks the grader
@@ -35,12 +45,7 @@ grading secret; grades never come from your kernel).
        . .venv/bin/activate
        pip install "./kit[student]"
 
-2. Data: the notebook downloads {dataset} through Keras the first time. Offline, point the
-   kit at a folder holding the official files before starting Jupyter:
-
-       export {env}=/path/to/{cache}
-
-3. Work through the notebook, running each `check("...")` cell after the part above it:
+{data_step}3. Work through the notebook, running each `check("...")` cell after the part above it:
 
        jupyter notebook {assignment}/{assignment}.ipynb
 
@@ -79,10 +84,15 @@ def build_student_bundle(
         readme = README.format(
             title=chosen.title,
             assignment=name,
-            dataset=chosen.dataset.title,
-            env=chosen.dataset.env,
-            cache=chosen.dataset.cache_folder,
+            data_step=_data_step(chosen.dataset),
         )
         add(archive, "README.md", readme.encode())
         add_kit(archive)
     return out
+
+
+def _data_step(spec) -> str:
+    """The README's data step: where the data set comes from, or that there is none."""
+    if spec is None:
+        return NO_DATA_STEP
+    return DATA_STEP.format(dataset=spec.title, env=spec.env, cache=spec.cache_folder)

@@ -1,0 +1,106 @@
+"""What every exercise must satisfy, parametrized over the exercises found: a new exercise
+(`autograder new-exercise`) is covered without editing this file.
+
+Its rubric totals 100; its solution notebook (and the release, once `make release` wrote it)
+has, for each part, a self-check cell and a locked autograded cell worth the part's points in
+the rubric; the solution earns full marks; the release earns zero, saying per part that it is
+not implemented yet.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, fast_options
+
+from autograder.exercise_spec import available_exercises, load_exercise
+from autograder.grader import Grader
+from autograder.scoring.run import rubric
+
+EXERCISES = available_exercises()
+
+
+def notebooks(name: str) -> dict[str, Path]:
+    """The exercise's solution and, when released, its release notebook."""
+    exercise = load_exercise(name)
+    found = {"solution": ROOT / "solutions" / name / exercise.notebook_name}
+    if exercise.release_notebook(ROOT).is_file():
+        found["release"] = exercise.release_notebook(ROOT)
+    return found
+
+
+def points_per_part(name: str) -> dict[str, int]:
+    points: dict[str, int] = {}
+    for line in rubric(load_exercise(name)):
+        points[line.part] = points.get(line.part, 0) + line.points
+    return points
+
+
+@pytest.fixture(scope="module")
+def reports(synthetic_dir: Path):
+    """Each exercise's solution and release graded once (on the synthetic data when the
+    exercise uses Fashion-MNIST; an exercise without a data set ignores it)."""
+    cache: dict[tuple[str, str], object] = {}
+
+    def report(name: str, which: str):
+        if (name, which) not in cache:
+            with Grader(fast_options(synthetic_dir, exercise=name)) as grader:
+                cache[name, which] = grader.grade(notebooks(name)[which])
+        return cache[name, which]
+
+    return report
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_rubric_totals_100_and_each_line_names_its_part(name: str) -> None:
+    exercise = load_exercise(name)
+    lines = rubric(exercise)
+    assert sum(line.points for line in lines) == 100
+    assert {line.part for line in lines} == set(exercise.part_names)
+    for line in lines:
+        assert line.name.startswith(f"{line.part}: ")
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_each_part_has_a_self_check_and_an_autograded_cell_worth_its_points(name: str) -> None:
+    expected = points_per_part(name)
+    for which, path in notebooks(name).items():
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        assert notebook["metadata"]["autograder"]["exercise"] == name, which
+        cells = notebook["cells"]
+        tested = {
+            cell["metadata"]["nbgrader"]["grade_id"][len("test_") :]: cell["metadata"]["nbgrader"][
+                "points"
+            ]
+            for cell in cells
+            if "autograded-test" in cell["metadata"].get("tags", [])
+        }
+        assert tested == expected, which
+        checked = "".join(
+            "".join(cell["source"])
+            for cell in cells
+            if "self-check" in cell["metadata"].get("tags", [])
+        )
+        for part in expected:
+            assert f'check("{part}"' in checked, (which, part)
+        assert any("setup" in c["metadata"].get("tags", []) for c in cells), which
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_solution_earns_full_marks(name: str, reports) -> None:
+    report = reports(name, "solution")
+    assert [f"{t.name}: {t.output}" for t in report.tests if not t.passed] == []
+    assert report.score == report.max_score == 100
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_release_earns_zero_saying_what_is_not_implemented(name: str, reports) -> None:
+    if "release" not in notebooks(name):
+        pytest.skip(f"{name} is not released yet (make release EXERCISES={name})")
+    report = reports(name, "release")
+    assert report.score == 0
+    for part in load_exercise(name).part_names:
+        messages = " ".join(t.output for t in report.tests if t.part == part)
+        assert "not implemented yet" in messages, (part, messages)
