@@ -208,3 +208,40 @@ def test_a_start_model_whose_optimizer_was_replaced_is_loaded_afresh(start_tools
     assert replaced is not model
     assert type(replaced.optimizer).__name__ == "Adam"
     assert int(replaced.optimizer.iterations.numpy()) == 0
+
+
+def _small_fit(fast: bool, **fit_kwargs) -> tuple[list, dict]:
+    """A one-neuron model trained on six examples, many one-step epochs (the housing-prices
+    lesson's shape), plainly or inside fast_training, from the same seed."""
+    import keras
+
+    keras.utils.set_random_seed(7)
+    xs = np.arange(1.0, 7.0)
+    ys = 0.5 + 0.5 * xs
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mean_squared_error")
+    if fast:
+        from keras.src.trainers.epoch_iterator import EpochIterator
+
+        keras_method = EpochIterator._enumerate_iterator
+        with keras_tools.KerasTools().fast_training(model):
+            assert EpochIterator._enumerate_iterator is not keras_method  # the lean epochs
+            history = model.fit(xs, ys, verbose=0, **fit_kwargs)
+    else:
+        history = model.fit(xs, ys, verbose=0, **fit_kwargs)
+    return [w.numpy().tobytes() for w in model.weights], history.history
+
+
+@pytest.mark.parametrize(
+    "fit_kwargs",
+    [{"epochs": 40}, {"epochs": 12, "batch_size": 4}, {"epochs": 10, "validation_split": 0.34}],
+    ids=["one-step-epochs", "two-step-epochs", "validation-split"],
+)
+def test_small_many_epoch_fits_are_bit_identical_without_keras_discarded_iterators(
+    fit_kwargs: dict,
+) -> None:
+    from keras.src.trainers.epoch_iterator import EpochIterator
+
+    keras_method = EpochIterator._enumerate_iterator
+    assert _small_fit(True, **fit_kwargs) == _small_fit(False, **fit_kwargs)
+    assert EpochIterator._enumerate_iterator is keras_method  # put back after the fit

@@ -80,9 +80,15 @@ def bind_keras() -> dict:
         import keras
         import tensorflow as tf
 
+        try:  # Keras' own module (3.x): fast_training replaces one of its methods during a fit
+            from keras.src.trainers.epoch_iterator import EpochIterator
+        except ImportError:
+            EpochIterator = None
+
         _fix_thread_pools(tf)
         _KERAS.update(
             keras=keras,
+            EpochIterator=EpochIterator,
             Sequential=keras.Sequential,
             Model=keras.Model,
             ProgbarLogger=keras.callbacks.ProgbarLogger,
@@ -329,12 +335,19 @@ class KerasTools:
           a `compile` inside the student's code puts it back to the student's value.
         - The progress bar's per-batch updates: Keras writes them (to a pipe nobody reads)
           however `fit` is called, since it cannot be given `verbose=`; the epoch lines stay.
+        - The data iterator Keras makes after each epoch's last batch and then throws away (a
+          fit without `steps_per_epoch` makes a new one when the next epoch begins): each costs
+          20-40 ms and starts its prefetch threads, which is most of an epoch of a few examples
+          (500 one-step epochs: 2.4x faster). The batches are the same, in the same order, and
+          the weights bit-identical (tests/test_speed.py).
 
         Both are undone afterwards. What the student's code observes otherwise is unchanged.
         """
         k = self.k
         progbar = k["ProgbarLogger"]
         batch_end = progbar.__dict__.get("on_train_batch_end")
+        epochs = k["EpochIterator"]
+        enumerate_batches = getattr(epochs, "_enumerate_iterator", None)
         changed = False
         try:
             if (
@@ -347,6 +360,8 @@ class KerasTools:
         except _BaseException:
             self.guard()
         progbar.on_train_batch_end = _no_batch_update
+        if enumerate_batches is not None:
+            epochs._enumerate_iterator = _lean_epochs(enumerate_batches)
         try:
             yield
         finally:
@@ -354,6 +369,8 @@ class KerasTools:
                 progbar.on_train_batch_end = batch_end
             else:
                 del progbar.on_train_batch_end
+            if enumerate_batches is not None:
+                epochs._enumerate_iterator = enumerate_batches
             if changed:
                 try:
                     if model.steps_per_execution == PIPELINE_STEPS_PER_EXECUTION:
@@ -376,6 +393,28 @@ class KerasTools:
 
 def _no_batch_update(self, batch, logs=None) -> None:
     return None
+
+
+def _lean_epochs(keras_enumerate):
+    """Keras' `EpochIterator._enumerate_iterator` (3.x) for a fit without `steps_per_epoch` on
+    data of known length, without the iterator it makes after the last batch for nothing;
+    every other fit is left to Keras' own method (`keras_enumerate`)."""
+
+    def enumerate_batches(self):
+        batches = self._num_batches
+        if self.steps_per_epoch is not None or not batches or batches < 0:
+            yield from keras_enumerate(self)
+            return
+        self.data_adapter.on_epoch_begin()
+        self._current_iterator = iter(self._get_iterator())
+        self._steps_seen = 0
+        for step in range(0, batches, self.steps_per_execution):
+            self._steps_seen += self.steps_per_execution
+            yield step, step + self.steps_per_execution - 1, self._current_iterator
+        self._current_iterator = None  # the next epoch makes its own, as Keras does
+        self.data_adapter.on_epoch_end()
+
+    return enumerate_batches
 
 
 class _SavedState:
