@@ -234,10 +234,15 @@ def _small_fit(fast: bool, **fit_kwargs) -> tuple[list, dict]:
 
 @pytest.mark.parametrize(
     "fit_kwargs",
-    [{"epochs": 40}, {"epochs": 12, "batch_size": 4}, {"epochs": 10, "validation_split": 0.34}],
-    ids=["one-step-epochs", "two-step-epochs", "validation-split"],
+    [
+        {"epochs": 40},
+        {"epochs": 12, "batch_size": 4},  # a full and a partial batch each epoch
+        {"epochs": 10, "validation_split": 0.34},
+        {"epochs": 10, "shuffle": False},
+    ],
+    ids=["one-step-epochs", "two-step-epochs", "validation-split", "no-shuffle"],
 )
-def test_small_many_epoch_fits_are_bit_identical_without_keras_discarded_iterators(
+def test_small_many_epoch_fits_are_bit_identical_with_their_batches_replayed(
     fit_kwargs: dict,
 ) -> None:
     from keras.src.trainers.epoch_iterator import EpochIterator
@@ -245,3 +250,26 @@ def test_small_many_epoch_fits_are_bit_identical_without_keras_discarded_iterato
     keras_method = EpochIterator._enumerate_iterator
     assert _small_fit(True, **fit_kwargs) == _small_fit(False, **fit_kwargs)
     assert EpochIterator._enumerate_iterator is keras_method  # put back after the fit
+
+
+class _Epochs:
+    """What `_replay` reads of Keras' EpochIterator: the batch count and the dataset."""
+
+    def __init__(self, dataset, batches: int) -> None:
+        self._num_batches = batches
+        self._get_iterator = lambda: dataset
+
+
+def test_batches_are_replayed_only_when_two_fresh_iterators_agree() -> None:
+    import tensorflow as tf
+
+    same = tf.data.Dataset.from_tensor_slices(np.arange(6.0)).batch(4)
+    replay = keras_tools._replay(_Epochs(same, 2), tf)
+    assert [b.numpy().tolist() for b in replay] == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0]]
+    calls = iter(range(100))  # every fresh iterator of this one gives other values
+    differs = tf.data.Dataset.from_generator(
+        lambda: iter([float(next(calls))]), output_signature=tf.TensorSpec((), tf.float64)
+    )
+    assert keras_tools._replay(_Epochs(differs, 1), tf) is None
+    many = tf.data.Dataset.range(keras_tools.MAX_REPLAY_BATCHES + 1)
+    assert keras_tools._replay(_Epochs(many, keras_tools.MAX_REPLAY_BATCHES + 1), tf) is None
