@@ -18,6 +18,14 @@ import os
 import tempfile
 from pathlib import Path
 
+try:
+    from autograder.nbgrader_grading import quiet_gradebook_warnings
+except ModuleNotFoundError as missing:
+    if missing.name != "autograder":
+        raise  # the kit is there but broken: say so rather than grade half-configured
+    # nbgrader run outside the kit's environment: its preprocessors below fail to load anyway
+    quiet_gradebook_warnings = None
+
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 
 ROOT = Path(__file__).resolve().parent
@@ -32,6 +40,15 @@ c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
 
 # Autograde: sanitize as nbgrader does (clear outputs, restore locked cells from the gradebook),
 # then grade in the sandbox instead of executing in a kernel, then nbgrader's own bookkeeping.
+# RestoreLockedCells is nbgrader's OverwriteCells without its false alarm for every test cell
+# with hidden tests (it still reports a locked cell the student changed).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_grading.RestoreLockedCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # GradeInSandbox is nbgrader's SaveAutoGrades preceded by the sandboxed grading.
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_grading.GradeInSandbox",
@@ -42,12 +59,15 @@ c.Autograde.autograde_preprocessors = [
 c.Execute.timeout = 2400
 c.Execute.startup_timeout = 120
 
-# Feedback shows the kit's want/got explanation (the test cells' output), never the hidden tests.
+# Feedback shows the kit's want/got explanation (the test cells' output), never the
+# hidden tests; the kit's ClearHiddenTests is nbgrader's without a config warning per run.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.nbgrader_feedback.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+if quiet_gradebook_warnings:
+    quiet_gradebook_warnings()  # SQLAlchemy's three harmless warnings per student (see there)
 
 # `nbgrader release_assignment`/`collect` use an exchange directory; set NBGRADER_EXCHANGE to use
 # one other than nbgrader's default (/srv/nbgrader/exchange).

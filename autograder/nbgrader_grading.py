@@ -29,10 +29,13 @@ from __future__ import annotations
 import html
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import SaveAutoGrades
+from nbformat import NotebookNode
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells, SaveAutoGrades
 
 from autograder.exporters.sanitize import printable
 
@@ -183,6 +186,64 @@ class GradeInSandbox(SaveAutoGrades):
                 ]
         self.log.info("Graded %s in the sandbox: %g/%g", name, report.score, report.max_score)
         return nb, resources
+
+
+class RestoreLockedCells(OverwriteCells):
+    """nbgrader's `OverwriteCells` (the sanitizing step that restores locked cells from the
+    gradebook), which warns only about a locked cell the student really changed.
+
+    nbgrader saves each locked cell in its gradebook before removing the hidden tests from the
+    release, so the stock step found every test cell's checksum changed in every submission and
+    said so (jupyter/nbgrader#1961): ten false alarms per student, around the real ones. A cell
+    whose source is exactly its released source (the saved one without its hidden tests) gets
+    the hidden tests back silently; any other change is reported and restored by nbgrader.
+    """
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict, cell_index: int
+    ) -> tuple[NotebookNode, dict]:
+        saved = self._saved_locked_source(cell)
+        if saved is not None and cell.source != saved and cell.source == self._released(saved):
+            cell.source = saved
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def _saved_locked_source(self, cell: NotebookNode) -> str | None:
+        """The gradebook's source of a locked cell (with its hidden tests); None otherwise."""
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            return None
+        try:
+            saved = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return None  # nbgrader reports the unknown cell itself
+        return saved.source if saved.locked else None
+
+    def _released(self, source: str) -> str:
+        """`source` as `nbgrader generate_assignment` released it: without its hidden tests
+        (nbgrader's own `ClearHiddenTests`, with the course's delimiters)."""
+        cell = nbformat.v4.new_code_cell(source)
+        try:
+            ClearHiddenTests(parent=self)._remove_hidden_test_region(cell)
+        except RuntimeError:  # unbalanced delimiters: nbgrader's own checks report the cell
+            return source
+        return cell.source
+
+
+def quiet_gradebook_warnings() -> None:
+    """Ignore SQLAlchemy's warning about the objects nbgrader's `Gradebook.add_submission`
+    builds before adding them: it reads `submission.assignment.notebooks`, which autoflushes
+    while the new submission is not yet in the session (SQLAlchemy >= 2.0.19 warns three times
+    per student), and then adds the submission, which saves them all. Only those three messages
+    from `nbgrader.api` are ignored."""
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings(
+        "ignore",
+        message=r"Object of type <Submitted(Assignment|Notebook)> not in session, add operation "
+        r"along '(Assignment|Student|Notebook)\.submissions' will not proceed",
+        category=SAWarning,
+        module=r"nbgrader\.api$",
+    )
 
 
 def render_html(report, part: str, tampered: list[str], *, first: bool = False) -> str:

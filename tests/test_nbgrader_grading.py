@@ -7,6 +7,8 @@ These tests run the `GradeInSandbox` preprocessor directly on notebooks (fast); 
 from __future__ import annotations
 
 import copy
+import logging
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -146,3 +148,40 @@ def test_validate_runs_the_kits_checks_and_fails_a_part_that_loses_points(
     with pytest.raises(AssertionError, match=r"scale_images: 3 of 9 points") as info:
         scored_outside_the_kernel("scale_images")
     assert "Expected" in str(info.value)
+
+
+def test_the_feedback_preprocessors_configure_without_warnings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """HTMLExporter's defaults set display_data_priority for every nbconvert class; nbgrader's
+    ClearHiddenTests warned that it did not recognize it, on every generate_feedback."""
+    from nbconvert import HTMLExporter
+
+    from autograder.nbgrader_feedback import ClearHiddenTests
+
+    exporter = HTMLExporter()
+    with caplog.at_level(logging.WARNING):
+        exporter.register_preprocessor(ClearHiddenTests, enabled=True)
+    assert "not recognized" not in caplog.text
+
+
+def test_only_sqlalchemys_warnings_about_nbgraders_new_submissions_are_ignored() -> None:
+    from sqlalchemy.exc import SAWarning
+
+    harmless = (
+        "Object of type <SubmittedAssignment> not in session, add operation along "
+        "'Assignment.submissions' will not proceed (This warning originated from ...)"
+    )
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        nbgrader_grading.quiet_gradebook_warnings()
+        for module, message in [
+            ("nbgrader.api", harmless),
+            ("nbgrader.api", "implicitly coercing SELECT object to scalar subquery"),
+            ("somebody.else", harmless),
+        ]:
+            warnings.warn_explicit(message, SAWarning, "api.py", 1, module=module)
+    assert [(str(w.message)[:30]) for w in shown] == [
+        "implicitly coercing SELECT obj",
+        harmless[:30],
+    ]
