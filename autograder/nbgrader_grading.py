@@ -9,7 +9,8 @@ in a kernel can be trusted. The course configuration (`nbgrader_config.py`) repl
    `Grader.grade` as `autograder grade`, locked cells graded as released, so the routes agree;
 2. writes every autograded test cell's output itself: one `execute_result` whose `text/plain` is
    the part's score (nbgrader's partial credit, `nbgrader.utils.determine_grade`) and whose
-   `text/html` is the grader's feedback for the part.
+   `text/html` is the grader's feedback for the part (the pipeline's with the training curves and
+   confusion matrix of the kit's HTML report).
 
 Student code therefore runs only in the grader's sandbox, never as the instructor. The hidden test
 in each test cell, `scored_outside_the_kernel(part)`, fails the cell if a kernel ever runs it
@@ -37,9 +38,13 @@ from nbformat import NotebookNode
 from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells, SaveAutoGrades
 
+from autograder.exporters.html import plots
 from autograder.exporters.sanitize import printable
+from autograder.results import GradingReport
 
 TEST_PREFIX = "test_"
+# A figure's PNG is bounded by its fixed size; one over this is left out, never the feedback.
+MAX_PLOT_BYTES = 400_000
 
 
 class GradingUnavailable(RuntimeError):
@@ -281,8 +286,24 @@ def render_html(report, part: str, tampered: list[str], *, first: bool = False) 
         if accuracy is not None:
             notes.append(f"Pipeline test accuracy measured by the grader: {accuracy:.4f}")
     note_html = "".join(f"<p style='color:#8d6e00'>{html.escape(printable(n))}</p>" for n in notes)
+    figures = plots_html(report) if part == "pipeline" else ""
     return (
         f"<div class='autograder-feedback'><p><b>{html.escape(part)}</b>: "
         f"<b style='color:{colour}'>{score:g}/{maximum:g}</b> points</p>"
-        f"<ul style='list-style:none;padding-left:0'>{''.join(rows)}</ul>{note_html}</div>"
+        f"<ul style='list-style:none;padding-left:0'>{''.join(rows)}</ul>{note_html}{figures}</div>"
     )
+
+
+def plots_html(report: GradingReport) -> str:
+    """The kit's HTML report's figures (training curves, confusion matrix), inline, each at most
+    MAX_PLOT_BYTES; empty when the grading recorded none (a pipeline that did not train)."""
+    images = []
+    for figure in plots(report):
+        if len(figure.png) > MAX_PLOT_BYTES:
+            images.append(
+                f"<p style='color:#8d6e00'>{html.escape(figure.alt)}: left out, "
+                f"{len(figure.png):,} bytes.</p>"
+            )
+        else:
+            images.append(figure.img("style='max-width:100%;height:auto;display:block'"))
+    return "".join(images)

@@ -23,6 +23,7 @@ from autograder.nbgrader_grading import (
     autograded_cells,
     scored_outside_the_kernel,
 )
+from autograder.results import GradingReport, TestResult
 
 nbgrader_utils = pytest.importorskip("nbgrader.utils")
 
@@ -148,6 +149,42 @@ def test_validate_runs_the_kits_checks_and_fails_a_part_that_loses_points(
     with pytest.raises(AssertionError, match=r"scale_images: 3 of 9 points") as info:
         scored_outside_the_kernel("scale_images")
     assert "Expected" in str(info.value)
+
+
+def pipeline_report(**artifacts) -> GradingReport:
+    """A report whose pipeline passed and whose build_model lost one check."""
+    tests = [
+        TestResult("build_model: layer types and order", "build_model", 5, 5),
+        TestResult("build_model: parameter counts 401,920 and 5,130", "build_model", 5, 0),
+        TestResult("build_model: loss <sparse>", "build_model", 2, 0),
+        TestResult(
+            "pipeline: test accuracy after 5 epochs reaches the threshold", "pipeline", 11, 11
+        ),
+    ]
+    return GradingReport("nb", tests, artifacts=artifacts)
+
+
+PLOTTED = {
+    "history": {"loss": [0.5, 0.35, 0.3], "accuracy": [0.82, 0.87, 0.89]},
+    "confusion_matrix": [[90 if i == j else 1 for j in range(10)] for i in range(10)],
+    "class_names": [f"class {i}" for i in range(10)],
+    "test_accuracy": 0.8765,
+}
+
+
+def test_the_pipeline_feedback_shows_the_reports_plots_and_only_there() -> None:
+    report = pipeline_report(**PLOTTED)
+    pipeline = nbgrader_grading.render_html(report, "pipeline", [])
+    assert pipeline.count("<img ") == 2 and pipeline.count("data:image/png;base64,") == 2
+    assert 'alt="Training curves' in pipeline and 'alt="Confusion matrix' in pipeline
+    assert "<img" not in nbgrader_grading.render_html(report, "build_model", [])
+    assert "<img" not in nbgrader_grading.render_html(pipeline_report(), "pipeline", [])
+
+
+def test_a_plot_over_the_size_bound_is_left_out_and_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nbgrader_grading, "MAX_PLOT_BYTES", 100)
+    pipeline = nbgrader_grading.render_html(pipeline_report(**PLOTTED), "pipeline", [])
+    assert "<img" not in pipeline and pipeline.count("left out") == 2
 
 
 def test_the_feedback_preprocessors_configure_without_warnings(
