@@ -19,12 +19,13 @@ import tempfile
 from pathlib import Path
 
 try:
+    from autograder.nbgrader_feedback import TEMPLATE_NAME, TEMPLATES, template_paths
     from autograder.nbgrader_grading import quiet_gradebook_warnings
 except ModuleNotFoundError as missing:
     if missing.name != "autograder":
-        raise  # the kit is there but broken: say so rather than grade half-configured
+        raise  # the kit is there but broken: say so rather than give nbgrader's stock feedback
     # nbgrader run outside the kit's environment: its preprocessors below fail to load anyway
-    quiet_gradebook_warnings = None
+    TEMPLATE_NAME, TEMPLATES, template_paths, quiet_gradebook_warnings = None, None, None, None
 
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 
@@ -59,13 +60,20 @@ c.Autograde.autograde_preprocessors = [
 c.Execute.timeout = 2400
 c.Execute.startup_timeout = 120
 
-# Feedback shows the kit's want/got explanation (the test cells' output), never the
+# Feedback shows the kit's want/got explanation and plots (the test cells' output), never the
 # hidden tests; the kit's ClearHiddenTests is nbgrader's without a config warning per run.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.nbgrader_feedback.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+if TEMPLATE_NAME:
+    # nbgrader's feedback page with each test cell named in its table of contents. Nested under
+    # GenerateFeedback: the formgrader's own exporter keeps its template, and its "generate
+    # feedback" button (which sets HTMLExporter.template_name = "feedback") still gets this one.
+    c.GenerateFeedback.HTMLExporter.template_name = TEMPLATE_NAME
+    c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
+    c.GenerateFeedback.HTMLExporter.extra_template_paths = template_paths()
 if quiet_gradebook_warnings:
     quiet_gradebook_warnings()  # SQLAlchemy's three harmless warnings per student (see there)
 

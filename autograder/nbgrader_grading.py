@@ -10,7 +10,8 @@ in a kernel can be trusted. The course configuration (`nbgrader_config.py`) repl
 2. writes every autograded test cell's output itself: one `execute_result` whose `text/plain` is
    the part's score (nbgrader's partial credit, `nbgrader.utils.determine_grade`) and whose
    `text/html` is the grader's feedback for the part (the pipeline's with the training curves and
-   confusion matrix of the kit's HTML report).
+   confusion matrix of the kit's HTML report), and the part's title for the feedback's table of
+   contents in the cell's metadata (`autograder.title`, see autograder/nbgrader_feedback.py).
 
 Student code therefore runs only in the grader's sandbox, never as the instructor. The hidden test
 in each test cell, `scored_outside_the_kernel(part)`, fails the cell if a kernel ever runs it
@@ -40,11 +41,15 @@ from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells, SaveAutoGra
 
 from autograder.exporters.html import plots
 from autograder.exporters.sanitize import printable
-from autograder.results import GradingReport
+from autograder.results import GradingReport, TestResult
+from autograder.student_text import one_line
 
 TEST_PREFIX = "test_"
+# Cell metadata the kit writes in autograded test cells (read by the feedback template).
+CELL_METADATA_KEY = "autograder"
 # A figure's PNG is bounded by its fixed size; one over this is left out, never the feedback.
 MAX_PLOT_BYTES = 400_000
+MAX_TITLE_CHECK = 80  # characters of a failed check's name in a table of contents entry
 
 
 class GradingUnavailable(RuntimeError):
@@ -170,6 +175,7 @@ class GradeInSandbox(SaveAutoGrades):
             grade_id = str(cell.metadata["nbgrader"].get("grade_id", ""))
             part = grade_id[len(TEST_PREFIX) :] if grade_id.startswith(TEST_PREFIX) else ""
             cell.execution_count = None
+            cell.metadata[CELL_METADATA_KEY] = {"title": part_title(report, part, grade_id)}
             if part in parts:
                 score, _ = report.part_score(part)
                 body = render_html(report, part, tampered, first=index == 0)
@@ -307,3 +313,35 @@ def plots_html(report: GradingReport) -> str:
         else:
             images.append(figure.img("style='max-width:100%;height:auto;display:block'"))
     return "".join(images)
+
+
+def part_title(report: GradingReport, part: str, grade_id: str = "") -> str:
+    """The table of contents entry of a part's test cell: the part and what its checks found,
+    e.g. `build_model: 1 of 8 checks failed (parameter counts 401,920 and 5,130)`."""
+    tests = [t for t in report.tests if t.part == part]
+    if not tests:
+        return f"{grade_id or part}: not a part of this exercise, 0 points"
+    failed = [t for t in tests if not t.passed]
+    if not failed:
+        found = {1: "the check passed", 2: "both checks passed"}.get(
+            len(tests), f"all {len(tests)} checks passed"
+        )
+    else:
+        first = _check_description(failed[0])
+        more = f", and {len(failed) - 1} more" if len(failed) > 1 else ""
+        counted = (
+            "the check failed"
+            if len(tests) == 1
+            else f"{len(failed)} of {len(tests)} checks failed"
+        )
+        found = f"{counted} ({first}{more})"
+    accuracy = report.artifacts.get("test_accuracy") if part == "pipeline" else None
+    if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool):
+        found = f"test accuracy {accuracy:.4f}, {found}"
+    return f"{part}: {found}"
+
+
+def _check_description(test: TestResult) -> str:
+    """A check's name without its part, on one bounded line."""
+    name = printable(one_line(test.name)).removeprefix(f"{test.part}:").strip()
+    return name if len(name) <= MAX_TITLE_CHECK else name[: MAX_TITLE_CHECK - 1] + "…"
