@@ -3,7 +3,7 @@
 The feedback page is nbgrader's own (its `feedback` template) with one change, the kit's
 `autograder_feedback` template (autograder/nbgrader_templates/): each autograded test cell's
 entry in the table of contents is the title `GradeInSandbox` wrote in the cell's metadata, e.g.
-`build_model: all 8 checks passed (Score: 10.0 / 10.0)`, instead of `Test cell` ten times.
+`build_model: all 8 checks passed (Score: 27.0 / 27.0)`, instead of `Test cell` ten times.
 
 Example (nbgrader_config.py; nesting under GenerateFeedback leaves the formgrader's own
 HTMLExporter alone and also holds when the formgrader's button generates the feedback):

@@ -322,19 +322,16 @@ def part_title(report: GradingReport, part: str, grade_id: str = "") -> str:
     if not tests:
         return f"{grade_id or part}: not a part of this exercise, 0 points"
     failed = [t for t in tests if not t.passed]
-    if not failed:
-        found = {1: "the check passed", 2: "both checks passed"}.get(
-            len(tests), f"all {len(tests)} checks passed"
+    if len(failed) in (0, len(tests)):
+        verdict = "failed" if failed else "passed"
+        found = {1: f"the check {verdict}", 2: f"both checks {verdict}"}.get(
+            len(tests), f"all {len(tests)} checks {verdict}"
         )
     else:
-        first = _check_description(failed[0])
+        found = f"{len(failed)} of {len(tests)} checks failed"
+    if failed:
         more = f", and {len(failed) - 1} more" if len(failed) > 1 else ""
-        counted = (
-            "the check failed"
-            if len(tests) == 1
-            else f"{len(failed)} of {len(tests)} checks failed"
-        )
-        found = f"{counted} ({first}{more})"
+        found = f"{found} ({_check_description(failed[0])}{more})"
     accuracy = report.artifacts.get("test_accuracy") if part == "pipeline" else None
     if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool):
         found = f"test accuracy {accuracy:.4f}, {found}"
