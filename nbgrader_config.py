@@ -18,6 +18,15 @@ import os
 import tempfile
 from pathlib import Path
 
+try:
+    from autograder.nbgrader_feedback import TEMPLATE_NAME, TEMPLATES, template_paths
+    from autograder.nbgrader_grading import quiet_gradebook_warnings
+except ModuleNotFoundError as missing:
+    if missing.name != "autograder":
+        raise  # the kit is there but broken: say so rather than give nbgrader's stock feedback
+    # nbgrader run outside the kit's environment: its preprocessors below fail to load anyway
+    TEMPLATE_NAME, TEMPLATES, template_paths, quiet_gradebook_warnings = None, None, None, None
+
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 
 ROOT = Path(__file__).resolve().parent
@@ -32,6 +41,15 @@ c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
 
 # Autograde: sanitize as nbgrader does (clear outputs, restore locked cells from the gradebook),
 # then grade in the sandbox instead of executing in a kernel, then nbgrader's own bookkeeping.
+# RestoreLockedCells is nbgrader's OverwriteCells without its false alarm for every test cell
+# with hidden tests (it still reports a locked cell the student changed).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_grading.RestoreLockedCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # GradeInSandbox is nbgrader's SaveAutoGrades preceded by the sandboxed grading.
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_grading.GradeInSandbox",
@@ -42,12 +60,22 @@ c.Autograde.autograde_preprocessors = [
 c.Execute.timeout = 2400
 c.Execute.startup_timeout = 120
 
-# Feedback shows the kit's want/got explanation (the test cells' output), never the hidden tests.
+# Feedback shows the kit's want/got explanation and plots (the test cells' output), never the
+# hidden tests; the kit's ClearHiddenTests is nbgrader's without a config warning per run.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.nbgrader_feedback.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+if TEMPLATE_NAME:
+    # nbgrader's feedback page with each test cell named in its table of contents. Nested under
+    # GenerateFeedback: the formgrader's own exporter keeps its template, and its "generate
+    # feedback" button (which sets HTMLExporter.template_name = "feedback") still gets this one.
+    c.GenerateFeedback.HTMLExporter.template_name = TEMPLATE_NAME
+    c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
+    c.GenerateFeedback.HTMLExporter.extra_template_paths = template_paths()
+if quiet_gradebook_warnings:
+    quiet_gradebook_warnings()  # SQLAlchemy's three harmless warnings per student (see there)
 
 # `nbgrader release_assignment`/`collect` use an exchange directory; set NBGRADER_EXCHANGE to use
 # one other than nbgrader's default (/srv/nbgrader/exchange).

@@ -9,7 +9,9 @@ in a kernel can be trusted. The course configuration (`nbgrader_config.py`) repl
    `Grader.grade` as `autograder grade`, locked cells graded as released, so the routes agree;
 2. writes every autograded test cell's output itself: one `execute_result` whose `text/plain` is
    the part's score (nbgrader's partial credit, `nbgrader.utils.determine_grade`) and whose
-   `text/html` is the grader's feedback for the part.
+   `text/html` is the grader's feedback for the part (the pipeline's with the training curves and
+   confusion matrix of the kit's HTML report), and the part's title for the feedback's table of
+   contents in the cell's metadata (`autograder.title`, see autograder/nbgrader_feedback.py).
 
 Student code therefore runs only in the grader's sandbox, never as the instructor. The hidden test
 in each test cell, `scored_outside_the_kernel(part)`, fails the cell if a kernel ever runs it
@@ -29,14 +31,25 @@ from __future__ import annotations
 import html
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import SaveAutoGrades
+from nbformat import NotebookNode
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells, SaveAutoGrades
 
+from autograder.exporters.html import plots
 from autograder.exporters.sanitize import printable
+from autograder.results import GradingReport, TestResult
+from autograder.student_text import one_line
 
 TEST_PREFIX = "test_"
+# Cell metadata the kit writes in autograded test cells (read by the feedback template).
+CELL_METADATA_KEY = "autograder"
+# A figure's PNG is bounded by its fixed size; one over this is left out, never the feedback.
+MAX_PLOT_BYTES = 400_000
+MAX_TITLE_CHECK = 80  # characters of a failed check's name in a table of contents entry
 
 
 class GradingUnavailable(RuntimeError):
@@ -162,6 +175,7 @@ class GradeInSandbox(SaveAutoGrades):
             grade_id = str(cell.metadata["nbgrader"].get("grade_id", ""))
             part = grade_id[len(TEST_PREFIX) :] if grade_id.startswith(TEST_PREFIX) else ""
             cell.execution_count = None
+            cell.metadata[CELL_METADATA_KEY] = {"title": part_title(report, part, grade_id)}
             if part in parts:
                 score, _ = report.part_score(part)
                 body = render_html(report, part, tampered, first=index == 0)
@@ -183,6 +197,64 @@ class GradeInSandbox(SaveAutoGrades):
                 ]
         self.log.info("Graded %s in the sandbox: %g/%g", name, report.score, report.max_score)
         return nb, resources
+
+
+class RestoreLockedCells(OverwriteCells):
+    """nbgrader's `OverwriteCells` (the sanitizing step that restores locked cells from the
+    gradebook), which warns only about a locked cell the student really changed.
+
+    nbgrader saves each locked cell in its gradebook before removing the hidden tests from the
+    release, so the stock step found every test cell's checksum changed in every submission and
+    said so (jupyter/nbgrader#1961): ten false alarms per student, around the real ones. A cell
+    whose source is exactly its released source (the saved one without its hidden tests) gets
+    the hidden tests back silently; any other change is reported and restored by nbgrader.
+    """
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict, cell_index: int
+    ) -> tuple[NotebookNode, dict]:
+        saved = self._saved_locked_source(cell)
+        if saved is not None and cell.source != saved and cell.source == self._released(saved):
+            cell.source = saved
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def _saved_locked_source(self, cell: NotebookNode) -> str | None:
+        """The gradebook's source of a locked cell (with its hidden tests); None otherwise."""
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            return None
+        try:
+            saved = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return None  # nbgrader reports the unknown cell itself
+        return saved.source if saved.locked else None
+
+    def _released(self, source: str) -> str:
+        """`source` as `nbgrader generate_assignment` released it: without its hidden tests
+        (nbgrader's own `ClearHiddenTests`, with the course's delimiters)."""
+        cell = nbformat.v4.new_code_cell(source)
+        try:
+            ClearHiddenTests(parent=self)._remove_hidden_test_region(cell)
+        except RuntimeError:  # unbalanced delimiters: nbgrader's own checks report the cell
+            return source
+        return cell.source
+
+
+def quiet_gradebook_warnings() -> None:
+    """Ignore SQLAlchemy's warning about the objects nbgrader's `Gradebook.add_submission`
+    builds before adding them: it reads `submission.assignment.notebooks`, which autoflushes
+    while the new submission is not yet in the session (SQLAlchemy >= 2.0.19 warns three times
+    per student), and then adds the submission, which saves them all. Only those three messages
+    from `nbgrader.api` are ignored."""
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings(
+        "ignore",
+        message=r"Object of type <Submitted(Assignment|Notebook)> not in session, add operation "
+        r"along '(Assignment|Student|Notebook)\.submissions' will not proceed",
+        category=SAWarning,
+        module=r"nbgrader\.api$",
+    )
 
 
 def render_html(report, part: str, tampered: list[str], *, first: bool = False) -> str:
@@ -220,8 +292,53 @@ def render_html(report, part: str, tampered: list[str], *, first: bool = False) 
         if accuracy is not None:
             notes.append(f"Pipeline test accuracy measured by the grader: {accuracy:.4f}")
     note_html = "".join(f"<p style='color:#8d6e00'>{html.escape(printable(n))}</p>" for n in notes)
+    figures = plots_html(report) if part == "pipeline" else ""
     return (
         f"<div class='autograder-feedback'><p><b>{html.escape(part)}</b>: "
         f"<b style='color:{colour}'>{score:g}/{maximum:g}</b> points</p>"
-        f"<ul style='list-style:none;padding-left:0'>{''.join(rows)}</ul>{note_html}</div>"
+        f"<ul style='list-style:none;padding-left:0'>{''.join(rows)}</ul>{note_html}{figures}</div>"
     )
+
+
+def plots_html(report: GradingReport) -> str:
+    """The kit's HTML report's figures (training curves, confusion matrix), inline, each at most
+    MAX_PLOT_BYTES; empty when the grading recorded none (a pipeline that did not train)."""
+    images = []
+    for figure in plots(report):
+        if len(figure.png) > MAX_PLOT_BYTES:
+            images.append(
+                f"<p style='color:#8d6e00'>{html.escape(figure.alt)}: left out, "
+                f"{len(figure.png):,} bytes.</p>"
+            )
+        else:
+            images.append(figure.img("style='max-width:100%;height:auto;display:block'"))
+    return "".join(images)
+
+
+def part_title(report: GradingReport, part: str, grade_id: str = "") -> str:
+    """The table of contents entry of a part's test cell: the part and what its checks found,
+    e.g. `build_model: 1 of 8 checks failed (parameter counts 401,920 and 5,130)`."""
+    tests = [t for t in report.tests if t.part == part]
+    if not tests:
+        return f"{grade_id or part}: not a part of this exercise, 0 points"
+    failed = [t for t in tests if not t.passed]
+    if len(failed) in (0, len(tests)):
+        verdict = "failed" if failed else "passed"
+        found = {1: f"the check {verdict}", 2: f"both checks {verdict}"}.get(
+            len(tests), f"all {len(tests)} checks {verdict}"
+        )
+    else:
+        found = f"{len(failed)} of {len(tests)} checks failed"
+    if failed:
+        more = f", and {len(failed) - 1} more" if len(failed) > 1 else ""
+        found = f"{found} ({_check_description(failed[0])}{more})"
+    accuracy = report.artifacts.get("test_accuracy") if part == "pipeline" else None
+    if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool):
+        found = f"test accuracy {accuracy:.4f}, {found}"
+    return f"{part}: {found}"
+
+
+def _check_description(test: TestResult) -> str:
+    """A check's name without its part, on one bounded line."""
+    name = printable(one_line(test.name)).removeprefix(f"{test.part}:").strip()
+    return name if len(name) <= MAX_TITLE_CHECK else name[: MAX_TITLE_CHECK - 1] + "…"

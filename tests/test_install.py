@@ -21,6 +21,8 @@ DIST = "fashion-mnist-autograder"
 # What an optional feature imports: (module, top-level name) -> the extra that provides it.
 OPTIONAL_IMPORTS = {
     ("autograder.nbgrader_grading", "nbgrader"): "nbgrader",
+    ("autograder.nbgrader_grading", "sqlalchemy"): "nbgrader",
+    ("autograder.nbgrader_feedback", "nbgrader"): "nbgrader",
     ("autograder.batch.engines", "distributed"): "cluster",
 }
 # What grading, the CLI, the child and a notebook's self-check import.

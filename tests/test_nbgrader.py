@@ -10,6 +10,7 @@ grading itself, including the 5-epoch pipeline training, is the real one.
 from __future__ import annotations
 
 import csv
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,7 @@ class Course:
     root: Path
     submitted: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)  # what each nbgrader command printed
 
     def feedback(self, student: str) -> str:
         return (
@@ -93,12 +95,13 @@ class Course:
 def course(tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path) -> Course:
     root = make_course(tmp_path_factory.mktemp("nbgrader") / "course")
     env = nbgrader_env(real_data_dir)
-    timings = {}
+    timings, logs = {}, {}
 
     def timed(name: str, *args: str) -> None:
         started = time.monotonic()
-        nbgrader(root, env, *args)
+        done = nbgrader(root, env, *args)
         timings[name] = round(time.monotonic() - started, 1)
+        logs[name] = done.stdout + done.stderr
 
     timed("generate_assignment", "generate_assignment", ASSIGNMENT, "--force")
     release = read(root / "assignments" / ASSIGNMENT / NOTEBOOK)
@@ -127,7 +130,7 @@ def course(tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path) -> Cou
     timed("generate_feedback", "generate_feedback", ASSIGNMENT)
     timed("export", "export", "--to", str(root / "grades.csv"))
     print(f"nbgrader timings (s): {timings}")
-    return Course(root, submitted, timings)
+    return Course(root, submitted, timings, logs)
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +221,46 @@ def test_export_csv_matches_the_gradebook(course: Course) -> None:
             sum(course.cell_scores(student).values())
         )
         assert float(rows[student]["max_score"]) == 100
+
+
+def warnings_in(log: str) -> list[str]:
+    """The lines of an nbgrader log that warn: its own WARNING lines and Python's warnings."""
+    return [line for line in log.splitlines() if "WARNING" in line or "Warning:" in line]
+
+
+@pytest.mark.slow
+@pytest.mark.real_data
+def test_autograde_and_feedback_warn_only_about_the_cells_a_student_changed(
+    course: Course,
+) -> None:
+    """nbgrader used to print about 15 warnings per student: a changed checksum for every test
+    cell (its gradebook keeps them with their hidden tests), SQLAlchemy's about each new
+    submission, and a config option ClearHiddenTests did not recognize."""
+    autograde = warnings_in(course.logs["autograde"])
+    assert all("Attribute 'checksum' for cell" in line for line in autograde), autograde
+    assert sorted(re.findall(r"for cell (\w+) has changed", "\n".join(autograde))) == TAMPERED
+    assert warnings_in(course.logs["generate_feedback"]) == []
+    assert warnings_in(course.logs["export"]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.real_data
+def test_feedback_names_each_test_cell_and_shows_the_pipelines_plots(course: Course) -> None:
+    for student in STUDENTS:
+        entries = dict(
+            re.findall(r'<li><a href="#test_(\w+)">([^<]*)</a> \(Score: ', course.feedback(student))
+        )
+        assert list(entries) == list(PARTS), student
+        assert all(title.startswith(f"{part}: ") for part, title in entries.items()), entries
+    correct = course.feedback("correct")
+    assert "build_model: all 8 checks passed</a> (Score: 27.0 / 27.0)" in correct
+    assert re.search(r"pipeline: test accuracy 0\.\d{4}, the check passed</a>", correct)
+    defective = course.feedback("defective")
+    assert re.search(r"build_model: \d of 8 checks failed \(parameter counts", defective)
+    pipeline = correct[correct.index('name="test_pipeline"') :]
+    images = re.findall(
+        r'<img alt="(Training curves|Confusion matrix)[^"]*" src="data:image/png', pipeline
+    )
+    assert images == ["Training curves", "Confusion matrix"]
+    assert "<img" not in course.feedback("stubs")
+    assert len(correct) < 600_000  # two bounded PNGs on top of nbgrader's ~210 kB page

@@ -7,6 +7,9 @@ These tests run the `GradeInSandbox` preprocessor directly on notebooks (fast); 
 from __future__ import annotations
 
 import copy
+import logging
+import re
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -21,6 +24,7 @@ from autograder.nbgrader_grading import (
     autograded_cells,
     scored_outside_the_kernel,
 )
+from autograder.results import GradingReport, TestResult
 
 nbgrader_utils = pytest.importorskip("nbgrader.utils")
 
@@ -54,6 +58,11 @@ def test_the_course_configuration_scores_through_the_kits_preprocessor() -> None
     assert steps[0] == "autograder.nbgrader_grading.GradeInSandbox"
     assert not any(s.endswith((".Execute", ".SaveAutoGrades")) for s in steps)
     assert GradeInSandbox().enabled
+    # Locked cells are restored by the kit's OverwriteCells, which warns only about real changes.
+    sanitize = config.Autograde.sanitize_preprocessors
+    assert "autograder.nbgrader_grading.RestoreLockedCells" in sanitize
+    assert not any(s.endswith(".OverwriteCells") for s in sanitize)
+    assert config.GenerateFeedback.HTMLExporter.template_name == "autograder_feedback"
 
 
 def test_notebook_points_equal_the_rubric() -> None:
@@ -146,3 +155,135 @@ def test_validate_runs_the_kits_checks_and_fails_a_part_that_loses_points(
     with pytest.raises(AssertionError, match=r"scale_images: 3 of 9 points") as info:
         scored_outside_the_kernel("scale_images")
     assert "Expected" in str(info.value)
+
+
+def pipeline_report(**artifacts) -> GradingReport:
+    """A report whose pipeline passed and whose build_model lost one check."""
+    tests = [
+        TestResult("build_model: layer types and order", "build_model", 5, 5),
+        TestResult("build_model: parameter counts 401,920 and 5,130", "build_model", 5, 0),
+        TestResult("build_model: loss <sparse>", "build_model", 2, 0),
+        TestResult(
+            "pipeline: test accuracy after 5 epochs reaches the threshold", "pipeline", 11, 11
+        ),
+    ]
+    return GradingReport("nb", tests, artifacts=artifacts)
+
+
+PLOTTED = {
+    "history": {"loss": [0.5, 0.35, 0.3], "accuracy": [0.82, 0.87, 0.89]},
+    "confusion_matrix": [[90 if i == j else 1 for j in range(10)] for i in range(10)],
+    "class_names": [f"class {i}" for i in range(10)],
+    "test_accuracy": 0.8765,
+}
+
+
+def test_the_pipeline_feedback_shows_the_reports_plots_and_only_there() -> None:
+    report = pipeline_report(**PLOTTED)
+    pipeline = nbgrader_grading.render_html(report, "pipeline", [])
+    assert pipeline.count("<img ") == 2 and pipeline.count("data:image/png;base64,") == 2
+    assert 'alt="Training curves' in pipeline and 'alt="Confusion matrix' in pipeline
+    assert "<img" not in nbgrader_grading.render_html(report, "build_model", [])
+    assert "<img" not in nbgrader_grading.render_html(pipeline_report(), "pipeline", [])
+
+
+def test_a_plot_over_the_size_bound_is_left_out_and_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nbgrader_grading, "MAX_PLOT_BYTES", 100)
+    pipeline = nbgrader_grading.render_html(pipeline_report(**PLOTTED), "pipeline", [])
+    assert "<img" not in pipeline and pipeline.count("left out") == 2
+
+
+def test_part_titles_name_the_part_and_what_its_checks_found() -> None:
+    report = pipeline_report(test_accuracy=0.8765)
+    assert nbgrader_grading.part_title(report, "build_model") == (
+        "build_model: 2 of 3 checks failed (parameter counts 401,920 and 5,130, and 1 more)"
+    )
+    assert nbgrader_grading.part_title(report, "pipeline") == (
+        "pipeline: test accuracy 0.8765, the check passed"
+    )
+    assert nbgrader_grading.part_title(report, "", "test_extra") == (
+        "test_extra: not a part of this exercise, 0 points"
+    )
+
+
+def test_graded_test_cells_carry_their_title_for_the_table_of_contents(
+    grader, tmp_path: Path
+) -> None:
+    graded = autograde(answered(read(RELEASE), read(SOLUTION)), tmp_path, grader)
+    titles = {
+        cell.metadata["nbgrader"]["grade_id"]: cell.metadata["autograder"]["title"]
+        for cell in autograded_cells(graded)
+    }
+    assert titles["test_build_model"] == "build_model: all 8 checks passed"
+    assert set(titles) == {f"test_{part}" for part in PARTS}
+    assert all(
+        title.startswith(grade_id[len("test_") :] + ": ") for grade_id, title in titles.items()
+    )
+
+
+def feedback_page(nb: nbformat.NotebookNode) -> str:
+    """The course's feedback HTML of an autograded notebook, as generate_feedback renders it
+    (scores as GetGrades puts them; the template and hidden-test step from nbgrader_config.py)."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", str(ROOT)).load_config()
+    exporter = HTMLExporter(config=config.GenerateFeedback)
+    exporter.register_preprocessor("autograder.nbgrader_feedback.ClearHiddenTests", enabled=True)
+    for cell in autograded_cells(nb):
+        cell.metadata["nbgrader"]["score"] = 1
+    resources = {
+        "nbgrader": {"notebook": "fashion_mnist", "score": 1, "max_score": 2, "late_penalty": 0}
+    }
+    return exporter.from_notebook_node(nb, resources=resources)[0]
+
+
+def test_the_feedback_template_names_each_test_cell_and_escapes_the_name() -> None:
+    notebook = read(SOLUTION)
+    cells = autograded_cells(notebook)
+    for cell in cells:
+        cell.metadata["autograder"] = {"title": f"{cell.metadata.nbgrader.grade_id}: <b>x</b> & y"}
+    del cells[-1].metadata["autograder"]  # graded before the kit named cells: nbgrader's words
+    page = feedback_page(notebook)
+    entries = re.findall(r'<li><a href="#(test_\w+)">([^<]*)</a> \(Score: ', page)
+    assert [grade_id for grade_id, _ in entries] == [c.metadata.nbgrader.grade_id for c in cells]
+    assert entries[0][1] == f"{entries[0][0]}: &lt;b&gt;x&lt;/b&gt; &amp; y"
+    assert entries[-1][1] == "Test cell"
+    assert "HIDDEN TESTS" not in page and "bootstrap" in page.lower()
+
+
+def test_the_feedback_preprocessors_configure_without_warnings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """HTMLExporter's defaults set display_data_priority for every nbconvert class; nbgrader's
+    ClearHiddenTests warned that it did not recognize it, on every generate_feedback."""
+    from nbconvert import HTMLExporter
+
+    from autograder.nbgrader_feedback import ClearHiddenTests
+
+    exporter = HTMLExporter()
+    with caplog.at_level(logging.WARNING):
+        exporter.register_preprocessor(ClearHiddenTests, enabled=True)
+    assert "not recognized" not in caplog.text
+
+
+def test_only_sqlalchemys_warnings_about_nbgraders_new_submissions_are_ignored() -> None:
+    from sqlalchemy.exc import SAWarning
+
+    harmless = (
+        "Object of type <SubmittedAssignment> not in session, add operation along "
+        "'Assignment.submissions' will not proceed (This warning originated from ...)"
+    )
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        nbgrader_grading.quiet_gradebook_warnings()
+        for module, message in [
+            ("nbgrader.api", harmless),
+            ("nbgrader.api", "implicitly coercing SELECT object to scalar subquery"),
+            ("somebody.else", harmless),
+        ]:
+            warnings.warn_explicit(message, SAWarning, "api.py", 1, module=module)
+    assert [(str(w.message)[:30]) for w in shown] == [
+        "implicitly coercing SELECT obj",
+        harmless[:30],
+    ]

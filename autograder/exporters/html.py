@@ -14,6 +14,7 @@ import base64
 import html
 import io
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -177,32 +178,45 @@ def _failed_check(test: TestResult) -> str:
     )
 
 
-def _plots(report: GradingReport) -> str:
-    images = []
+@dataclass(frozen=True)
+class Plot:
+    """One figure of a report: its PNG and the text that stands for it."""
+
+    alt: str
+    png: bytes
+
+    def img(self, attributes: str = 'class="plot"') -> str:
+        """The figure as an inline `<img>` (a data URI), `attributes` added as they are."""
+        data = base64.b64encode(self.png).decode("ascii")
+        return f'<img {attributes} alt="{_e(self.alt)}" src="data:image/png;base64,{data}">'
+
+
+def plots(report: GradingReport) -> list[Plot]:
+    """The report's figures its artifacts allow: training curves, then the confusion matrix."""
+    figures = []
     history = _history(report.artifacts.get("history"))
     if history:
-        images.append(
-            _img(
-                _history_png(history),
+        figures.append(
+            Plot(
                 "Training curves from the grader's own 5-epoch run of your pipeline: loss and metrics per epoch",
+                _history_png(history),
             )
         )
     names = _class_names(report.artifacts.get("class_names"))
     matrix = _confusion(report.artifacts.get("confusion_matrix"), len(names))
     if matrix is not None:
-        png = _confusion_png(matrix, _test_accuracy(report), names)
-        images.append(
-            _img(
-                png,
+        figures.append(
+            Plot(
                 "Confusion matrix of your pipeline's model on the grader's 10,000 test images: true class by predicted class",
+                _confusion_png(matrix, _test_accuracy(report), names),
             )
         )
+    return figures
+
+
+def _plots(report: GradingReport) -> str:
+    images = [figure.img() for figure in plots(report)]
     return "<h2>Plots</h2>\n" + "\n".join(images) if images else ""
-
-
-def _img(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img class="plot" alt="{_e(alt)}" src="data:image/png;base64,{data}">'
 
 
 def _history(raw: Any) -> dict[str, list[float]]:
