@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from autograder.declare import Call, check_calls, part_schema, student_names
 from autograder.keras_archive import ModelLimits
 from autograder.sandbox.schema import check_schema
 
@@ -61,10 +62,16 @@ class Part:
     slow: bool = False
     # Shown under a self-check of the part (e.g. how much it trains).
     selfcheck_note: str = ""
+    # A declared part (autograder/declare.py): the calls the engine runs in the child instead
+    # of a probe, and from which it derives the part's schema.
+    calls: tuple[Call, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_calls(self.name, self.calls)
 
     @property
     def names(self) -> tuple[str, ...]:
-        return self.uses or (self.name,)
+        return self.uses or student_names(self.calls) or (self.name,)
 
 
 @dataclass(frozen=True)
@@ -183,8 +190,19 @@ class Exercise:
 
     @property
     def schema(self) -> dict[str, dict[str, str]]:
-        """The exercise's observation schema (see autograder.sandbox.schema)."""
-        return load_schema(self.schema_file)
+        """The exercise's observation schema (see autograder.sandbox.schema): its `schema.py`,
+        if any, and what its declared parts record."""
+        written = load_schema(self.schema_file) if self.schema_file.is_file() else {}
+        return {**written, **self.declared_schema}
+
+    @property
+    def declared(self) -> dict[str, list[dict[str, Any]]]:
+        """The declared parts' calls, as the child is told them (plain JSON)."""
+        return {p.name: [c.to_json() for c in p.calls] for p in self.parts if p.calls}
+
+    @property
+    def declared_schema(self) -> dict[str, dict[str, str]]:
+        return {p.name: part_schema(p.calls) for p in self.parts if p.calls}
 
 
 @functools.cache

@@ -185,7 +185,13 @@ class Grader:
         }
         limits = dataclasses.asdict(self.exercise.model_limits)
         limits["layers"] = sorted(limits["layers"])
-        return {**inputs.config, "dataset_files": files, "model_limits": limits}
+        return {
+            **inputs.config,
+            "dataset_files": files,
+            "model_limits": limits,
+            "declared": self.exercise.declared,
+            "declared_schema": self.exercise.declared_schema,
+        }
 
     # -- grading --------------------------------------------------------------------------------
     def grade(
@@ -359,8 +365,8 @@ class Grader:
                 "inputs_dir": str(inputs_dir),
                 "parts": list(parts),
                 "source_names": sorted({f for f in _code_filenames(namespace)}),
-                "probes_file": str(self.exercise.probes_file),
-                "schema_file": str(self.exercise.schema_file),
+                "probes_file": str(child_files(self.exercise)["exercise_probes.py"]),
+                "schema_file": str(child_files(self.exercise)["exercise_schema.py"]),
             }
             harness.run_in_process(config, namespace)
             runs = {part: PartRun("ok") for part in parts}

@@ -314,6 +314,17 @@ def clean_history(value: Any) -> dict[str, list[float]]:
     return curves
 
 
+def _curves_kind(schema: dict[str, dict[str, str]] | None, part: str) -> bool:
+    """Whether `history` holds training curves here (a hand-written probe's dict); a declared
+    call named `history` records what it returned under it instead (an info)."""
+    if schema is None:
+        return True
+    try:
+        return kind_of(schema, part, "history") == "dict"
+    except SchemaError:
+        return False
+
+
 def typed_values(
     values: dict[str, Any], schema: dict[str, dict[str, str]], part: str
 ) -> dict[str, Any]:
@@ -360,9 +371,10 @@ def read_observations(
                 if isinstance(errors, dict)
                 else {}
             )
-        history = obs.data.get("history")
-        if history is not None:
-            obs.data["history"] = clean_history(history)
+        for key in list(obs.data):
+            # A probe's training curves (a declared part's are `<call>_curves`): plain numbers.
+            if key.endswith("_curves") or (key == "history" and _curves_kind(schema, part)):
+                obs.data[key] = clean_history(obs.data[key])
         missing = obs.data.get("missing")
         if missing is not None and not isinstance(missing, str):
             obs.data["missing"] = str(missing)[:200]

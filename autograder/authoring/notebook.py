@@ -29,8 +29,9 @@ class Section:
 
     part: str
     instructions: str
-    solution: str
+    solution: str  # empty for a part that only uses others' code (an end-to-end pipeline)
     points: int
+    example: str = ""  # an ungraded cell before the self-check (trying the part out)
 
 
 def _nbgrader(grade_id: str, *, solution: bool, grade: bool, points: int = 0) -> dict:
@@ -75,21 +76,25 @@ def exercise_notebook(
         v4.new_code_cell("from autograder.selfcheck import check", metadata={"tags": ["setup"]}),
     ]
     for section in sections:
+        cells.append(v4.new_markdown_cell(section.instructions))
+        if section.solution:
+            metadata = {
+                "nbgrader": _nbgrader(section.part, solution=True, grade=False),
+                "tags": ["graded"],
+            }
+            cells.append(v4.new_code_cell(section.solution, metadata=metadata))
+        if section.example:
+            cells.append(v4.new_code_cell(section.example))
         cells += [
-            v4.new_markdown_cell(section.instructions),
-            v4.new_code_cell(
-                section.solution,
-                metadata={
-                    "nbgrader": _nbgrader(section.part, solution=True, grade=False),
-                    "tags": ["graded"],
-                },
-            ),
             v4.new_code_cell(f'check("{section.part}")', metadata={"tags": ["self-check"]}),
             v4.new_code_cell(
                 test_cell_source(section.part),
                 metadata={
                     "nbgrader": _nbgrader(
-                        f"test_{section.part}", solution=False, grade=True, points=section.points
+                        f"test_{section.part}",
+                        solution=False,
+                        grade=True,
+                        points=int(section.points),
                     ),
                     "tags": ["autograded-test"],
                 },

@@ -1,7 +1,7 @@
 """`autograder new-exercise NAME`: a working exercise to start from, graded in full marks.
 
-Writes `autograder/exercises/<name>/` (the exercise: parts, probes, schema, reference inputs,
-graders, from the templates in `skeleton/`) and `solutions/<name>/<name>.ipynb` (the nbgrader
+Writes `autograder/exercises/<name>/` (the exercise: its declared parts, the inputs drawn per
+grading, the graders, from the templates in `skeleton/`) and `solutions/<name>/<name>.ipynb` (the nbgrader
 source notebook, whose test cells are worth what the graders' rubric gives each part). Then
 `make release EXERCISES=<name>` writes the students' notebook and `autograder grade
 solutions/<name>/<name>.ipynb` gives 100/100.

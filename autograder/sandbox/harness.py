@@ -1,9 +1,11 @@
 """The child's harness: runs inside the sandbox, executes the submission, records what it does.
 
-This file and its siblings (`bindings.py`, `schema.py`, `idx.py`, `keras_tools.py`) are copied
+This file and its siblings (`bindings.py`, `schema.py`, `idx.py`, `keras_tools.py`,
+`declared.py`) are copied
 into the child's read-only grader folder with the exercise's `probes.py` and `schema.py`, and run
 as a script: they import nothing from the grader. The harness computes no score. It loads the
-submission chunk by chunk, then for each part calls the exercise's `probe_<part>(h, rec)`, where
+submission chunk by chunk, then for each part calls the exercise's `probe_<part>(h, rec)` (or
+runs the part's declared calls, see declared.py), where
 `h` is the `Probe` (the student's namespace, guarded calls, the grader's inputs, Keras tools) and
 `rec` the part's `Recorder`, which writes plain observations (JSON, `.npy`, model files) that the
 exercise's schema declares, for the trusted parent to read.
@@ -31,10 +33,12 @@ import numpy
 
 try:  # in the child, these are siblings of this file; in the grader, modules of its package
     from bindings import bind_builtins
+    from declared import run_calls
     from keras_tools import KerasTools, bind_keras
     from schema import SchemaError, kind_of
 except ImportError:
     from autograder.sandbox.bindings import bind_builtins
+    from autograder.sandbox.declared import run_calls
     from autograder.sandbox.keras_tools import KerasTools, bind_keras
     from autograder.sandbox.schema import SchemaError, kind_of
 
@@ -251,6 +255,9 @@ class Probe(KerasTools):
         self.config = config
         self.probes = load_module(config["probes_file"], "exercise_probes")
         self.schema = load_module(config["schema_file"], "exercise_schema").OBSERVATIONS
+        # Declared parts (autograder/declare.py): their calls and the keys those record.
+        self.declared: dict = config.get("declared", {})
+        self.schema = {**self.schema, **config.get("declared_schema", {})}
         self.out_dir = config["out_dir"]
         self.inputs = config["inputs_dir"]
         self.preloaded = namespace is not None
@@ -362,7 +369,11 @@ class Probe(KerasTools):
             rec = Recorder(self.out_dir, part, self.schema)
             started = _time()
             try:
-                getattr(self.probes, f"probe_{part}")(self, rec)
+                probe = getattr(self.probes, f"probe_{part}", None)
+                if probe is None and part in self.declared:
+                    run_calls(self, rec, self.declared[part])
+                else:
+                    getattr(self.probes, f"probe_{part}")(self, rec)
             except SchemaError as exc:  # a bug of the exercise's probe, never the student's
                 rec.data.setdefault("errors", {})["probe"] = {
                     "type": "SchemaError",

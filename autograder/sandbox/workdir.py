@@ -39,7 +39,9 @@ HARNESS_FILES = (
     "keras_tools.py",
     "model_file.py",
     "model_vetting.py",
+    "declared.py",
 )
+EMPTY = HERE / "empty_exercise_module.py"
 MAX_NETWORK_LOG_BYTES = 64 * 1024
 
 
@@ -47,8 +49,9 @@ def child_files(exercise) -> dict[str, Path]:
     """What the child's read-only grader folder holds: the harness and the exercise's probes
     and schema (named so that they cannot shadow the harness's own modules)."""
     files = {name: HERE / name for name in HARNESS_FILES}
-    files["exercise_probes.py"] = exercise.probes_file
-    files["exercise_schema.py"] = exercise.schema_file
+    # An exercise whose parts are all declared (autograder/declare.py) needs neither file.
+    files["exercise_probes.py"] = exercise.probes_file if exercise.probes_file.is_file() else EMPTY
+    files["exercise_schema.py"] = exercise.schema_file if exercise.schema_file.is_file() else EMPTY
     return files
 
 

@@ -1,0 +1,195 @@
+"""Declared parts: "call the student's function with these inputs and record what comes back".
+
+Most parts of a Keras exercise are one or a few calls. An exercise declares them on its `Part`
+instead of writing a probe and its schema; the engine runs the calls in the sandboxed child
+(autograder/sandbox/declared.py), records each result by its kind, and derives the schema the
+graders read. Hand-written probes (`probes.py`) stay possible for unusual parts.
+
+    Part("predict_price", timeout=60, calls=(
+        Call("predict_price", StartModel(weights="predict_weights"), Setting("bedrooms"),
+             returns="number"),
+    ))
+
+The arguments are the grader's: an array the setup drew (`Input`), a value of the grading's
+config (`Setting`), the grader's start model with drawn weights (`StartModel`), what an earlier
+call of the same part returned (`Returned`), or a plain JSON value. Every value the child is
+given is an input; what it should return is known to the graders alone (`ctx`).
+
+What each kind of result records, under the call's `key` (default "result"):
+
+| returns   | keys                                                    | graders read it with       |
+|-----------|---------------------------------------------------------|----------------------------|
+| "array"   | `key` (array)                                           | `obs.array(key)`           |
+| "arrays"  | `key` (info: what came back), `key_item_0`, ... (array) | `obs.array(f"{key}_item_0")` |
+| "number"  | `key` (info), `key_number` (a float, when it is one)    | `obs.get(f"{key}_number")` |
+| "model"   | `key` (model file), `key_type` (info)                   | `model_for(obs, key, call)`|
+| "history" | `key` (info), `key_is_history`, `key_epochs`, `key_curves` | `obs.get(f"{key}_epochs")` |
+| "value"   | `key` (info: type, shape, dtype, repr)                  | `obs.get(key)`             |
+
+Every call also records `key_changed` (the `Input` arrays it modified in place) and, with
+`training=True` (the call runs inside `fast_training`, seeded with the config's `seed`),
+`key_seconds`. A model argument with `save_as="name"` is saved after the call as model `name`
+(its trained weights and optimizer steps, for the graders). An exception is recorded under
+`key` in `errors`, as a probe's `h.call` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RETURNS = ("array", "arrays", "number", "model", "history", "value")
+
+
+@dataclass(frozen=True)
+class Input:
+    """An array this grading's setup drew (`GradingInputs.arrays[name]`)."""
+
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"input": self.name}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value of this grading's config (`GradingInputs.config[name]`)."""
+
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"setting": self.name}
+
+
+@dataclass(frozen=True)
+class StartModel:
+    """The grader's start model (config `start_model`, a model file the setup wrote), given the
+    weights named by config `weights` (a list of input arrays) when set; saved after the call
+    as model `save_as` when set."""
+
+    weights: str | None = None
+    save_as: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start_model": self.weights, "save_as": self.save_as}
+
+
+@dataclass(frozen=True)
+class Returned:
+    """What the call `key` of the same part returned (its item `index` when set); saved after
+    the call as model `save_as` when set."""
+
+    key: str
+    index: int | None = None
+    save_as: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"returned": self.key, "index": self.index, "save_as": self.save_as}
+
+
+Argument = Input | Setting | StartModel | Returned
+
+
+def _argument_json(value: Any) -> dict[str, Any]:
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    return {"value": value}  # a plain JSON value, the same at every grading
+
+
+class Call:
+    """One call of a student's function: `Call("train_model", StartModel(), Input("xs"),
+    Input("ys"), epochs=Setting("epochs"), returns="history")`."""
+
+    def __init__(
+        self,
+        function: str,
+        *args: Any,
+        returns: str = "value",
+        key: str = "result",
+        training: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if returns not in RETURNS:
+            raise ValueError(f"returns must be one of {RETURNS}, received {returns!r}")
+        if not key.isidentifier():
+            raise ValueError(f"key must be a Python identifier, received {key!r}")
+        self.function = function
+        self.args = args
+        self.kwargs = kwargs
+        self.returns = returns
+        self.key = key
+        self.training = training
+
+    def __repr__(self) -> str:
+        return f"Call({self.function!r}, returns={self.returns!r}, key={self.key!r})"
+
+    def arguments(self) -> list[Any]:
+        return [*self.args, *self.kwargs.values()]
+
+    def to_json(self) -> dict[str, Any]:
+        """What the child is told (autograder/sandbox/declared.py): plain JSON."""
+        return {
+            "function": self.function,
+            "args": [_argument_json(a) for a in self.args],
+            "kwargs": {name: _argument_json(a) for name, a in self.kwargs.items()},
+            "returns": self.returns,
+            "key": self.key,
+            "training": self.training,
+        }
+
+    def schema(self) -> dict[str, str]:
+        """The keys this call records and their kinds (autograder.sandbox.schema)."""
+        k = self.key
+        keys = {
+            "array": {k: "array"},
+            "arrays": {k: "info", f"{k}_item_*": "array"},
+            "number": {k: "info", f"{k}_number": "number"},
+            "model": {k: "model", f"{k}_type": "info"},
+            "history": {
+                k: "info",
+                f"{k}_is_history": "bool",
+                f"{k}_epochs": "list",
+                f"{k}_curves": "dict",
+            },
+            "value": {k: "info"},
+        }[self.returns]
+        keys[f"{k}_changed"] = "list"
+        if self.training:
+            keys[f"{k}_seconds"] = "number"
+        for argument in self.arguments():
+            saved = getattr(argument, "save_as", None)
+            if saved:
+                keys[saved] = "model"
+        return keys
+
+
+def check_calls(part: str, calls: tuple[Call, ...]) -> None:
+    """A declared part's calls make sense: distinct keys, and every `Returned` names a call made
+    before it. ValueError naming the part, the call and the value otherwise."""
+    made: list[str] = []
+    for call in calls:
+        if not isinstance(call, Call):
+            raise ValueError(f"part {part!r}: calls must be Call objects, received {call!r}")
+        for argument in call.arguments():
+            if isinstance(argument, Returned) and argument.key not in made:
+                raise ValueError(
+                    f"part {part!r}, call {call.function!r}: Returned({argument.key!r}) names no "
+                    f"earlier call of the part (they are {made})"
+                )
+        if call.key in made:
+            raise ValueError(f"part {part!r}: two calls record under key {call.key!r}")
+        made.append(call.key)
+
+
+def part_schema(calls: tuple[Call, ...]) -> dict[str, str]:
+    """The schema of a declared part: every key its calls record, and `calls` (the key and
+    function of each call made, in order: feedback names the call that failed)."""
+    schema: dict[str, str] = {"calls": "list"}
+    for call in calls:
+        schema.update(call.schema())
+    return schema
+
+
+def student_names(calls: tuple[Call, ...]) -> tuple[str, ...]:
+    """The student's names a declared part calls, in order, once each."""
+    return tuple(dict.fromkeys(call.function for call in calls))

@@ -1,0 +1,132 @@
+"""The child's side of declared parts (autograder/declare.py): run the calls, record the results.
+
+`run_calls(h, rec, calls)` receives the harness (`h`), the part's recorder and the part's calls
+as the grader wrote them (plain JSON). It decides nothing: what the results should be is known
+to the graders alone. Copied into the child next to the harness: it imports nothing from the
+grader.
+"""
+
+from __future__ import annotations
+
+try:  # a sibling in the child, a module of the grader's package in the grader
+    from bindings import bind_builtins
+except ImportError:
+    from autograder.sandbox.bindings import bind_builtins
+
+bind_builtins(globals())
+_isinstance = isinstance
+_type = type
+_float = float
+_BaseException = BaseException
+MAX_ITEMS = 8  # items of a returned tuple or list saved one by one ("arrays")
+MAX_EPOCHS = 10_000
+
+
+def _resolve(h, returned: dict, spec: dict, inputs: list):
+    """The value of one declared argument; an `Input` array is remembered with a copy, to tell
+    whether the call modified it in place."""
+    if "input" in spec:
+        value = h.load_input(spec["input"])
+        inputs.append((spec["input"], value, value.copy()))
+        return value
+    if "setting" in spec:
+        return h.config[spec["setting"]]
+    if "start_model" in spec:
+        model = h.start_model()
+        if spec["start_model"]:
+            model.set_weights([h.load_input(name) for name in h.config[spec["start_model"]]])
+        return model
+    if "returned" in spec:
+        value = returned[spec["returned"]]
+        return value if spec.get("index") is None else value[spec["index"]]
+    return spec["value"]
+
+
+def _record(h, rec, key: str, kind: str, value) -> None:
+    """Record what a call returned, by the kind it was declared to return."""
+    if kind == "array":
+        rec.save_array(key, value)
+        return
+    if kind == "model":
+        rec.data[f"{key}_type"] = h.describe(value)
+        h.build_on_input(value)
+        h.save_model(rec, key, value)
+        return
+    rec.data[key] = h.describe(value)
+    if kind == "arrays" and _isinstance(value, (tuple, list)):
+        for index, item in enumerate(value[:MAX_ITEMS]):
+            rec.save_array(f"{key}_item_{index}", item)
+    elif kind == "number":
+        number = _as_number(h, value)
+        if number is not None:
+            rec.data[f"{key}_number"] = number
+    elif kind == "history":
+        rec.data[f"{key}_is_history"] = _isinstance(value, h.k["History"])
+        epochs = getattr(value, "epoch", None)
+        if _isinstance(epochs, list):
+            rec.data[f"{key}_epochs"] = [int(e) for e in epochs[:MAX_EPOCHS] if _type(e) is int]
+        curves = h.history_curves(value)
+        if curves is not None:
+            rec.data[f"{key}_curves"] = curves
+
+
+def _as_number(h, value):
+    """`value` as a float when it holds exactly one real number (a Python number, a NumPy scalar
+    or a one-element array: the graders say which it was, from the recorded type), else None."""
+    if _type(value) is bool:
+        return None
+    try:
+        if getattr(value, "size", 1) != 1:
+            return None
+        number = _float(value.item() if hasattr(value, "item") else value)
+    except _BaseException:
+        h.guard()
+        return None
+    return number if number == number else None  # NaN is not an answer
+
+
+def _model_argument(h, args: list):
+    model_class = h.k["Model"]
+    return next((a for a in args if _isinstance(a, model_class)), None)
+
+
+def run_calls(h, rec, calls: list) -> None:
+    """Run a declared part's calls in order; each records under its key. A call that raises is
+    recorded under its key (`errors`) and the part's later calls, which may need its result,
+    are not run. A part with a training call is seeded (config `seed`, op determinism) first."""
+    returned: dict = {}
+    if any(call["training"] for call in calls):
+        # Before the first call: a model the part builds starts from the same weights each time.
+        h.deterministic(h.config["seed"])
+    for call in calls:
+        key = call["key"]
+        inputs: list = []
+        args = [_resolve(h, returned, spec, inputs) for spec in call["args"]]
+        kwargs = {
+            name: _resolve(h, returned, spec, inputs) for name, spec in call["kwargs"].items()
+        }
+        rec.data.setdefault("calls", []).append({"key": key, "function": call["function"]})
+        function = h.student(call["function"])
+        model = _model_argument(h, [*args, *kwargs.values()])
+        started = h.clock()
+        if call["training"]:
+            if model is not None and h.refused(model):
+                ok, value = False, None  # the grader refuses it when it reads it back, and says why
+            else:
+                with h.fast_training(model):
+                    ok, value = h.call(rec, key, function, *args, **kwargs)
+            rec.data[f"{key}_seconds"] = round(h.clock() - started, 3)
+        else:
+            ok, value = h.call(rec, key, function, *args, **kwargs)
+        rec.data[f"{key}_changed"] = [
+            name for name, now, before in inputs if not h.same_array(now, before)
+        ]
+        for spec, argument in zip(
+            [*call["args"], *call["kwargs"].values()], [*args, *kwargs.values()], strict=True
+        ):
+            if spec.get("save_as"):
+                h.save_model(rec, spec["save_as"], argument)
+        if not ok:
+            return
+        returned[key] = value
+        _record(h, rec, key, call["returns"], value)
