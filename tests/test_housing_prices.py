@@ -1,0 +1,141 @@
+"""housing_prices, the course's first lesson, graded as students write it: the typical mistakes
+each cost their own lines with a hint that names them, hostile submissions get nothing they
+did not earn, and a batch grades them all (two jobs) with the same verdicts."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder import cli
+
+SOLUTION = """
+import numpy as np
+import keras
+
+
+def make_data():
+    xs = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    ys = 0.5 + 0.5 * xs
+    return xs, ys
+
+
+def build_model():
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(units=1)])
+    model.compile(optimizer="sgd", loss="mean_squared_error")
+    return model
+
+
+def train_model(model, xs, ys, epochs=500):
+    return model.fit(xs, ys, epochs=epochs, verbose=0)
+
+
+def predict_price(model, bedrooms):
+    prediction = model.predict(np.array([[bedrooms]], dtype="float32"), verbose=0)
+    return float(prediction[0][0])
+"""
+
+# name -> (replacements in SOLUTION, {rubric line that fails: words its feedback must hold}).
+SUBMISSIONS = {
+    # Prices in dollars; predict_price hands back the model's (1, 1) array.
+    "unscaled_prices_and_an_array": (
+        [
+            ("0.5 + 0.5 * xs", "50000 + 50000 * xs"),
+            ("return float(prediction[0][0])", "return prediction"),
+        ],
+        {
+            "make_data: prices in hundreds of thousands: 1.0 to 3.5": "hundreds of thousands",
+            "predict_price: the model's price for the bedrooms, as a float": "float(prediction[0][0])",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "prices scaled",
+        },
+    ),
+    # The mean absolute error, and a fit that ignores its `epochs` (50 of them, every time).
+    "mae_and_fifty_epochs": (
+        [('loss="mean_squared_error"', 'loss="mae"'), ("epochs=epochs", "epochs=50")],
+        {
+            "build_model: compiled with sgd and mean squared error": "loss='mean_squared_error'",
+            "train_model: trains for the epochs it is given": "epochs=epochs",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "500 epochs",
+        },
+    ),
+    # Six inputs per house (one per example): 7 parameters, and its own fit cannot run.
+    "six_inputs": (
+        [("keras.Input(shape=(1,))", "keras.Input(shape=(6,))")],
+        {
+            "build_model: one Dense(1) on one input: 2 parameters": "keras.Input((1,))",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "raised an error",
+        },
+    ),
+    # Hostile: no training at all, the answer written into the weights and a History forged.
+    "forged_training": (
+        [
+            (
+                "    return model.fit(xs, ys, epochs=epochs, verbose=0)",
+                "    model.set_weights([np.array([[0.5]]), np.array([0.5])])\n"
+                "    model.optimizer.iterations.assign(epochs)\n"
+                "    class History:\n"
+                "        epoch = list(range(epochs))\n"
+                "        history = {'loss': [0.0] * epochs}\n"
+                "    return History()",
+            )
+        ],
+        {
+            "train_model: trains for the epochs it is given": "model.fit",
+            "train_model: the loss goes down": "model.fit",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "model.fit",
+        },
+    ),
+    # Hostile: an answer far too big to be a price.
+    "huge_answer": (
+        [("return float(prediction[0][0])", "return np.zeros(10**7)")],
+        {"predict_price: the model's price for the bedrooms, as a float": "shape (10000000,)"},
+    ),
+}
+
+
+def submission_text(replacements: list[tuple[str, str]]) -> str:
+    text = SOLUTION
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every submission above and the solution, graded by `autograder batch --jobs 2`."""
+    root = tmp_path_factory.mktemp("housing")
+    folder = root / "submissions"
+    folder.mkdir()
+    (folder / "solution.py").write_text(SOLUTION)
+    for name, (replacements, _) in SUBMISSIONS.items():
+        (folder / f"{name}.py").write_text(submission_text(replacements))
+    out = root / "out"
+    args = ["batch", str(folder), "--out", str(out), "--jobs", "2", "--exercise", "housing_prices"]
+    assert cli.main(args) == 0
+    return out
+
+
+def rubric_lines(out: Path, name: str) -> dict[str, dict]:
+    report = json.loads((out / name / "results.json").read_text())
+    return {test["name"]: test for test in report["tests"]}
+
+
+def test_the_solution_earns_full_marks_in_the_batch(batch: Path) -> None:
+    tests = rubric_lines(batch, "solution")
+    assert [n for n, t in tests.items() if t["score"] != t["max_score"]] == []
+    rows = list(csv.DictReader((batch / "grades.csv").open()))
+    assert {row["student_id"]: float(row["score"]) for row in rows}["solution"] == 100
+
+
+@pytest.mark.parametrize("name", sorted(SUBMISSIONS))
+def test_each_mistake_costs_its_own_lines_and_says_why(batch: Path, name: str) -> None:
+    expected = SUBMISSIONS[name][1]
+    tests = rubric_lines(batch, name)
+    failed = {n for n, t in tests.items() if t["score"] < t["max_score"]}
+    assert failed == set(expected), {n: tests[n]["output"] for n in failed}
+    for line, words in expected.items():
+        assert words in tests[line]["output"], (line, tests[line]["output"])
