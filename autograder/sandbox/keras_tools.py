@@ -154,22 +154,6 @@ class KerasTools:
             rec.data[f"{key}_saved"] = False
             rec.data[f"{key}_save_error"] = f"{_type(exc).__name__}: {exc}"[:500]
 
-    def record_models(self, rec, build, variants: list) -> None:
-        """Call the student's `build(**kwargs)` for each (key, kwargs) and save what comes back
-        as `<key>` (a model) with `<key>_type` (what it was); a call that raises is recorded
-        under `key`.
-
-        A model built without an input shape (`Flatten()` first, as Keras 3 allows) has no
-        weights yet: it is built here on `config["model_input_shape"]`, the exercise's input,
-        as its first `fit` would build it."""
-        for key, kwargs in variants:
-            ok, model = self.call(rec, key, build, **kwargs)
-            if not ok:
-                continue
-            rec.data[f"{key}_type"] = self.describe(model)
-            self.build_on_input(model)
-            self.save_model(rec, key, model)
-
     def refused(self, model) -> bool:
         """Whether the grader's vetting (`config["model_limits"]`) refuses the model, checked
         here on its config before it is trained. Only a shortcut: the grader vets it again."""
@@ -189,8 +173,10 @@ class KerasTools:
         return False
 
     def build_on_input(self, model) -> None:
-        """Build an unbuilt Keras model on the exercise's input shape (see `record_models`);
-        a model that cannot be built is saved as it is, and the grader says why."""
+        """Build an unbuilt Keras model (`Flatten()` first, as Keras 3 allows, has no weights
+        until its first fit) on `config["model_input_shape"]`, the exercise's input, as that fit
+        would build it; a model that cannot be built is saved as it is, and the grader says
+        why."""
         shape = self.config.get("model_input_shape")
         if shape is None or not _isinstance(model, self.k["Model"]):
             return
@@ -199,18 +185,6 @@ class KerasTools:
                 model.build((None, *shape))
         except Exception:
             self.guard()
-
-    def record_predictions(self, rec, predict, images: str) -> None:
-        """The student's `predict(model, images)` on the grader's start model (given the
-        weights `config["predict_weights"]` when there are any) and the input array `images`,
-        saved as `result` (the grader knows that model's own argmax)."""
-        model = self.start_model()
-        weights = self.config.get("predict_weights")
-        if weights:  # the grader's weights for this part (see autograder.inputs.fresh_weights)
-            model.set_weights([self.load_input(name) for name in weights])
-        ok, result = self.call(rec, "call", predict, model, self.load_input(images))
-        if ok:
-            rec.save_array("result", result)
 
     def deterministic(self, seed: int) -> None:
         """Seed Python, numpy and TensorFlow, and make TensorFlow's ops deterministic: the same

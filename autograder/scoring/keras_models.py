@@ -208,7 +208,7 @@ def check_test_accuracy(
 
 def predicted_classes(obs, call: str = "predict_classes(model, images)") -> np.ndarray:
     """The class indices the student's prediction function returned (saved as `result`)."""
-    raise_for_error(obs, "call", call)
+    raise_for_error(obs, "result", call)  # a declared call records under its key
     info = obs.get("result") or {}
     if not info.get("saved"):
         raise CheckFailed(

@@ -126,6 +126,8 @@ class FashionSetup:
         train_epochs = int(rng.choice([2, 3, 4]))
         arrays = {
             "sample_images": drawn["sample_images"],
+            # add_batch_dimension's image: the first sample, scaled (no draw: the others stay).
+            "batch_image": drawn["sample_images"][0].astype(np.float32) / 255.0,
             "subset_images": drawn["subset_images"],
             "subset_labels": drawn["subset_labels"],
             "predict_images": data.test_images[drawn["predict_index"]].astype(np.float32) / 255.0,

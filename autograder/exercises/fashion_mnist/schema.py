@@ -1,4 +1,4 @@
-"""What each part's probe records (see autograder/sandbox/schema.py for the kinds).
+"""What each hand-written probe records (declared parts derive theirs, see __init__.py) (see autograder/sandbox/schema.py for the kinds).
 
 Read by the probe in the child and by the graders' reader in the grader: a key used on one side
 and not declared here fails the part. Plain literals only (copied into the child).
@@ -21,13 +21,6 @@ OBSERVATIONS = {
         "input_dtype_after": "text",
         "returned_input_object": "bool",
     },
-    "add_batch_dimension": {"result": "array"},
-    "build_model": {
-        "default": "model",
-        "default_type": "info",
-        "small": "model",
-        "small_type": "info",
-    },
     "StopOnLoss": {"cases": "list", "fits": "list", "fit_*": "model"},
     "StopOnAccuracy": {"cases": "list", "fits": "list", "fit_*": "model"},
     "train_model": {
@@ -36,6 +29,5 @@ OBSERVATIONS = {
         "explicit_model": "model",
         "default_model": "model",
     },
-    "predict_classes": {"result": "array"},
     "pipeline": {"training_seconds": "number", "history": "dict", "model": "model"},
 }

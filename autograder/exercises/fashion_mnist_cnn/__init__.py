@@ -3,10 +3,12 @@
 Students define `reshape_images` (add the channel axis, scale), `build_model(filters=64)` (two
 Conv2D + MaxPooling2D blocks, then Dense layers), `layer_output_shapes(model)`,
 `StopAtAccuracy` and `predict_classes`; the `pipeline` part trains their own model on their own
-reshaped images. The rubric is in `graders/`, the child-side probes in `probes.py`, what they
-record in `schema.py`, the grader's inputs and reference in `reference.py`.
+reshaped images. The rubric is in `graders/`; build_model and predict_classes are declared
+below, the other parts' child-side probes are in `probes.py` and what they record in
+`schema.py`; the grader's inputs and reference are in `reference.py`.
 """
 
+from autograder.declare import Call, Input, Setting, StartModel
 from autograder.exercise_spec import Exercise, Part
 from autograder.exercises.datasets import FASHION_MNIST
 from autograder.exercises.fashion_mnist_cnn.constants import (
@@ -16,12 +18,23 @@ from autograder.exercises.fashion_mnist_cnn.constants import (
     SUBSET_SIZE,
 )
 
+# Declared parts (autograder/declare.py): the engine calls these and records what comes back.
+BUILD_MODEL = (
+    Call("build_model", key="default", returns="model"),
+    Call("build_model", filters=Setting("small_filters"), key="small", returns="model"),
+)
+PREDICT_CLASSES = (
+    Call(
+        "predict_classes", StartModel("predict_weights"), Input("predict_images"), returns="array"
+    ),
+)
+
 EXERCISE = Exercise(
     name="fashion_mnist_cnn",
     title="Fashion-MNIST with convolutions",
     parts=(
         Part("reshape_images", timeout=30),
-        Part("build_model", timeout=60),
+        Part("build_model", timeout=60, calls=BUILD_MODEL),
         Part("layer_output_shapes", timeout=60),
         Part(
             "StopAtAccuracy",
@@ -29,7 +42,7 @@ EXERCISE = Exercise(
             selfcheck_note=f"These checks train the reference CNN briefly on {SUBSET_SIZE} "
             "training images, exactly as the grader does.",
         ),
-        Part("predict_classes", timeout=60),
+        Part("predict_classes", timeout=60, calls=PREDICT_CLASSES),
         Part(
             "pipeline",
             timeout=600,

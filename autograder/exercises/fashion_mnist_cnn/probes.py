@@ -18,11 +18,6 @@ def probe_reshape_images(h, rec) -> None:
         rec.save_array("result", result)
 
 
-def probe_build_model(h, rec) -> None:
-    variants = [("default", {}), ("small", {"filters": h.config["small_filters"]})]
-    h.record_models(rec, h.student("build_model"), variants)
-
-
 def _shape_model(h, spec):
     """A CNN of the sizes the grader drew, built here with Keras (bound before the submission)."""
     layers = h.k["keras"].layers
@@ -85,10 +80,6 @@ def probe_layer_output_shapes(h, rec) -> None:
 
 def probe_StopAtAccuracy(h, rec) -> None:
     h.drive_callback(rec, "StopAtAccuracy")
-
-
-def probe_predict_classes(h, rec) -> None:
-    h.record_predictions(rec, h.student("predict_classes"), "predict_images")
 
 
 def probe_pipeline(h, rec) -> None:

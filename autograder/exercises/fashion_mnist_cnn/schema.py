@@ -10,14 +10,7 @@ OBSERVATIONS = {
         "input_shape_changed": "bool",
         "returned_input_object": "bool",
     },
-    "build_model": {
-        "default": "model",
-        "default_type": "info",
-        "small": "model",
-        "small_type": "info",
-    },
     "layer_output_shapes": {"results": "list"},
     "StopAtAccuracy": {"cases": "list", "fits": "list", "fit_*": "model"},
-    "predict_classes": {"result": "array"},
     "pipeline": {"training_seconds": "number", "history": "dict", "model": "model"},
 }

@@ -216,7 +216,7 @@ def test_scale_input_untouched(obs: PartObservation, ctx: Context) -> None:
 
 
 def _batched(obs: PartObservation) -> np.ndarray:
-    raise_for_error(obs, "call", "add_batch_dimension(image)")
+    raise_for_error(obs, "result", "add_batch_dimension(image)")
     info = obs.data.get("result", {})
     if not info.get("saved"):
         raise CheckFailed(expected="a numpy array", received=shape_text(info))
