@@ -151,8 +151,29 @@ def metric_names(value: Any) -> list[str]:
     return [normalise(value)] if value else []
 
 
+def metric_classes(value: Any) -> list[str]:
+    """The class names of the metric objects in a compile config's `metrics`."""
+    if isinstance(value, list):
+        return [name for item in value for name in metric_classes(item)]
+    if isinstance(value, dict) and "class_name" not in value:
+        return [name for item in value.values() for name in metric_classes(item)]
+    if isinstance(value, dict) and isinstance(value.get("class_name"), str):
+        return [value["class_name"]]
+    return []
+
+
 def check_accuracy_metric(config: dict) -> None:
     names = metric_names(config.get("metrics"))
+    if "Accuracy" in metric_classes(config.get("metrics")):
+        # keras.metrics.Accuracy() counts labels equal to the outputs: it cannot compare an
+        # integer label with 10 probabilities (fit fails), though its name is "accuracy".
+        raise CheckFailed(
+            expected="metrics=['accuracy']",
+            received="metrics [keras.metrics.Accuracy()]",
+            hint="keras.metrics.Accuracy() compares the labels with the outputs element by "
+            "element, not with the class they pick (fit fails on integer labels): use "
+            "metrics=['accuracy'] or keras.metrics.SparseCategoricalAccuracy(name='accuracy')",
+        )
     if not ACCURACY_NAMES & set(names):
         hint = "metrics=['accuracy'] (so the logs use the key 'accuracy')"
         if "acc" in names:
