@@ -178,6 +178,12 @@ def check_accuracy_metric(config: dict) -> None:
         hint = "metrics=['accuracy'] (so the logs use the key 'accuracy')"
         if "acc" in names:
             hint = "name the metric 'accuracy': with 'acc' the logs key is 'acc' and callbacks reading 'accuracy' fail"
+        elif not names and "accuracy" in metric_names(config.get("loss_weights")):
+            hint = (
+                "compile's third positional parameter is loss_weights, so "
+                "compile('adam', 'sparse_categorical_crossentropy', ['accuracy']) gives no "
+                "metric: name it, metrics=['accuracy']"
+            )
         raise CheckFailed(
             expected="metrics=['accuracy']", received=f"metrics {names or 'none'}", hint=hint
         )
@@ -232,11 +238,19 @@ def predicted_classes(obs, call: str = "predict_classes(model, images)") -> np.n
     raise_for_error(obs, "call", call)
     info = obs.get("result") or {}
     if not info.get("saved"):
-        raise CheckFailed(
-            expected="a numpy array of class indices",
-            received=str(info.get("type", "nothing")),
-            hint="take the argmax over the classes of model.predict(images)",
-        )
+        kind = str(info.get("type", "nothing"))
+        hint = "take the argmax over the classes of model.predict(images)"
+        if kind in ("builtins.list", "builtins.tuple"):
+            hint = (
+                "return a numpy array, not a Python list: np.array(classes), or "
+                "np.argmax(model.predict(images), axis=1), which is one already"
+            )
+        elif info.get("shape") == []:
+            hint = (
+                "a single number: np.argmax without axis= flattens all the predictions; "
+                "use axis=1 (one class per image)"
+            )
+        raise CheckFailed(expected="a numpy array of class indices", received=kind, hint=hint)
     return obs.array("result")
 
 
