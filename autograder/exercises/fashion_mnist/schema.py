@@ -37,5 +37,10 @@ OBSERVATIONS = {
         "default_model": "model",
     },
     "predict_classes": {"result": "array"},
-    "pipeline": {"training_seconds": "number", "history": "dict", "model": "model"},
+    "pipeline": {
+        "scaled": "info",
+        "training_seconds": "number",
+        "history": "dict",
+        "model": "model",
+    },
 }
