@@ -117,6 +117,18 @@ def check_optimizer(config: dict, expected: str = "adam") -> None:
 
 def check_sparse_loss(config: dict, classes: int) -> None:
     got = normalise(config.get("loss"))
+    loss = config.get("loss")
+    settings = loss.get("config") if isinstance(loss, dict) else None
+    if isinstance(settings, dict) and settings.get("from_logits") is True:
+        # The TensorFlow tutorial's loss, kept beside a softmax output layer: the probabilities
+        # are taken for raw scores and squashed again.
+        raise CheckFailed(
+            expected="loss sparse_categorical_crossentropy on the softmax probabilities",
+            received="SparseCategoricalCrossentropy(from_logits=True)",
+            hint="from_logits=True treats the outputs as raw scores, but the output layer "
+            "applies softmax: keep the default from_logits=False "
+            "(loss='sparse_categorical_crossentropy')",
+        )
     if got != "sparsecategoricalcrossentropy":
         hint = ""
         if got == "categoricalcrossentropy":
