@@ -140,6 +140,11 @@ def diagnose_error(error: dict[str, Any]) -> str:
             "Conv2D needs a channel axis: give the model keras.Input(shape=(28, 28, 1)) (or "
             "input_shape=(28, 28, 1)), one grey channel"
         )
+    if "Incompatible shapes" in message and "node Equal" in message:
+        return (
+            "a metric compared the labels with the outputs element by element: "
+            "keras.metrics.Accuracy() does; use metrics=['accuracy']"
+        )
     if kind == "AttributeError" and "attribute 'predict_classes'" in message:
         return (
             "model.predict_classes was removed from Keras (TensorFlow 2.6): take the argmax of "
