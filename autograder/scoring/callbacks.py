@@ -126,6 +126,7 @@ def decision_text(rule: CallbackRule, case: CallbackCase, stopped: bool) -> str:
 
 
 VAL_KEY = re.compile(r"""['"]val_(?:accuracy|acc|loss)['"]""")
+COMPARED_STOP = re.compile(r"stop_training\s*==")
 
 
 def _source_hint(rule: CallbackRule, code: list[str] | None) -> str:
@@ -139,6 +140,8 @@ def _source_hint(rule: CallbackRule, code: list[str] | None) -> str:
             f"the logs hold 'val_...' values only when fit is given validation data: "
             f"the rule watches the training value, logs['{rule.key}']"
         )
+    if COMPARED_STOP.search(source):
+        return "`self.model.stop_training == True` compares and changes nothing: assign it, self.model.stop_training = True"
     if source and "on_epoch_end" not in source:
         return (
             "the class defines no on_epoch_end, which Keras calls after each epoch: "
