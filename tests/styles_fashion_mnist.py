@@ -323,6 +323,16 @@ STYLES: list[Style] = [
         ACTIVATIONS,
         hint="separate Activation layer",
     ),
+    Style(
+        "build_model_seeded",
+        "build_model.seed",
+        (
+            (
+                '        The compiled keras.Sequential model.\n    """\n',
+                '        The compiled keras.Sequential model.\n    """\n    tf.random.set_seed(42)\n',
+            ),
+        ),
+    ),
     # --- build_model: compile --------------------------------------------------------------
     _s(
         "compile_adam_object",
@@ -447,6 +457,17 @@ STYLES: list[Style] = [
         ),
         *LOSS_LINES,
         hint="def on_epoch_end(self, epoch, logs=None)",
+    ),
+    _s(
+        "loss_compares_stop_training",
+        "StopOnLoss",
+        "            self.model.stop_training = True\n        ### END SOLUTION\n\nclass StopOnAccuracy",
+        "            self.model.stop_training == True\n        ### END SOLUTION\n\nclass StopOnAccuracy",
+        LOSS_STOPS,
+        LOSS_CUSTOM,
+        LOSS_FIT,
+        LOSS_KEEPS,
+        hint="compares and changes nothing",
     ),
     # --- StopOnAccuracy --------------------------------------------------------------------
     _s(

@@ -440,6 +440,17 @@ STYLES: list[Style] = [
         hint="target argument is ignored",
         not_hint="stop_training = True",
     ),
+    _s(
+        "accuracy_compares_stop_training",
+        "StopAtAccuracy",
+        "            self.model.stop_training = True\n",
+        "            self.model.stop_training == True\n",
+        ACC_STOPS,
+        ACC_KEEPS,
+        ACC_CUSTOM,
+        ACC_FIT,
+        hint="compares and changes nothing",
+    ),
     # --- predict_classes -------------------------------------------------------------------
     _s(
         "predict_axis_minus_one",
