@@ -228,12 +228,11 @@ def trimmed(message: str, limit: int = 1000) -> str:
     """At most `limit` characters of an exception's message, its cause kept: TensorFlow's graph
     errors list the frames of the op's definition (`File "..."` lines, ours and Keras') before
     the cause ("Incompatible shapes: ..."), which a plain cut dropped."""
-    lines = [
-        line
-        for line in str.splitlines(message)
-        if not str.startswith(str.lstrip(line), 'File "') and str.strip(line)
-    ]
-    text = str.join("\n", lines) if str.startswith(message, "Graph execution error") else message
+    text = message
+    if str.startswith(message, "Graph execution error"):
+        lines = str.splitlines(message)
+        kept = [x for x in lines if str.strip(x) and not str.startswith(str.lstrip(x), 'File "')]
+        text = str.join("\n", kept)
     if len(text) <= limit:
         return text
     return text[: limit // 3] + "\n...\n" + text[len(text) - (limit - limit // 3 - 5) :]

@@ -130,8 +130,8 @@ COMPARED_STOP = re.compile(r"stop_training\s*==")
 
 
 def _source_hint(rule: CallbackRule, code: list[str] | None) -> str:
-    """A cause read from the class's own source: a key the logs never have, or no
-    on_epoch_end for Keras to call."""
+    """A cause read from the class's own source: a key the logs never have, stop_training
+    compared instead of set, or no on_epoch_end for Keras to call."""
     source = definition_source(code or [], rule.part)
     if ACC_KEY.search(source):
         return "Keras 3 logs the metric as 'accuracy', not 'acc': use logs['accuracy'] (logs.get('acc') is always None)"
