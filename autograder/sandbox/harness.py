@@ -225,7 +225,21 @@ def error_info(exc: BaseException, source_names: set[str]) -> dict:
             message = f"the submission called sys.exit({_repr(exc.code)[:100]})"
     except _BaseException:
         message = "<the exception could not be printed>"
-    return {"type": str(_type(exc).__name__), "message": message[:1000], "frames": frames[-8:]}
+    return {"type": str(_type(exc).__name__), "message": trimmed(message), "frames": frames[-8:]}
+
+
+def trimmed(message: str, limit: int = 1000) -> str:
+    """At most `limit` characters of an exception's message, its cause kept: TensorFlow's graph
+    errors list the frames of the op's definition (`File "..."` lines, ours and Keras') before
+    the cause ("Incompatible shapes: ..."), which a plain cut dropped."""
+    text = message
+    if str.startswith(message, "Graph execution error"):
+        lines = str.splitlines(message)
+        kept = [x for x in lines if str.strip(x) and not str.startswith(str.lstrip(x), 'File "')]
+        text = str.join("\n", kept)
+    if len(text) <= limit:
+        return text
+    return text[: limit // 3] + "\n...\n" + text[len(text) - (limit - limit // 3 - 5) :]
 
 
 def load_module(path: str, name: str):

@@ -244,7 +244,9 @@ class KerasTools:
                 stand_in.stop_training = False
                 try:
                     callback.set_model(stand_in)
-                    callback.on_epoch_end(0, logs=dict(case["logs"]))
+                    # Positional, as Keras' CallbackList calls it: a student may name the
+                    # parameter `log` or `metrics`.
+                    callback.on_epoch_end(0, dict(case["logs"]))
                     outcome["model_stop_training"] = bool(stand_in.stop_training is True)
                     outcome["self_stop_training"] = bool(
                         getattr(callback, "stop_training", False) is True

@@ -16,6 +16,7 @@ Example (an exercise's graders):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from autograder.inputs import CallbackCase, Expectations
@@ -124,10 +125,36 @@ def decision_text(rule: CallbackRule, case: CallbackCase, stopped: bool) -> str:
     )
 
 
+VAL_KEY = re.compile(r"""['"]val_(?:accuracy|acc|loss)['"]""")
+COMPARED_STOP = re.compile(r"stop_training\s*==")
+
+
+def _source_hint(rule: CallbackRule, code: list[str] | None) -> str:
+    """A cause read from the class's own source: a key the logs never have, stop_training
+    compared instead of set, or no on_epoch_end for Keras to call."""
+    source = definition_source(code or [], rule.part)
+    if ACC_KEY.search(source):
+        return "Keras 3 logs the metric as 'accuracy', not 'acc': use logs['accuracy'] (logs.get('acc') is always None)"
+    if VAL_KEY.search(source):
+        return (
+            f"the logs hold 'val_...' values only when fit is given validation data: "
+            f"the rule watches the training value, logs['{rule.key}']"
+        )
+    if COMPARED_STOP.search(source):
+        return "`self.model.stop_training == True` compares and changes nothing: assign it, self.model.stop_training = True"
+    if source and "on_epoch_end" not in source:
+        return (
+            "the class defines no on_epoch_end, which Keras calls after each epoch: "
+            "def on_epoch_end(self, epoch, logs=None) (on_batch_end runs after every batch)"
+        )
+    return ""
+
+
 def _hint(rule, case, outcome, found, expectations, code) -> str:
     key, op, argument = rule.key, rule.op, rule.argument
-    if ACC_KEY.search(definition_source(code, rule.part)):
-        return "Keras 3 logs the metric as 'accuracy', not 'acc': use logs['accuracy'] (logs.get('acc') is always None)"
+    from_source = _source_hint(rule, code)
+    if from_source:
+        return from_source
     if case.stop and outcome.get("self_stop_training") is True:
         return "set self.model.stop_training = True; self.stop_training is an attribute of the callback, which Keras ignores"
     if _looks_reversed(rule.part, found, expectations):
@@ -183,13 +210,42 @@ def check_fits(
             raise CheckFailed(
                 expected=f"{call} runs {fit.expect} epoch(s)",
                 received=f"{ran} epoch(s)" if ran is not None else f"{steps} training steps",
-                hint=_fit_hint(rule, fit.expect, code),
+                hint=_fit_hint(rule, fit.expect, code, obs, expectations),
             )
 
 
-def _fit_hint(rule: CallbackRule, expect: int, code: list[str] | None) -> str:
-    if code is not None and ACC_KEY.search(definition_source(code, rule.part)):
-        return "Keras 3 logs the metric as 'accuracy', not 'acc': use logs['accuracy'] (logs.get('acc') is always None)"
+def _fit_hint(
+    rule: CallbackRule,
+    expect: int,
+    code: list[str] | None,
+    obs=None,
+    expectations: Expectations | None = None,
+) -> str:
+    from_source = _source_hint(rule, code)
+    if from_source:
+        return from_source
+    if obs is not None and expectations is not None and _ignores_argument(rule, obs, expectations):
+        # The fits are made with a custom argument: a callback deciding every default case
+        # right and a custom one wrong compares with a constant.
+        return f"the {rule.argument} argument is ignored: store it in __init__ and compare with self.{rule.argument}"
     if expect == 1:
         return "the callback must set self.model.stop_training = True in on_epoch_end"
     return "the callback stops training when it should not"
+
+
+def _ignores_argument(rule: CallbackRule, obs, expectations: Expectations) -> bool:
+    """Every case made without arguments decided right, and some custom one wrong."""
+    results = obs.get("cases")
+    if not isinstance(results, list):
+        return False
+    found = {r.get("id"): r for r in results if isinstance(r, dict)}
+
+    def right(case: CallbackCase) -> bool:
+        outcome = found.get(case.id) or {}
+        stopped = outcome.get("model_stop_training") is True
+        return not outcome.get("error") and stopped == bool(case.stop)
+
+    cases = expectations.cases[rule.part]
+    return all(right(c) for c in cases if not c.kwargs) and not all(
+        right(c) for c in cases if c.kwargs
+    )

@@ -86,6 +86,10 @@ SHAPE_CHANGED_HINT = (
 UNEXPECTED_ARGUMENT = re.compile(
     r"(?:(\w+)\.)?__init__\(\) got an unexpected keyword argument '(\w+)'"
 )
+CALLBACK_SIGNATURE = re.compile(
+    r"(on_(?:train_|test_|predict_)?(?:epoch|batch)_(?:begin|end))\(\) (?:takes .* positional "
+    r"arguments? but \d+ (?:were|was) given|missing 1 required positional argument)"
+)
 UNDEFINED_NAME = re.compile(r"NameError: name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 NETWORK_MESSAGES = (
     "Network is unreachable",
@@ -123,6 +127,29 @@ def diagnose_error(error: dict[str, Any]) -> str:
         return "in-place division of a uint8 array (`images /= 255`); divide into a new float array"
     if kind == "SystemExit":
         return "do not call sys.exit() in graded code"
+    signature = CALLBACK_SIGNATURE.search(message)
+    if kind == "TypeError" and signature:
+        method = signature.group(1)
+        step = "epoch" if "epoch" in method else "batch"
+        return (
+            f"Keras calls {method}({step}, logs) with two arguments: define it as "
+            f"def {method}(self, {step}, logs=None)"
+        )
+    if "expected min_ndim=4, found ndim=3" in message and "conv2d" in message:
+        return (
+            "Conv2D needs a channel axis: give the model keras.Input(shape=(28, 28, 1)) (or "
+            "input_shape=(28, 28, 1)), one grey channel"
+        )
+    if "Incompatible shapes" in message and "node Equal" in message:
+        return (
+            "a metric compared the labels with the outputs element by element: "
+            "keras.metrics.Accuracy() does; use metrics=['accuracy']"
+        )
+    if kind == "AttributeError" and "attribute 'predict_classes'" in message:
+        return (
+            "model.predict_classes was removed from Keras (TensorFlow 2.6): take the argmax of "
+            "the probabilities, np.argmax(model.predict(images), axis=1)"
+        )
     unexpected = UNEXPECTED_ARGUMENT.search(message)
     if kind == "TypeError" and unexpected:
         owner, argument = unexpected.group(1), unexpected.group(2)

@@ -117,6 +117,18 @@ def check_optimizer(config: dict, expected: str = "adam") -> None:
 
 def check_sparse_loss(config: dict, classes: int) -> None:
     got = normalise(config.get("loss"))
+    loss = config.get("loss")
+    settings = loss.get("config") if isinstance(loss, dict) else None
+    if isinstance(settings, dict) and settings.get("from_logits") is True:
+        # The TensorFlow tutorial's loss, kept beside a softmax output layer: the probabilities
+        # are taken for raw scores and squashed again.
+        raise CheckFailed(
+            expected="loss sparse_categorical_crossentropy on the softmax probabilities",
+            received="SparseCategoricalCrossentropy(from_logits=True)",
+            hint="from_logits=True treats the outputs as raw scores, but the output layer "
+            "applies softmax: keep the default from_logits=False "
+            "(loss='sparse_categorical_crossentropy')",
+        )
     if got != "sparsecategoricalcrossentropy":
         hint = ""
         if got == "categoricalcrossentropy":
@@ -151,12 +163,39 @@ def metric_names(value: Any) -> list[str]:
     return [normalise(value)] if value else []
 
 
+def metric_classes(value: Any) -> list[str]:
+    """The class names of the metric objects in a compile config's `metrics`."""
+    if isinstance(value, list):
+        return [name for item in value for name in metric_classes(item)]
+    if isinstance(value, dict) and "class_name" not in value:
+        return [name for item in value.values() for name in metric_classes(item)]
+    if isinstance(value, dict) and isinstance(value.get("class_name"), str):
+        return [value["class_name"]]
+    return []
+
+
 def check_accuracy_metric(config: dict) -> None:
     names = metric_names(config.get("metrics"))
+    if "Accuracy" in metric_classes(config.get("metrics")):
+        # keras.metrics.Accuracy() counts labels equal to the outputs: it cannot compare an
+        # integer label with 10 probabilities (fit fails), though its name is "accuracy".
+        raise CheckFailed(
+            expected="metrics=['accuracy']",
+            received="metrics [keras.metrics.Accuracy()]",
+            hint="keras.metrics.Accuracy() compares the labels with the outputs element by "
+            "element, not with the class they pick (fit fails on integer labels): use "
+            "metrics=['accuracy'] or keras.metrics.SparseCategoricalAccuracy(name='accuracy')",
+        )
     if not ACCURACY_NAMES & set(names):
         hint = "metrics=['accuracy'] (so the logs use the key 'accuracy')"
         if "acc" in names:
             hint = "name the metric 'accuracy': with 'acc' the logs key is 'acc' and callbacks reading 'accuracy' fail"
+        elif not names and "accuracy" in metric_names(config.get("loss_weights")):
+            hint = (
+                "compile's third positional parameter is loss_weights, so "
+                "compile('adam', 'sparse_categorical_crossentropy', ['accuracy']) gives no "
+                "metric: name it, metrics=['accuracy']"
+            )
         raise CheckFailed(
             expected="metrics=['accuracy']", received=f"metrics {names or 'none'}", hint=hint
         )
@@ -211,11 +250,19 @@ def predicted_classes(obs, call: str = "predict_classes(model, images)") -> np.n
     raise_for_error(obs, "result", call)  # a declared call records under its key
     info = obs.get("result") or {}
     if not info.get("saved"):
-        raise CheckFailed(
-            expected="a numpy array of class indices",
-            received=str(info.get("type", "nothing")),
-            hint="take the argmax over the classes of model.predict(images)",
-        )
+        kind = str(info.get("type", "nothing"))
+        hint = "take the argmax over the classes of model.predict(images)"
+        if kind in ("builtins.list", "builtins.tuple"):
+            hint = (
+                "return a numpy array, not a Python list: np.array(classes), or "
+                "np.argmax(model.predict(images), axis=1), which is one already"
+            )
+        elif info.get("shape") == []:
+            hint = (
+                "a single number: np.argmax without axis= flattens all the predictions; "
+                "use axis=1 (one class per image)"
+            )
+        raise CheckFailed(expected="a numpy array of class indices", received=kind, hint=hint)
     return obs.array("result")
 
 

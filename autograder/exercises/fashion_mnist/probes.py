@@ -94,6 +94,7 @@ def probe_pipeline(h, rec) -> None:
     ok, scaled = h.call(rec, "scale_images", scale, train_x)
     if not ok:
         return
+    rec.data["scaled"] = h.describe(scaled)
     ok, model = h.call(rec, "build_model", build)
     if not ok:
         return

@@ -29,5 +29,10 @@ OBSERVATIONS = {
         "explicit_model": "model",
         "default_model": "model",
     },
-    "pipeline": {"training_seconds": "number", "history": "dict", "model": "model"},
+    "pipeline": {
+        "scaled": "info",
+        "training_seconds": "number",
+        "history": "dict",
+        "model": "model",
+    },
 }

@@ -122,7 +122,10 @@ def _scaled(obs: PartObservation) -> np.ndarray:
     raise_for_error(obs, "call", "scale_images(images)")
     info = obs.data.get("result", {})
     if not info.get("saved"):
-        raise CheckFailed(expected="a numpy float array", received=shape_text(info))
+        hint = ""
+        if info.get("type") == "builtins.NoneType":
+            hint = "scale_images returns nothing: end it with `return images / 255.0`"
+        raise CheckFailed(expected="a numpy float array", received=shape_text(info), hint=hint)
     return obs.array("result")
 
 
@@ -145,7 +148,10 @@ def test_scale_values(obs: PartObservation, ctx: Context) -> None:
     if np.array_equal(result, ctx.sample_images):
         hint = "the images were not scaled: divide by 255"
     elif np.allclose(result, ctx.sample_images // 255):
-        hint = "`// 255` is integer division: almost every pixel becomes 0; use `/ 255.0`"
+        hint = (
+            "integer division (`// 255`) or a cast to an integer type makes almost every "
+            "pixel 0: use `images / 255.0` and keep the floats"
+        )
     elif np.allclose(result, ctx.sample_images / 256.0, atol=1e-6):
         hint = "divide by 255 (the largest pixel value), not 256"
     elif result.max() > 1.0:

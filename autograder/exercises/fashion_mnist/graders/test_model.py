@@ -52,6 +52,12 @@ def _architecture_hint(model, hidden: int) -> str:
             f"a separate {extra[0]} layer: give each Dense layer its activation instead "
             "(Dense(hidden_units, activation='relu'), Dense(10, activation='softmax'))"
         )
+    others = [n for n in names if n not in (*EXPECTED_LAYERS, "Reshape")]
+    if others:
+        return (
+            f"the exercise's model has no {others[0]} layer: remove it (exactly Flatten, "
+            "Dense(hidden_units, relu), Dense(10, softmax))"
+        )
     if dense and int(dense[-1].units) != NUM_CLASSES:
         return f"the output layer needs {NUM_CLASSES} units, one per class"
     if len(dense) == 2 and int(dense[0].units) == SMALL_HIDDEN_UNITS and hidden == HIDDEN_UNITS:

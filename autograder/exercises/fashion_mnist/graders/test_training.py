@@ -134,16 +134,32 @@ def test_runs_epochs(obs: PartObservation, ctx: Context) -> None:
         # The epochs the child reports must agree with the steps the grader counted.
         if ran != expected or steps % expected != 0:
             call = f"epochs={expected}" if key == "explicit" else "no epochs argument"
-            hint = ""
-            if ran == 1 or steps == ctx.expectations.steps_per_epoch:
-                hint = "epochs is not passed to model.fit (Keras defaults to 1 epoch): fit(..., epochs=epochs)"
-            elif key == "default":
-                hint = "the default must be epochs=5"
             raise CheckFailed(
                 expected=f"{expected} epochs with {call}",
                 received=f"{ran} epochs ({steps} training steps)",
-                hint=hint,
+                hint=_epochs_hint(key, ran, steps, expected, ctx),
             )
+
+
+def _epochs_hint(key: str, ran: int, steps: int, expected: int, ctx: Context) -> str:
+    """The likely cause of a train_model call that ran `ran` epochs instead of `expected`."""
+    images = len(ctx.train_starts[key].images)
+    if ran == 1 and expected > 1 and steps == -(-images // expected):
+        # One epoch in batches of `epochs` images: fit(images, labels, epochs).
+        return (
+            "epochs went in as batch_size: model.fit's third positional parameter is "
+            "batch_size, so pass it by name: fit(images, labels, epochs=epochs, ...)"
+        )
+    if ran == 1 or steps == ctx.expectations.steps_per_epoch:
+        return (
+            "epochs is not passed to model.fit (Keras defaults to 1 epoch): fit(..., epochs=epochs)"
+        )
+    if key == "explicit":
+        return (
+            f"the epochs argument is ignored ({ran} epochs when {expected} were asked for): "
+            "pass it on, fit(..., epochs=epochs)"
+        )
+    return "the default must be epochs=5"
 
 
 @grader("train_model", "passes the callbacks to fit", points=3)
@@ -170,14 +186,15 @@ def test_returns_history(obs: PartObservation, ctx: Context) -> None:
         )
     # Judged against the fit that really ran (the steps the grader counted), not the epochs
     # requested: ignoring `epochs` costs the epochs line only. The History's epochs must split
-    # those steps evenly, at most one pass over the images each (a validation split or another
-    # batch size makes fewer steps an epoch, never more).
+    # those steps evenly, at most one pass over the images each: at most one step per image
+    # (batch_size=1); a validation split or a larger batch makes fewer, a smaller batch more
+    # than the default's 32 images a step.
     steps = record["trained_steps"]
     recorded = len(record.get("history_epochs") or [])
     consistent = (
         recorded >= 1
         and steps % recorded == 0
-        and steps // recorded <= max(1, ctx.expectations.steps_per_epoch)
+        and steps // recorded <= max(1, len(ctx.train_starts["explicit"].images))
     )
     if not record.get("is_fit_history") or not consistent:
         raise CheckFailed(
@@ -214,11 +231,14 @@ def test_predict_agrees(obs: PartObservation, ctx: Context) -> None:
     "pipeline", f"test accuracy after {PIPELINE_EPOCHS} epochs reaches the threshold", points=11
 )
 def test_pipeline_accuracy(obs: PartObservation, ctx: Context, record: dict) -> None:
-    for key, call in (
-        ("scale_images", "scale_images"),
-        ("build_model", "build_model()"),
-        ("train_model", "train_model"),
-    ):
+    raise_for_error(obs, "scale_images", "scale_images (used by the pipeline)")
+    if (obs.get("scaled") or {}).get("type") == "builtins.NoneType":
+        # Otherwise train_model's fit is blamed for the None it was handed.
+        raise CheckFailed(
+            message="scale_images returned None, so the pipeline had no images to train on.",
+            hint="scale_images returns nothing: end it with `return images / 255.0`",
+        )
+    for key, call in (("build_model", "build_model()"), ("train_model", "train_model")):
         raise_for_error(obs, key, f"{call} (used by the pipeline)")
     check_test_accuracy(
         obs,

@@ -49,6 +49,9 @@ def _architecture_hint(names: list[str]) -> str:
         )
     if names.count("MaxPooling2D") != 2:
         return "each Conv2D is followed by MaxPooling2D(2, 2), which halves the image"
+    others = [n for n in names if n not in EXPECTED_LAYERS]
+    if others:
+        return f"the exercise's model has no {others[0]} layer: remove it"
     return ""
 
 
@@ -97,7 +100,13 @@ def _check_params(model, filters: int, call: str) -> None:
     ]
     if got != expected:
         hint = _architecture_hint(layer_names(model))
-        if not hint and got[:1] == [expected[0]] and len(got) == 4 and got[2] != expected[2]:
+        convs = [layer for layer in graded_layers(model) if type(layer).__name__ == "Conv2D"]
+        if not hint and any(getattr(layer, "padding", "") == "same" for layer in convs):
+            hint = (
+                "padding='same' keeps each convolution's width and height, so Flatten hands "
+                "the Dense layer more values: leave the default padding='valid'"
+            )
+        elif not hint and got[:1] == [expected[0]] and len(got) == 4 and got[2] != expected[2]:
             hint = "the Dense layer's parameters depend on the pooled size: check both MaxPooling2D"
         raise CheckFailed(
             expected=f"{call}: parameters " + ", ".join(f"{n:,}" for n in expected),
@@ -159,10 +168,13 @@ def _shapes(obs, ctx: Context, ids: list[str]) -> None:
     for model in (m for m in ctx.shape_models if m.id in ids):
         call = f"layer_output_shapes(model) for {model.describe()}"
         error = obs.error(model.id) or {}
-        if "output_shape" in str(error.get("message", "")):
+        message = str(error.get("message", ""))
+        if "output_shape" in message or "attribute 'as_list'" in message:
+            keras2 = "layer.output_shape" if "output_shape" in message else "shape.as_list()"
             raise CheckFailed(
-                message=f"{call} raised {error.get('type')}: {str(error.get('message'))[:200]}",
-                hint="layer.output_shape is Keras 2; in Keras 3 use layer.output.shape[1:]",
+                message=f"{call} raised {error.get('type')}: {message[:200]}",
+                hint=f"{keras2} is Keras 2 (a TensorShape); in Keras 3 layer.output.shape is a "
+                "plain tuple: tuple(layer.output.shape[1:])",
             )
         raise_for_error(obs, model.id, call)
         record = by_id.get(model.id) or {}

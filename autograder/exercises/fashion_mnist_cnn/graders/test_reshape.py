@@ -9,7 +9,8 @@ from autograder.scoring import CheckFailed, grader, raise_for_error
 from autograder.scoring.feedback import SHAPE_CHANGED_HINT
 
 
-def _reshaped(obs) -> np.ndarray:
+def _raise_for_call_error(obs) -> None:
+    """Fail when reshape_images raised, naming a hard-coded image count."""
     error = obs.error("call") or {}
     if "cannot reshape array" in str(error.get("message", "")):
         raise CheckFailed(
@@ -18,6 +19,10 @@ def _reshaped(obs) -> np.ndarray:
             "for any number of images",
         )
     raise_for_error(obs, "call", "reshape_images(images)")
+
+
+def _reshaped(obs) -> np.ndarray:
+    _raise_for_call_error(obs)
     info = obs.get("result") or {}
     if not info.get("saved"):
         raise CheckFailed(
@@ -82,7 +87,7 @@ def test_dtype(obs, ctx: Context) -> None:
 
 @grader("reshape_images", "input array left unchanged", points=2)
 def test_input_untouched(obs, ctx: Context) -> None:
-    raise_for_error(obs, "call", "reshape_images(images)")
+    _raise_for_call_error(obs)
     modified = obs.get("input_modified")
     if modified is not False:  # missing means unknown, and unknown never earns the points
         hint = "reshape and divide into a new array; in-place operations change the caller's data"
