@@ -330,55 +330,6 @@ def test_the_exercise_is_found_from_metadata_or_from_the_names_defined(tmp_path)
     assert resolve_exercise(plain, "fashion_mnist").name == "fashion_mnist"
 
 
-def test_the_notebook_points_equal_the_rubric() -> None:
-    import nbformat
-
-    from autograder.scoring.run import rubric
-
-    notebook = nbformat.read(str(SOLUTION), as_version=4)
-    points = {
-        c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
-        for c in notebook.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
-    }
-    lines = rubric(load_exercise(EXERCISE))
-    expected = {}
-    for line in lines:
-        expected[f"test_{line.part}"] = expected.get(f"test_{line.part}", 0) + line.points
-    assert points == expected
-    assert sum(expected.values()) == 100
-
-
-def test_nbgrader_scores_the_cnn_notebook_from_the_sandboxed_grading(cnn_grader, tmp_path):
-    """nbgrader's autograde step (the kit's preprocessor) finds the exercise by the notebook's
-    metadata and writes each test cell's points from the same grading."""
-    import copy
-
-    import nbformat
-    import nbgrader.utils
-
-    from autograder import nbgrader_grading
-    from autograder.nbgrader_grading import GradeInSandbox, autograded_cells
-
-    notebook = nbformat.read(str(SOLUTION), as_version=4)
-    nbgrader_grading.set_grader(cnn_grader)
-    try:
-        resources = {
-            "metadata": {"path": str(tmp_path)},
-            "nbgrader": {"notebook": EXERCISE, "assignment": EXERCISE},
-        }
-        graded, _ = GradeInSandbox().score_cells(copy.deepcopy(notebook), resources)
-    finally:
-        nbgrader_grading.set_grader(None)
-    points = {
-        c.metadata["nbgrader"]["grade_id"]: nbgrader.utils.determine_grade(c)[0]
-        for c in autograded_cells(graded)
-    }
-    report = cnn_grader.grade(SOLUTION)
-    assert points == {f"test_{part}": report.part_score(part)[0] for part in report.parts()}
-    assert sum(points.values()) == 100
-
-
 def test_a_batch_of_cnn_notebooks_is_graded_as_that_exercise(synthetic_dir, tmp_path, capsys):
     from autograder import cli
 

@@ -4,11 +4,13 @@
 Its rubric totals 100; its solution notebook (and the release, once `make release` wrote it)
 has, for each part, a self-check cell and a locked autograded cell worth the part's points in
 the rubric; the solution earns full marks; the release earns zero, saying per part that it is
-not implemented yet.
+not implemented yet; nbgrader's autograde step (the kit's GradeInSandbox) writes each test
+cell's points from the sandboxed grading.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -104,3 +106,33 @@ def test_the_release_earns_zero_saying_what_is_not_implemented(name: str, report
     for part in load_exercise(name).part_names:
         messages = " ".join(t.output for t in report.tests if t.part == part)
         assert "not implemented yet" in messages, (part, messages)
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_nbgrader_writes_each_test_cells_points_from_the_sandboxed_grading(
+    name: str, reports, synthetic_dir: Path, tmp_path: Path
+) -> None:
+    import nbformat
+    import nbgrader.utils
+
+    from autograder import nbgrader_grading
+    from autograder.nbgrader_grading import GradeInSandbox, autograded_cells
+
+    notebook = nbformat.read(str(notebooks(name)["solution"]), as_version=4)
+    resources = {
+        "metadata": {"path": str(tmp_path)},
+        "nbgrader": {"notebook": name, "assignment": name},
+    }
+    with Grader(fast_options(synthetic_dir, exercise=name)) as grader:
+        nbgrader_grading.set_grader(grader)
+        try:
+            graded, _ = GradeInSandbox().score_cells(copy.deepcopy(notebook), resources)
+        finally:
+            nbgrader_grading.set_grader(None)
+    points = {
+        cell.metadata["nbgrader"]["grade_id"]: nbgrader.utils.determine_grade(cell)[0]
+        for cell in autograded_cells(graded)
+    }
+    report = reports(name, "solution")
+    assert points == {f"test_{part}": report.part_score(part)[0] for part in report.parts()}
+    assert sum(points.values()) == 100
