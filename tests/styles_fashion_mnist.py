@@ -206,7 +206,7 @@ STYLES: list[Style] = [
         SCALE_RANGE,
         SCALE_SHAPE,
         PIPELINE,
-        hint="return images / 255.0",
+        hint="returns nothing",
     ),
     _s(
         "scale_integer_cast",

@@ -124,7 +124,7 @@ def _scaled(obs: PartObservation) -> np.ndarray:
     if not info.get("saved"):
         hint = ""
         if info.get("type") == "builtins.NoneType":
-            hint = "scale_images returns nothing: end it with `return images / 255.0`"
+            hint = "scale_images returns nothing: end it with a `return` of the scaled array"
         raise CheckFailed(expected="a numpy float array", received=shape_text(info), hint=hint)
     return obs.array("result")
 

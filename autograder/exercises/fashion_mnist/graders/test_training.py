@@ -236,7 +236,7 @@ def test_pipeline_accuracy(obs: PartObservation, ctx: Context, record: dict) -> 
         # Otherwise train_model's fit is blamed for the None it was handed.
         raise CheckFailed(
             message="scale_images returned None, so the pipeline had no images to train on.",
-            hint="scale_images returns nothing: end it with `return images / 255.0`",
+            hint="scale_images returns nothing: end it with a `return` of the scaled array",
         )
     for key, call in (("build_model", "build_model()"), ("train_model", "train_model")):
         raise_for_error(obs, key, f"{call} (used by the pipeline)")
