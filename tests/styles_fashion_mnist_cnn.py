@@ -386,7 +386,7 @@ STYLES: list[Style] = [
         SHAPES,
         "    return model.summary()\n",
         *SHAPE_LINES,
-        hint="return [tuple(layer.output.shape[1:])",
+        hint="one entry per layer of model.layers",
     ),
     # --- StopAtAccuracy --------------------------------------------------------------------
     _s(

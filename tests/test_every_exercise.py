@@ -136,3 +136,24 @@ def test_nbgrader_writes_each_test_cells_points_from_the_sandboxed_grading(
     report = reports(name, "solution")
     assert points == {f"test_{part}": report.part_score(part)[0] for part in report.parts()}
     assert sum(points.values()) == 100
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_no_solution_is_spelt_out_in_the_kit(name: str) -> None:
+    """The kit ships to students (the student bundle, its feedback): no region between the
+    solution notebook's BEGIN and END SOLUTION markers appears in any of its files."""
+    notebook = json.loads(notebooks(name)["solution"].read_text(encoding="utf-8"))
+    regions = [
+        region.split("### END SOLUTION")[0].strip()
+        for cell in notebook["cells"]
+        for region in "".join(cell["source"]).split("### BEGIN SOLUTION")[1:]
+    ]
+    package = ROOT / "autograder"
+    leaked = [
+        (str(path.relative_to(ROOT)), region[:60])
+        for path in package.rglob("*")
+        if path.is_file() and path.suffix in (".py", ".tmpl", ".md", ".j2", ".json", ".sh", ".yml")
+        for region in regions
+        if region and region in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert leaked == []

@@ -184,7 +184,8 @@ def _shapes(obs, ctx: Context, ids: list[str]) -> None:
             raise CheckFailed(
                 expected="a list with one shape tuple per layer",
                 received=str(returned)[:200],
-                hint="return [tuple(layer.output.shape[1:]) for layer in model.layers]",
+                hint="return a list with one entry per layer of model.layers: its output "
+                "shape without the batch axis, as a tuple",
             )
         got = [tuple(s) if isinstance(s, list) else s for s in shapes]
         expected = model.expected
