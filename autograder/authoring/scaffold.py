@@ -45,7 +45,7 @@ SECTIONS = {
         "def build_model():\n"
         '    """One neuron: y = w * x + b."""\n'
         "    ### BEGIN SOLUTION\n"
-        "    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])\n"
+        "    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(units=1)])\n"
         '    model.compile(optimizer="sgd", loss="mean_squared_error")\n'
         "    return model\n"
         "    ### END SOLUTION",
