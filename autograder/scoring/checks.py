@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograder.model_eval import predict_probabilities
-from autograder.observations import MODEL_SUFFIX, trained_model
+from autograder.observations import MODEL_SUFFIX, trained_steps
 from autograder.scoring.feedback import CheckFailed, raise_for_error
 from autograder.scoring.keras_models import compiled, layer_names, model_for, normalise
 
@@ -170,8 +170,8 @@ def trained_epochs(obs, key: str, call: str) -> list[int]:
 def optimizer_steps(obs, model_key: str) -> int:
     """How many steps the optimizer of the saved model `model_key` took (the grader reads the
     step counter from the model file itself, never from what the child reports)."""
-    steps, _ = trained_model(obs.path(f"{model_key}{MODEL_SUFFIX}"), obs.model_limits())
-    return int(steps or 0)
+    # The manifest's step counter only: the model itself is not built for this.
+    return int(trained_steps(obs.path(f"{model_key}{MODEL_SUFFIX}"), obs.model_limits()) or 0)
 
 
 def outputs(obs, model_key: str, call: str, inputs: np.ndarray) -> np.ndarray:
