@@ -358,6 +358,7 @@ class Grader:
         out_dir = Path(tempfile.mkdtemp(prefix="autograder-selfcheck-"))
         inputs = self.setup.draw(secrets.randbits(64))
         inputs_dir = self._write_inputs(inputs)
+        files = child_files(self.exercise)
         try:
             config = {
                 **self._child_config(inputs, in_sandbox=False),
@@ -365,8 +366,8 @@ class Grader:
                 "inputs_dir": str(inputs_dir),
                 "parts": list(parts),
                 "source_names": sorted({f for f in _code_filenames(namespace)}),
-                "probes_file": str(child_files(self.exercise)["exercise_probes.py"]),
-                "schema_file": str(child_files(self.exercise)["exercise_schema.py"]),
+                "probes_file": str(files["exercise_probes.py"]),
+                "schema_file": str(files["exercise_schema.py"]),
             }
             harness.run_in_process(config, namespace)
             runs = {part: PartRun("ok") for part in parts}
