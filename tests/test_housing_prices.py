@@ -61,11 +61,16 @@ SUBMISSIONS = {
             "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "500 epochs",
         },
     ),
-    # Six inputs per house (one per example): 7 parameters, and its own fit cannot run.
-    "six_inputs": (
-        [("keras.Input(shape=(1,))", "keras.Input(shape=(6,))")],
+    # Six inputs per house (one per example): 7 parameters, and its own fit cannot run; adam
+    # (the Fashion-MNIST exercise's optimizer) where the lesson asks for sgd.
+    "six_inputs_and_adam": (
+        [
+            ("keras.Input(shape=(1,))", "keras.Input(shape=(6,))"),
+            ('optimizer="sgd"', 'optimizer="adam"'),
+        ],
         {
             "build_model: one Dense(1) on one input: 2 parameters": "keras.Input((1,))",
+            "build_model: compiled with sgd and mean squared error": "the SGD optimizer",
             "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "raised an error",
         },
     ),

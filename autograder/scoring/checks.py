@@ -18,7 +18,13 @@ import numpy as np
 from autograder.model_eval import predict_probabilities
 from autograder.observations import MODEL_SUFFIX, trained_steps
 from autograder.scoring.feedback import CheckFailed, raise_for_error
-from autograder.scoring.keras_models import compiled, layer_names, model_for, normalise
+from autograder.scoring.keras_models import (
+    check_optimizer,
+    compiled,
+    layer_names,
+    model_for,
+    normalise,
+)
 
 # Keras' short names of its losses, and what each is: the student may write either.
 LOSS_ALIASES = {
@@ -136,13 +142,7 @@ def check_compiled(obs, key: str, call: str, *, optimizer: str, loss: str) -> No
     spellings: a string, its short name, a function or an object)."""
     raise_for_call(obs, key, call)
     config = compiled(obs, key, call)
-    got_optimizer = normalise(config.get("optimizer"))
-    if got_optimizer != normalise(optimizer):
-        raise CheckFailed(
-            expected=f"optimizer {optimizer}",
-            received=f"optimizer {got_optimizer or 'none'}",
-            hint=f"model.compile(optimizer='{optimizer}', ...)",
-        )
+    check_optimizer(config, optimizer)
     got_loss, wanted = normalise(config.get("loss")), normalise(loss)
     if LOSS_ALIASES.get(got_loss, got_loss) != LOSS_ALIASES.get(wanted, wanted):
         raise CheckFailed(

@@ -105,11 +105,17 @@ def compiled(obs, key: str, call: str) -> dict:
     return config
 
 
+# How Keras' documentation writes its optimizers' names (normalised name -> shown name).
+OPTIMIZER_NAMES = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop",
+                   "adagrad": "Adagrad", "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam"}  # fmt: skip
+
+
 def check_optimizer(config: dict, expected: str = "adam") -> None:
-    got = normalise(config.get("optimizer"))
+    """The compile config's optimizer is `expected` (any spelling: 'sgd', 'SGD', keras.optimizers.SGD())."""
+    got, expected = normalise(config.get("optimizer")), normalise(expected)
     if got != expected:
         raise CheckFailed(
-            expected=f"the {expected.capitalize()} optimizer",
+            expected=f"the {OPTIMIZER_NAMES.get(expected, expected)} optimizer",
             received=f"optimizer {got or 'none'}",
             hint=f"optimizer='{expected}'",
         )
