@@ -144,3 +144,20 @@ def test_each_mistake_costs_its_own_lines_and_says_why(batch: Path, name: str) -
     assert failed == set(expected), {n: tests[n]["output"] for n in failed}
     for line, words in expected.items():
         assert words in tests[line]["output"], (line, tests[line]["output"])
+
+
+def test_the_lesson_takes_at_most_100_lines_of_grading_code() -> None:
+    """The authoring promise, kept: the whole exercise folder (its declarations, draws, start
+    model and graders) in at most 100 non-blank, non-comment lines of Python."""
+    import autograder.exercises.housing_prices as lesson
+
+    folder = Path(lesson.__file__).parent
+    counted = {
+        str(path.relative_to(folder)): sum(
+            1
+            for line in path.read_text().splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        )
+        for path in sorted(folder.rglob("*.py"))
+    }
+    assert sum(counted.values()) <= 100, counted
