@@ -9,6 +9,7 @@ arguments, a missing submission path).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -128,6 +129,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.results:
         gradescope.write(report, args.results)
         print(f"Results written to {args.results}")
+    if args.report:
+        Path(args.report).write_text(json.dumps(report.to_dict(), indent=1))
+        print(f"Report written to {args.report}")
     for option, module_name in (("junit", "junit"), ("html", "html")):
         target = getattr(args, option, None)
         if target:
@@ -466,6 +470,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--results", help="write Gradescope results.json here")
     grade.add_argument("--junit", help="write a JUnit XML report here")
     grade.add_argument("--html", help="write an HTML feedback report here")
+    grade.add_argument(
+        "--report",
+        help="write the whole grading report here as JSON (every check, the notes, and "
+        "artifacts such as each part's seconds in the sandbox)",
+    )
     grade.add_argument(
         "--release",
         help="the released notebook: locked cells are graded as released "

@@ -99,7 +99,7 @@ def main() -> None:
     }
     bare = work / "bare.py"
     bare.write_text(BARE)
-    results = work / "results.json"
+    results = work / "report.json"
     commands = {
         "autograder grade": [
             sys.executable,
@@ -107,7 +107,7 @@ def main() -> None:
             "autograder",
             "grade",
             str(SOLUTION),
-            "--results",
+            "--report",
             str(results),
         ],
         "bare script": [sys.executable, str(bare)],

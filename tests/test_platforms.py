@@ -163,14 +163,18 @@ def test_cli_grade_github_writes_reporter_outputs_and_fails_under(
     output, summary = tmp_path / "github_output", tmp_path / "summary.md"
     env = {**ENV, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
     files = ["--junit", "junit.xml", "--results", "results.json", "--html", "report.html"]
+    files += ["--report", "report.json"]
     done = autograder(
         "grade", notebook.name, "--data-dir", str(synthetic_dir), "--github", "--fail-under",
         "50", *files, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr  # 0 points < 50
     assert "below --fail-under 50" in done.stdout
-    for name in ("junit.xml", "results.json", "report.html"):  # still written
+    for name in ("junit.xml", "results.json", "report.html", "report.json"):  # still written
         assert (tmp_path / name).stat().st_size > 0
+    whole = GradingReport.from_dict(json.loads((tmp_path / "report.json").read_text()))
+    assert whole.score == 0 and [t.name for t in whole.tests] == [c.name for c in rubric()]
+    assert set(whole.artifacts["part_seconds"]) == set(PARTS)  # each part's time in the child
     outputs = decode_outputs(output)
     runners = [github.runner_name(p) for p in PARTS]
     assert list(outputs) == [*runners, github.WHOLE_RESULT]
