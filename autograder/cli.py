@@ -9,7 +9,6 @@ arguments, a missing submission path).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -129,10 +128,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.results:
         gradescope.write(report, args.results)
         print(f"Results written to {args.results}")
-    if args.report:
-        Path(args.report).write_text(json.dumps(report.to_dict(), indent=1))
-        print(f"Report written to {args.report}")
-    for option, module_name in (("junit", "junit"), ("html", "html")):
+    exporters = (("junit", "junit"), ("html", "html"), ("report", "report_json"))
+    for option, module_name in exporters:
         target = getattr(args, option, None)
         if target:
             module = __import__(f"autograder.exporters.{module_name}", fromlist=["write"])
