@@ -3,6 +3,7 @@
 Each worker builds its own grader (its own copy of the synthetic data, its own sandbox) and gets
 only the bytes of each submission. The cluster's grades must equal local grades, and a worker
 killed with SIGKILL mid-batch must cost nothing: every submission graded, each recorded once.
+A caller's own Dask client in the same process is neither taken over nor needed.
 Two quick parts keep it fast (about a minute and a half in all).
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -117,6 +120,48 @@ def test_the_cluster_grades_exactly_as_this_machine_does(cluster, options, tmp_p
     assert records(tmp_path / "dask") == remote_records
 
 
+def test_a_batch_beside_the_callers_own_client_neither_takes_it_over_nor_needs_it(
+    cluster, options, tmp_path
+):
+    # An instructor's notebook often has its own Dask client open. The batch must not become the
+    # process's default client, nor run on the caller's event loop: closing that client mid-batch
+    # (the CI run of 2026-12-04 did, with a probe client) once left the batch waiting forever.
+    from distributed import Client, default_client
+
+    folder = write_class(tmp_path / "class", prefix="import time\ntime.sleep(2)\n")
+    out = tmp_path / "out"
+    outcome: dict[str, object] = {}
+    callers = Client(cluster.address, timeout=30)
+
+    def run() -> None:
+        try:
+            outcome["reports"] = batch.grade_folder(
+                folder,
+                out_dir=out,
+                factory=batch.GraderFactory(options),
+                scheduler=cluster.address,
+                progress=False,
+            )
+        except BaseException as exc:  # reported by the test thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not records(out):
+        assert thread.is_alive(), outcome.get("error")
+        assert time.monotonic() < deadline, "no grading recorded in 120 s"
+        time.sleep(0.05)
+    assert default_client() is callers
+    callers.close()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the batch did not finish after the caller's client closed"
+    assert "error" not in outcome, outcome.get("error")
+    assert sorted(Path(r.submission).stem for r in outcome["reports"]) == sorted(
+        p.stem for p in folder.iterdir()
+    )
+
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_grades_nothing_twice(
     cluster, options, tmp_path
 ):
@@ -157,7 +202,14 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_grades_nothing_twice(
     killed_pid = cluster.workers[1].pid
     cluster.kill_worker(1)
     thread.join(timeout=300)
-    assert not thread.is_alive(), "the batch did not finish after losing a worker"
+    assert not thread.is_alive(), (
+        "the batch did not finish after losing a worker; where it waits:\n"
+        + "".join(traceback.format_stack(sys._current_frames()[thread.ident]))
+        + "\nscheduler log:\n"
+        + cluster.log("scheduler")
+        + "\nworker0 log:\n"
+        + cluster.log("worker0")
+    )
     assert "error" not in outcome, outcome.get("error")
 
     reports = outcome["reports"]

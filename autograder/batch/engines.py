@@ -176,7 +176,8 @@ class DaskCluster:
         from distributed import Client, as_completed
 
         try:
-            client = Client(self.address, timeout=self.connect_timeout)
+            # Not the process's default client: a caller's own client stays theirs.
+            client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
         except OSError as exc:  # refused, unreachable, timed out (TimeoutError is an OSError)
             raise worker.GraderUnavailable(
                 f"cannot reach the Dask scheduler at {self.address}: {type(exc).__name__}: {exc}"
@@ -184,7 +185,9 @@ class DaskCluster:
         try:
             remaining = iter(jobs)
             pending: dict[str, Any] = {}
-            finished = as_completed()
+            # On this client's loop: without `loop`, as_completed runs on the default client's,
+            # and a caller's client closed mid-batch would leave it waiting forever.
+            finished = as_completed(loop=client.loop)
 
             def window() -> int:
                 return max(2, 2 * sum(client.nthreads().values()))
