@@ -76,6 +76,29 @@ def write_class(folder: Path, prefix: str = "") -> Path:
     return folder
 
 
+def batch_in_background(
+    folder: Path, out: Path, options, address: str
+) -> tuple[threading.Thread, dict[str, object]]:
+    """Start `grade_folder` on the cluster in a thread; its reports or its error land in the dict."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["reports"] = batch.grade_folder(
+                folder,
+                out_dir=out,
+                factory=batch.GraderFactory(options),
+                scheduler=address,
+                progress=False,
+            )
+        except BaseException as exc:  # reported by the test thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
 def test_the_cluster_grades_exactly_as_this_machine_does(cluster, options, tmp_path):
     folder = write_class(tmp_path / "class")
     with Grader(options) as grader:
@@ -130,23 +153,8 @@ def test_a_batch_beside_the_callers_own_client_neither_takes_it_over_nor_needs_i
 
     folder = write_class(tmp_path / "class", prefix="import time\ntime.sleep(2)\n")
     out = tmp_path / "out"
-    outcome: dict[str, object] = {}
     callers = Client(cluster.address, timeout=30)
-
-    def run() -> None:
-        try:
-            outcome["reports"] = batch.grade_folder(
-                folder,
-                out_dir=out,
-                factory=batch.GraderFactory(options),
-                scheduler=cluster.address,
-                progress=False,
-            )
-        except BaseException as exc:  # reported by the test thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    thread, outcome = batch_in_background(folder, out, options, cluster.address)
     deadline = time.monotonic() + 120
     while not records(out):
         assert thread.is_alive(), outcome.get("error")
@@ -170,22 +178,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_grades_nothing_twice(
     for index in range(3):
         (folder / f"zed{index}.py").write_text((folder / "alice.py").read_text())
     out = tmp_path / "out"
-    outcome: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            outcome["reports"] = batch.grade_folder(
-                folder,
-                out_dir=out,
-                factory=batch.GraderFactory(options),
-                scheduler=cluster.address,
-                progress=False,
-            )
-        except BaseException as exc:  # reported by the test thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    thread, outcome = batch_in_background(folder, out, options, cluster.address)
     from distributed import Client
 
     with Client(cluster.address, timeout=30) as probe:
