@@ -273,3 +273,26 @@ def test_batches_are_replayed_only_when_two_fresh_iterators_agree() -> None:
     assert keras_tools._replay(_Epochs(differs, 1), tf) is None
     many = tf.data.Dataset.range(keras_tools.MAX_REPLAY_BATCHES + 1)
     assert keras_tools._replay(_Epochs(many, keras_tools.MAX_REPLAY_BATCHES + 1), tf) is None
+
+
+def test_larger_fits_keep_keras_batches_with_tf_data_autotuning_off() -> None:
+    """Too many batches to replay: Keras' own dataset, the same batches in the same order, but
+    without the autotuning thread that made deleting each epoch's iterator wait. (The 125-batch
+    fits above take this path: their weights are compared bit for bit.)"""
+    import tensorflow as tf
+
+    batches = keras_tools.MAX_REPLAY_BATCHES + 1
+
+    def keras_dataset():  # reshuffled at every iterator, as Keras' is at every epoch
+        return tf.data.Dataset.range(batches * 2).shuffle(50, seed=7).batch(2)
+
+    plain = keras_dataset()
+    assert plain.options().autotune.enabled is not False
+    epochs = _Epochs(keras_dataset(), batches)
+    lean = keras_tools._without_autotune(epochs, tf)
+    assert lean.options().autotune.enabled is False
+    for _epoch in range(2):
+        assert [b.numpy().tolist() for b in lean] == [b.numpy().tolist() for b in plain]
+    assert keras_tools._without_autotune(epochs, tf) is lean  # one per fit, not per epoch
+    not_tf_data = _Epochs(iter([1, 2]), batches)  # another backend's iterator: left as it is
+    assert keras_tools._without_autotune(not_tf_data, tf) is not_tf_data._get_iterator()

@@ -318,9 +318,10 @@ class KerasTools:
           replayed from memory instead, once two fresh iterators are seen to give the same
           batches (`_replay`): 300 one-step epochs of six examples 15.3 s -> 4.8 s here. The
           batches are the same, in the same order, and the weights bit-identical
-          (tests/test_speed.py).
+          (tests/test_speed.py). Larger data keeps Keras' iterators, with tf.data's
+          autotuning off (`_without_autotune`): deleting each epoch's iterator waited for it.
 
-        Both are undone afterwards. What the student's code observes otherwise is unchanged.
+        All are undone afterwards. What the student's code observes otherwise is unchanged.
         """
         k = self.k
         progbar = k["ProgbarLogger"]
@@ -386,7 +387,7 @@ def _lean_epochs(keras_enumerate, tf):
             yield from keras_enumerate(self)
             return
         self.data_adapter.on_epoch_begin()
-        self._current_iterator = iter(_replay(self, tf) or self._get_iterator())
+        self._current_iterator = iter(_replay(self, tf) or _without_autotune(self, tf))
         self._steps_seen = 0
         for step in range(0, batches, self.steps_per_execution):
             self._steps_seen += self.steps_per_execution
@@ -395,6 +396,27 @@ def _lean_epochs(keras_enumerate, tf):
         self.data_adapter.on_epoch_end()
 
     return enumerate_batches
+
+
+def _without_autotune(epochs, tf):
+    """This fit's dataset with tf.data's autotuning off, or Keras' own when that cannot be done.
+
+    Deleting an epoch's iterator waits for the autotuning thread, and on this machine that wait
+    left both cores idle for about 1.8 s in two or three of every five epochs of Fashion-MNIST
+    (the main thread in `~IteratorResource`, every other thread parked). Autotuning only sizes
+    buffers and parallelism: the same batches come in the same order, and the weights are
+    bit-identical (tests/test_speed.py)."""
+    if not hasattr(epochs, "_grader_lean_dataset"):
+        dataset = epochs._get_iterator()
+        try:
+            if _isinstance(dataset, tf.data.Dataset):
+                options = tf.data.Options()
+                options.autotune.enabled = False
+                dataset = dataset.with_options(options)
+        except Exception:
+            dataset = epochs._get_iterator()
+        epochs._grader_lean_dataset = dataset
+    return epochs._grader_lean_dataset
 
 
 # Data small enough to keep an epoch's batches in memory and replay them (500 one-step epochs
