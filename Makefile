@@ -83,6 +83,7 @@ gradescope-bundle: install
 # then a small class per exercise: batch seconds per submission vs the bare pipeline training.
 bench: install
 	$(BIN)/python benchmarks/single_submission.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/training_floor.py
 	$(BIN)/python benchmarks/grading_time.py
 	$(BIN)/python benchmarks/class_speed.py
 	$(BIN)/python benchmarks/batch_throughput.py
