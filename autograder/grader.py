@@ -206,12 +206,14 @@ class Grader:
         outcome = self.observe(submission, release=release)
         if isinstance(outcome, GradingReport):
             return outcome
+        scoring = time.monotonic()
         try:
             tests = score(self.exercise, outcome.found, self.parts)
         except Exception as exc:  # a fault of the grader's own: record it, never lose the grade
             return self._not_graded(str(submission), f"Not graded: {_unexpected(exc)}.", started)
         finally:
             outcome.close()
+        outcome.artifacts["grading_seconds"]["scoring"] = round(time.monotonic() - scoring, 2)
         return GradingReport(
             str(submission),
             tests,
@@ -262,7 +264,9 @@ class Grader:
             session.start()
             inputs = self.setup.draw(grading_seed(self.secret, _code_bytes(loaded.chunks)))
             self._write_inputs(inputs, inputs_dir)
+            prepared = time.monotonic()
             result = session.run(list(self.parts), self._child_config(inputs))
+            ran = time.monotonic()
             import_errors = read_import_errors(result.out_dir)
             found = self._observed(
                 result.out_dir, result.runs, self.parts, inputs.context, import_errors
@@ -291,6 +295,12 @@ class Grader:
                 "stdout_tail": result.stdout[-2000:],
                 "output_bytes": result.output_bytes,
                 "part_seconds": {p: r.seconds for p, r in result.runs.items()},
+                # Where the grading's time went, on the grader's clock (`grade` adds scoring).
+                "grading_seconds": {
+                    "preparing": round(prepared - started, 2),
+                    "child_loading_after_go": result.child_loading_seconds,
+                    "running_parts": round(ran - prepared, 2),
+                },
                 "children_started": result.children_started,
             }
             observation = Observation(found, notes, artifacts, session)

@@ -22,6 +22,7 @@ from conftest import SOLUTION, fast_options, write_synthetic_dataset
 from autograder.exercises.fashion_mnist import constants as exercise
 from autograder.grader import Grader
 from autograder.sandbox import keras_tools
+from autograder.scoring.keras_models import reported_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 # 4,000 images at batch 32: 125 steps an epoch, one full execution of 64 steps and a shorter one.
@@ -117,14 +118,47 @@ def test_fast_training_is_bit_identical_to_a_plain_fit(plain_and_fast: dict) -> 
     assert fast["compiled_with"] == plain["compiled_with"] == 1
 
 
+@pytest.fixture(scope="module")
+def pipeline_report(larger_synthetic_dir: Path):
+    """The reference's pipeline part graded through the whole grader (sandboxed child)."""
+    with Grader(fast_options(larger_synthetic_dir, parts=("pipeline",))) as grader:
+        return grader.grade(SOLUTION)
+
+
 def test_the_graders_pipeline_trains_exactly_as_a_plain_fit(
-    larger_synthetic_dir: Path, plain_and_fast: dict
+    pipeline_report, plain_and_fast: dict
 ) -> None:
     """Through the whole grader: the history the sandboxed child reports is the plain fit's."""
-    with Grader(fast_options(larger_synthetic_dir, parts=("pipeline",))) as grader:
-        report = grader.grade(SOLUTION)
-    assert report.artifacts["history"] == plain_and_fast["plain"]["history"]
-    assert report.score == report.max_score > 0
+    assert pipeline_report.artifacts["history"] == plain_and_fast["plain"]["history"]
+    assert pipeline_report.score == pipeline_report.max_score > 0
+
+
+def test_the_report_says_where_the_gradings_time_went(pipeline_report) -> None:
+    """On the grader's clock: preparing (the child loads TensorFlow meanwhile), the child still
+    loading after the go line, running the parts, scoring; and the student's fit, as the child
+    timed it, inside its part (what `benchmarks/single_submission.py` prints)."""
+    artifacts = pipeline_report.artifacts
+    phases = artifacts["grading_seconds"]
+    assert set(phases) == {"preparing", "child_loading_after_go", "running_parts", "scoring"}
+    assert all(seconds >= 0 for seconds in phases.values())
+    assert phases["child_loading_after_go"] <= phases["running_parts"]
+    # Parts run one after another inside `running_parts` (each rounded to 0.01 s).
+    assert sum(artifacts["part_seconds"].values()) <= phases["running_parts"] + 0.05
+    assert phases["preparing"] + phases["running_parts"] + phases["scoring"] <= (
+        pipeline_report.execution_time + 0.05
+    )
+    assert 0 < artifacts["training_seconds"] <= artifacts["part_seconds"]["pipeline"] + 0.05
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(18.694, 18.69), (0, 0.0), (float("nan"), None), (float("inf"), None), (-1.0, None),
+     (1e300, None), (True, None), ("3", None), (None, None)],
+)  # fmt: skip
+def test_a_reported_training_time_is_shown_only_when_it_is_a_time(value, shown) -> None:
+    """The child writes `training_seconds`; NaN, infinities, huge or negative numbers and
+    non-numbers never reach a report (JSON exporters would write invalid JSON for NaN)."""
+    assert reported_seconds(value) == shown
 
 
 def test_a_model_compiled_with_its_own_steps_per_execution_is_left_alone(

@@ -55,6 +55,9 @@ class SessionResult:
     children_started: int = 0
     peak_memory_mib: int = 0  # the largest cgroup memory peak of any child (0 without cgroups)
     protocol_violation: str = ""  # why the grader stopped trusting the child's progress lines
+    # Seconds from the go line to the first child's first progress line: how long the child was
+    # still loading Python and TensorFlow after the grader's inputs were ready (0.1 s steps).
+    child_loading_seconds: float = 0.0
 
 
 @dataclass
@@ -103,6 +106,7 @@ class Session:
         self.out_dir = self.work.out_dir
         self.paths: dict | None = None  # where the child sees its folders, once laid out
         self.waiting: _Child | None = None  # started by `start`, waiting for `run`
+        self.child_loading_seconds: float | None = None
 
     # -- running --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -161,6 +165,7 @@ class Session:
             children_started=children,
             peak_memory_mib=self.peak_memory_mib,
             protocol_violation=self.protocol_violation,
+            child_loading_seconds=self.child_loading_seconds or 0.0,
         )
 
     def _skipped(self, parts: list[str], runs: dict[str, PartRun]) -> dict[str, PartRun]:
@@ -231,6 +236,8 @@ class Session:
                     for line in progress.new_lines():
                         event = protocol.feed(line)
                         now = time.monotonic()
+                        if self.child_loading_seconds is None:
+                            self.child_loading_seconds = round(now - started, 2)
                         if event.verb == "begin":
                             phase, phase_started = event.name, now
                         elif event.verb == "end":

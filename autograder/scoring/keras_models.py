@@ -13,6 +13,7 @@ Example (an exercise's graders):
 from __future__ import annotations
 
 import difflib
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ COMPILE_HINT = (
     "metrics=['accuracy'])"
 )
 ACCURACY_NAMES = {"accuracy", "sparsecategoricalaccuracy"}
+# A training time beyond any part's time limit is not one the child measured.
+MAX_REPORTED_SECONDS = 24 * 3600
 
 
 def normalise(identifier: Any) -> str:
@@ -220,7 +223,8 @@ def check_test_accuracy(
 ) -> float:
     """Evaluate the trained model the child saved under `key` on the grader's own test set and
     fail below `threshold`. Records the accuracy, the threshold, the confusion matrix, the class
-    names and the training curves (`history`) for the reports."""
+    names, the training curves (`history`) and the fit's seconds (`training_seconds`) for the
+    reports."""
     if not obs.get(f"{key}_saved"):
         raise CheckFailed(
             message="the trained model could not be saved for evaluation: "
@@ -242,6 +246,9 @@ def check_test_accuracy(
     record["class_names"] = list(class_names)
     if isinstance(obs.get("history"), dict):
         record["history"] = obs.get("history")
+    seconds = reported_seconds(obs.get("training_seconds"))  # as the child timed its fit
+    if seconds is not None:
+        record["training_seconds"] = seconds
     if accuracy < threshold:
         raise CheckFailed(
             expected=f"test accuracy of at least {threshold:.3f} (measured by the grader on the real test set)",
@@ -249,6 +256,20 @@ def check_test_accuracy(
             hint=hint,
         )
     return accuracy
+
+
+def reported_seconds(value: Any) -> float | None:
+    """A duration the child reported, fit to show in a report (no points depend on it): a
+    finite number of seconds from 0 to a day, rounded to 0.01 s; None for anything else.
+
+    >>> reported_seconds(18.694), reported_seconds(float("nan")), reported_seconds(-1)
+    (18.69, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not math.isfinite(value) or not 0 <= value <= MAX_REPORTED_SECONDS:
+        return None
+    return round(float(value), 2)
 
 
 def predicted_classes(obs, call: str = "predict_classes(model, images)") -> np.ndarray:
