@@ -181,7 +181,7 @@ def where_the_time_went(grade: float, bare_s: float, report: dict) -> None:
     fit = report.get("training_seconds", pipeline)
     quick = sum(seconds for part, seconds in parts.items() if part != "pipeline")
     loading = phases["child_loading_after_go"]
-    between = phases["running_parts"] - loading - quick - pipeline
+    between = max(0.0, phases["running_parts"] - loading - quick - pipeline)
     ready = phases["preparing"] + loading
     rows = [
         ("process start and exit", grade - report["execution_time"],
