@@ -20,6 +20,8 @@ class Style:
     `edits` are (old, new) replacements of the reference source, each `old` found exactly once;
     `lost` the rubric lines ("part: title") that must fail, empty for a correct style; `hint`
     words that must appear in their feedback, `not_hint` words that must not (a false cause).
+    `may_lose`: lines that fail or pass by the grading's draw, because on some draws this style
+    behaves exactly as a correct one there (a line in `lost` must catch it on every draw).
     """
 
     name: str
@@ -28,6 +30,7 @@ class Style:
     lost: tuple[str, ...] = ()
     hint: str = ""
     not_hint: str = ""
+    may_lose: tuple[str, ...] = ()
 
     @property
     def correct(self) -> bool:
@@ -64,6 +67,9 @@ class Combination:
 
     def lost(self) -> set[str]:
         return {line for style in self.styles for line in style.lost}
+
+    def may_lose(self) -> set[str]:
+        return {line for style in self.styles for line in style.may_lose}
 
 
 def combine(exercise: str, styles: list[Style]) -> list[Combination]:

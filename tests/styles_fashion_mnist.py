@@ -90,7 +90,9 @@ TRAIN_LINES = (EPOCHS, CALLBACKS, HISTORY, TRAINS)
 PREDICT_LINES = (PREDICT_SHAPE, PREDICT_AGREES)
 
 
-def _s(name: str, slot: str, old: str, new: str, *lost: str, **words: str) -> Style:
+def _s(
+    name: str, slot: str, old: str, new: str, *lost: str, **words: str | tuple[str, ...]
+) -> Style:
     """A row with one replacement."""
     return Style(name, slot, ((old, new),), tuple(lost), **words)
 
@@ -527,7 +529,9 @@ STYLES: list[Style] = [
         "accuracy >= self.target",
         "accuracy >= 0.9",
         ACC_CUSTOM,
-        ACC_FIT,
+        # The real fit that must stop after one epoch stops right with 0.9 too whenever the
+        # drawn fit's first epoch reaches 0.9 (it can on the easy synthetic images).
+        may_lose=(ACC_FIT,),
         hint="target argument is ignored",
         not_hint="stop_training = True",
     ),
