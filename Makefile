@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SUBMISSION ?= solutions/fashion_mnist/fashion_mnist.ipynb
+# `make grade EXERCISE=housing_prices` grades that exercise's reference solution; a SUBMISSION
+# of your own is graded as EXERCISE (the exercise is always the instructor's, never the file's).
+EXERCISE ?= fashion_mnist
+SUBMISSION ?= solutions/$(EXERCISE)/$(EXERCISE).ipynb
 # Every exercise: one folder each under solutions/ (and autograder/exercises/). A course that
 # releases only some: `make release EXERCISES=fashion_mnist` (nbgrader export lists every
 # assignment in the gradebook, released or not).
@@ -38,10 +41,10 @@ system-deps:
 	  else echo "note: bubblewrap (bwrap) not found; install it for the strongest sandbox"; fi; }
 
 grade: install
-	$(BIN)/autograder grade $(SUBMISSION) --results $(RESULTS)
+	$(BIN)/autograder grade $(SUBMISSION) --exercise $(EXERCISE) --results $(RESULTS)
 
 check: install
-	$(BIN)/autograder check $(SUBMISSION)
+	$(BIN)/autograder check $(SUBMISSION) --exercise $(EXERCISE)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

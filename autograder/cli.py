@@ -27,8 +27,8 @@ EXIT_BELOW_THRESHOLD = 1  # `grade --fail-under N` with a score below N
 def _exercise_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--exercise",
-        help="the exercise (default: the notebook's metadata, else the file or folder name; "
-        "see `autograder rubric` for the exercises)",
+        help="the exercise to grade as (needed when the kit has several; a submission's "
+        "metadata, file name or folder never chooses it; `autograder rubric` lists them)",
     )
 
 
@@ -73,24 +73,11 @@ def _options(args: argparse.Namespace, exercise):
 
 
 def _exercise_of(args: argparse.Namespace):
-    """The exercise of `args.submission`; a missing file that does not say which exercise it is
-    fails with "not found" (with --exercise, a zero is recorded for the missing file)."""
-    from autograder.exercise_spec import ExerciseError
+    """The exercise the instructor set (`--exercise`, else the kit's only one): never one the
+    submission names (SECURITY.md, "Identity is the instructor's")."""
+    from autograder.exercise_spec import instructor_exercise
 
-    try:
-        return _exercise(args, args.submission)
-    except ExerciseError:
-        if not Path(args.submission).exists():
-            raise ValueError(
-                f"submission {args.submission!r} not found (pass --exercise to record a zero)"
-            ) from None
-        raise
-
-
-def _exercise(args: argparse.Namespace, submission: str | None):
-    from autograder.exercise_spec import resolve_exercise
-
-    return resolve_exercise(submission, getattr(args, "exercise", None))
+    return instructor_exercise(getattr(args, "exercise", None))
 
 
 def _fail(message: str) -> int:
@@ -175,8 +162,10 @@ def cmd_student_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    from autograder.exercise_spec import instructor_exercise
     from autograder.platforms import gradescope
 
+    exercise = instructor_exercise(args.exercise)  # a bundle grades the one exercise named
     out = gradescope.build_bundle(
         args.out,
         data_dir=args.data_dir,
@@ -184,7 +173,7 @@ def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
         visibility=args.visibility,
         leaderboard=args.leaderboard,
         notebook=args.notebook,
-        exercise=args.exercise,
+        exercise=exercise.name,
         sandbox=args.sandbox,
         memory_mib=args.memory_mib,
         timeout_scale=args.timeout_scale,
@@ -220,7 +209,7 @@ def cmd_new_exercise(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     print(
         f"Next: `make release EXERCISES={args.name}` (the students' notebook), then "
-        f"`autograder grade {written[-1]}` (full marks), then make it your exercise."
+        f"`autograder grade {written[-1]} --exercise {args.name}` (full marks), then make it your exercise."
     )
     return EXIT_OK
 
@@ -244,37 +233,32 @@ def _github_grade_check(args: argparse.Namespace) -> None:
 
 
 def _batch_release(args: argparse.Namespace, exercise) -> Path | None:
-    """The release notebook for a batch: --release, else the course's, found from the folder
-    (nbgrader's course root or its submitted/) or the current directory."""
+    """The release notebook for a batch: --release, else the course's own (see
+    `batch.course_release`), never one found inside the submissions."""
+    from autograder import batch
+
     if args.release:
         return Path(args.release)
-    folder = Path(args.folder).resolve()
-    for base in [folder, *folder.parents, Path.cwd()]:
-        if exercise.release_notebook(base).is_file():
-            return exercise.release_notebook(base)
-    return None
+    return batch.course_release(args.folder, exercise, args.layout)
 
 
-def _batch_exercise(args: argparse.Namespace, submissions: list):
-    """A batch grades one exercise: --exercise, else --assignment when it names one, else the
-    exercise of its first submissions that say which they are (metadata, names)."""
-    from collections import Counter
-
-    from autograder.exercise_spec import ExerciseError, available_exercises, load_exercise
+def _batch_exercise(args: argparse.Namespace):
+    """A batch grades the one exercise the instructor set: --exercise, else --assignment when
+    it names one (nbgrader), else the only one the course folder's own `assignments/` releases,
+    else the kit's only one. Never a vote among the submissions, their metadata or names."""
+    from autograder import batch
+    from autograder.exercise_spec import ExerciseError, available_exercises, instructor_exercise
 
     if args.exercise:
-        return load_exercise(args.exercise)
+        return instructor_exercise(args.exercise)
     if args.assignment in available_exercises():
-        return load_exercise(args.assignment)
-    found: Counter[str] = Counter()
-    for submission in submissions[:20]:
-        try:
-            found[_exercise(args, str(getattr(submission, "path", submission))).name] += 1
-        except ExerciseError:
-            continue
-    if not found:
-        return _exercise(args, None)  # the only exercise, or an error naming them
-    return load_exercise(found.most_common(1)[0][0])
+        return instructor_exercise(args.assignment)
+    if args.assignment:
+        raise ExerciseError(
+            f"--assignment {args.assignment} is not an exercise of the kit: pass --exercise "
+            f"(one of {', '.join(available_exercises())})"
+        )
+    return instructor_exercise(None, batch.course_folders(args.folder, args.layout))
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -287,7 +271,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return _fail(f"no .ipynb or .py submissions in {args.folder!r}")
     if args.jobs is not None and args.jobs < 1:
         return _fail("--jobs must be at least 1")
-    exercise = _batch_exercise(args, submissions)
+    exercise = _batch_exercise(args)
     jobs = args.jobs or batch.default_jobs()
     options = _options(args, exercise)
     release = _batch_release(args, exercise)
@@ -357,12 +341,15 @@ def cmd_rubric(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _tamper_lines(submission: str, release: str | None) -> list[str]:
+def _tamper_lines(submission: str, release: str | None, exercise=None) -> list[str]:
     from autograder import tamper
 
-    release_path = release or tamper.find_release(submission, _exercise_or_none(submission))
-    if release_path is None:
-        raise ValueError(f"no release notebook found for {submission}; pass --release PATH")
+    release_path = release or (exercise and tamper.find_release(submission, exercise))
+    if not release_path:
+        raise ValueError(
+            f"no release notebook found for {submission}; pass --release PATH (or --exercise, "
+            "to take the course's release of that exercise)"
+        )
     try:
         cells = tamper.tampered_cells(submission, release_path)
     except RuntimeError as exc:  # nbgrader's checksums are not installed: say how to get them
@@ -370,15 +357,6 @@ def _tamper_lines(submission: str, release: str | None) -> list[str]:
     except Exception as exc:  # a notebook nbformat cannot read: say so, never a traceback
         return [f"The locked cells could not be compared with the release ({type(exc).__name__})."]
     return [tamper.describe(cells)] if cells else []
-
-
-def _exercise_or_none(submission: str):
-    from autograder.exercise_spec import ExerciseError, resolve_exercise
-
-    try:
-        return resolve_exercise(submission)
-    except ExerciseError:
-        return None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -404,7 +382,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_tamper(args: argparse.Namespace) -> int:
     if not Path(args.submission).is_file():
         return _fail(f"submission {args.submission!r} not found")
-    lines = _tamper_lines(args.submission, args.release)
+    exercise = None
+    if not args.release:
+        from autograder.exercise_spec import instructor_exercise
+
+        exercise = instructor_exercise(args.exercise)
+    lines = _tamper_lines(args.submission, args.release, exercise)
     print("\n".join(lines) if lines else "No locked cell was changed.")
     return 1 if lines else EXIT_OK
 
@@ -551,7 +534,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_check)
     tamper = commands.add_parser("tamper", help="name the locked cells a submission changed")
     tamper.add_argument("submission", help="the student's notebook")
-    tamper.add_argument("--release", help="the released notebook (default: under assignments/)")
+    tamper.add_argument(
+        "--release", help="the released notebook (default: the course's, of --exercise)"
+    )
+    _exercise_argument(tamper)
     tamper.set_defaults(handler=cmd_tamper)
     student = commands.add_parser(
         "student-bundle", help="zip the released notebook and the self-checks, without solutions"

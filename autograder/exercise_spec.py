@@ -1,4 +1,4 @@
-"""What the engine knows about an exercise, and how it finds one.
+"""What the engine knows about an exercise, and which one a grading uses.
 
 An exercise is one folder, `autograder/exercises/<name>/`, whose `__init__.py` defines
 `EXERCISE`, an `Exercise`. The folder also holds:
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +42,7 @@ METADATA_KEY = "autograder"  # notebook metadata: {"autograder": {"exercise": "<
 
 
 class ExerciseError(ValueError):
-    """No such exercise, or the submission does not say which one it is."""
+    """No such exercise, or the instructor did not say which one to grade."""
 
 
 @dataclass(frozen=True)
@@ -268,125 +266,77 @@ def datasets_in_use() -> dict[str, DatasetFiles]:
     return specs
 
 
-def exercise_from_metadata(notebook_bytes: bytes) -> str | None:
-    """The exercise a notebook names in its metadata, or None (never raises)."""
-    try:
-        metadata = json.loads(notebook_bytes).get("metadata", {})
-        name = metadata.get(METADATA_KEY, {}).get("exercise")
-    except (ValueError, AttributeError, TypeError, RecursionError):
-        return None
-    return name if isinstance(name, str) and NAME.match(name) else None
+def course_exercises(course: Path) -> tuple[str, ...]:
+    """The exercises a course folder releases: those with `assignments/<name>/<name>.ipynb`."""
+    return tuple(
+        name
+        for name in available_exercises()
+        if load_exercise(name).release_notebook(course).is_file()
+    )
 
 
-def defined_names(text: bytes, notebook: bool) -> set[str]:
-    """Top-level names a submission defines (functions, classes, assignments), read without
-    running it; empty when it cannot be parsed."""
-    import ast
+def instructor_exercise(explicit: str | None = None, courses: tuple[Path, ...] = ()) -> Exercise:
+    """The exercise the instructor set: `explicit` (`--exercise`, the nbgrader assignment, the
+    Gradescope bundle's), else the only one the first course folder in `courses` that releases
+    any releases in its own `assignments/`, else the kit's only exercise.
 
-    sources = [text.decode("utf-8", "replace")]
-    if notebook:
-        try:
-            cells = json.loads(text).get("cells", [])
-            sources = [
-                "".join(c["source"]) if isinstance(c.get("source"), list) else str(c["source"])
-                for c in cells
-                if isinstance(c, dict) and c.get("cell_type") == "code" and "source" in c
-            ]
-        except (ValueError, AttributeError, TypeError, KeyError, RecursionError):
-            return set()
-    names: set[str] = set()
-    for source in sources:
-        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-        for node in _top_level_statements(lines):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, ast.Assign):
-                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-    return names
+    Never the submission's metadata, file name or folder: a submission cannot choose the exercise
+    it is graded as (SECURITY.md, "Identity is the instructor's").
 
-
-def _parses(text: bytes) -> bool:
-    import ast
-
-    try:
-        ast.parse(text.decode("utf-8", "replace"))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
-def _top_level_statements(lines: list[str]) -> list:
-    """The top-level statements of `lines`; when the whole does not parse (a syntax error in
-    one function), those of each block that starts at column 0 and parses on its own."""
-    import ast
-
-    try:
-        return ast.parse("\n".join(lines)).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
-    starts = [i for i, line in enumerate(lines) if line[:1] not in ("", " ", "\t", "#", ")", "]")]
-    statements = []
-    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
-        try:
-            statements += ast.parse("\n".join(lines[start:end])).body
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-    return statements
-
-
-def best_match(names: set[str], candidates: list[Exercise]) -> Exercise | None:
-    """The exercise whose students' names `names` covers best; None when none or a tie."""
-    scored = []
-    for exercise in candidates:
-        wanted = {n for p in exercise.parts for n in p.names}
-        scored.append((len(wanted & names) / len(wanted), exercise))
-    scored.sort(key=lambda item: item[0], reverse=True)
-    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
-        return None
-    return scored[0][1]
-
-
-def resolve_exercise(
-    submission: str | os.PathLike[str] | None = None, explicit: str | None = None
-) -> Exercise:
-    """The exercise to grade `submission` with: `explicit` (`--exercise`) when given, else the
-    one the notebook's metadata names, else the one whose name the file's name or folder
-    contains, else the one whose names (functions, classes) the file defines most of, else the
-    only exercise there is; a `.py` that does not parse and names none is graded as the course's
-    default exercise (autograder.exercises.DEFAULT_EXERCISE), so its syntax error is reported."""
+    Raises:
+        ExerciseError: the exercise is not given and cannot be known from the instructor's side
+            (the message names `--exercise` and lists the exercises).
+    """
     if explicit:
         return load_exercise(explicit)
+    for course in courses:
+        released = course_exercises(course)
+        if len(released) == 1:
+            return load_exercise(released[0])
+        if released:
+            break  # the course releases several: which one is for the instructor to say
     names = available_exercises()
-    if submission is not None:
-        path = Path(submission)
-        try:
-            with open(path, "rb") as handle:
-                head = handle.read(32 * 2**20)
-        except OSError:
-            head = b""
-        named = exercise_from_metadata(head) if path.suffix == ".ipynb" else None
-        if named in names:
-            return load_exercise(named)
-        # nbgrader's submitted/<student>/<assignment>/<name>.ipynb and LMS file names: the
-        # longest exercise name that appears wins (fashion_mnist_cnn before fashion_mnist).
-        text = "/".join(path.parts[-3:])
-        for name in sorted(names, key=len, reverse=True):
-            if re.search(rf"(^|[^a-z0-9]){re.escape(name)}($|[^a-z0-9_])", text):
-                return load_exercise(name)
-        matched = best_match(
-            defined_names(head, path.suffix == ".ipynb"), [load_exercise(n) for n in names]
-        )
-        if matched is not None:
-            return matched
     if len(names) == 1:
         return load_exercise(names[0])
-    if submission is not None and path.suffix == ".py" and not _parses(head):
-        from autograder.exercises import DEFAULT_EXERCISE
-
-        if DEFAULT_EXERCISE in names:
-            return load_exercise(DEFAULT_EXERCISE)
     raise ExerciseError(
-        f"cannot tell which exercise {str(submission)!r} is: pass --exercise (one of "
-        f"{', '.join(names)}) or name it in the notebook's metadata "
-        f'({{"{METADATA_KEY}": {{"exercise": ...}}}})'
+        f"which exercise to grade is not given: pass --exercise (one of {', '.join(names)}); "
+        "a submission's metadata, file name or folder never chooses it"
     )
+
+
+def metadata_exercise(metadata: Any) -> str | None:
+    """The exercise a notebook's metadata names (`{"autograder": {"exercise": ...}}`), or None;
+    only ever compared with the instructor's exercise, never used to choose one."""
+    named = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+    name = named.get("exercise") if isinstance(named, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _defines(name: str, sources: list[str]) -> bool:
+    pattern = re.compile(
+        rf"^(?:(?:async\s+)?def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*[:=,]", re.M
+    )
+    return any(pattern.search(source) for source in sources)
+
+
+def identity_notes(exercise: Exercise, metadata: Any, sources: list[str]) -> dict[str, str]:
+    """What the student and the instructor are told when a submission says it is another
+    exercise than the one it is graded as: its notebook metadata names another one, or its code
+    (`sources`) defines none of the names the exercise asks for. Empty when they agree."""
+    notes = []
+    named = metadata_exercise(metadata)
+    if named is not None and named != exercise.name:
+        shown = named if NAME.match(named) else "an unknown exercise"
+        notes.append(
+            f"this notebook's metadata names {shown}; it was graded as {exercise.name}, the "
+            "exercise your instructor set (a notebook's metadata never chooses the exercise)"
+        )
+    wanted = sorted({n for p in exercise.parts for n in p.names})
+    if sources and not any(_defines(n, sources) for n in wanted):
+        notes.append(
+            f"the graded code defines none of the names {exercise.name} asks for "
+            f"({', '.join(wanted[:6])}{', ...' if len(wanted) > 6 else ''}); it was graded as "
+            f"{exercise.name}, the exercise your instructor set: check that you submitted the "
+            "right file"
+        )
+    return {"exercise": "; ".join(notes)} if notes else {}

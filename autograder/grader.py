@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from autograder.data import locate_data, no_dataset, read_dataset
-from autograder.exercise_spec import Exercise, ExerciseSetup, GradingInputs, resolve_exercise
+from autograder.exercise_spec import (
+    Exercise,
+    ExerciseSetup,
+    GradingInputs,
+    identity_notes,
+    instructor_exercise,
+)
 from autograder.inputs import grading_seed, load_secret
 from autograder.observations import read_import_errors, read_observations
 from autograder.results import GradingReport, TestResult
@@ -99,7 +105,7 @@ class Grader:
 
     def __init__(self, options: GraderOptions | None = None) -> None:
         self.options = options or GraderOptions()
-        self.exercise = resolve_exercise(None, self.options.exercise)
+        self.exercise = instructor_exercise(self.options.exercise)
         parts = self.options.parts or self.exercise.part_names
         unknown = set(parts) - set(self.exercise.part_names)
         if unknown:
@@ -244,6 +250,15 @@ class Grader:
                 "graded as released (restored from the release notebook): "
                 + ", ".join(loaded.restored)
             )
+        if loaded.missing:
+            notes["missing cells"] = (
+                "locked cells of the release missing from this notebook (not added back): "
+                + ", ".join(loaded.missing)
+            )
+        # The exercise is the instructor's: a submission that says otherwise is told so.
+        notes.update(
+            identity_notes(self.exercise, loaded.metadata, [c.source for c in loaded.chunks])
+        )
 
         session = None
         inputs_dir = None
@@ -432,7 +447,7 @@ def observe_for_pytest(
 ) -> tuple[Observed, Any]:
     """The observations of one submission for `pytest <exercise> --submission PATH`, and a
     callable that removes the grader's files when the session ends."""
-    chosen = resolve_exercise(submission, exercise)
+    chosen = instructor_exercise(exercise)
     grader = Grader(GraderOptions(exercise=chosen.name, data_dir=data_dir, sandbox=sandbox))
     outcome = grader.observe(submission, release=release)
     if isinstance(outcome, GradingReport):  # not gradable: every line fails with the reason

@@ -82,15 +82,19 @@ def scored_outside_the_kernel(part: str) -> None:
 
 
 def _grader(assignment: str, notebook: Path):
-    """The process's grader for the exercise of this assignment (by the notebook's metadata,
-    else the assignment's name)."""
+    """The process's grader for the exercise this assignment is (the instructor's assignment
+    name; never the notebook's metadata)."""
     from autograder.data import DataError
-    from autograder.exercise_spec import ExerciseError, available_exercises, resolve_exercise
+    from autograder.exercise_spec import ExerciseError, available_exercises, instructor_exercise
     from autograder.grader import shared_grader
 
     try:
-        explicit = assignment if assignment in available_exercises() else None
-        exercise = resolve_exercise(notebook, explicit)
+        if assignment not in available_exercises() and len(available_exercises()) > 1:
+            raise ExerciseError(
+                f"nbgrader assignment {assignment!r} is not an exercise of the kit (one of "
+                f"{', '.join(available_exercises())}): name the assignment after its exercise"
+            )
+        exercise = instructor_exercise(assignment if assignment in available_exercises() else None)
         # The defaults of `autograder grade`: same data, sandbox, limits and time limits.
         return shared_grader(exercise.name)
     except (DataError, ExerciseError) as exc:

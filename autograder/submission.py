@@ -12,6 +12,7 @@ import copy
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 GRADED_TAG = "graded"
 MAX_SUBMISSION_BYTES = 32 * 2**20  # a notebook with many plots is a few MiB
@@ -112,11 +113,13 @@ def locked_cells(notebook: dict) -> dict[str, dict]:
 
 
 def restore_locked_cells(notebook: dict, release: dict) -> tuple[dict, list[str]]:
-    """The notebook with every locked cell of the release as released, and the grade_ids of the
-    graded ones the submission had changed or deleted.
+    """The notebook with each of its locked cells as released, and the grade_ids of the graded
+    ones the submission had changed.
 
     A changed locked cell gets back its released source, type and metadata (its `graded` tag
-    included, which nbgrader itself does not restore); a deleted one is put back where it was.
+    included, which nbgrader itself does not restore). A release never adds a cell: one the
+    submission deleted stays deleted (`missing_locked_cells` names it), as in nbgrader, so a
+    release with a cell of its own cannot change what any submission runs.
     nbgrader's autograde and the CLI both grade through this, so they agree.
     """
     released = locked_cells(release)
@@ -135,21 +138,16 @@ def restore_locked_cells(notebook: dict, release: dict) -> tuple[dict, list[str]
             cells.append(copy.deepcopy(original))
         else:
             cells.append(cell)
-    for grade_id, cell in released.items():
-        if grade_id not in seen:
-            if GRADED_TAG in _tags(cell):
-                restored.append(grade_id)
-            cells.insert(min(_release_index(release, grade_id), len(cells)), copy.deepcopy(cell))
     result = dict(notebook)
     result["cells"] = cells
     return result, restored
 
 
-def _release_index(release: dict, grade_id: str) -> int:
-    for index, cell in enumerate(_cells(release)):
-        if isinstance(cell, dict) and _nbgrader(cell).get("grade_id") == grade_id:
-            return index
-    return 0
+def missing_locked_cells(notebook: dict, release: dict) -> list[str]:
+    """The grade_ids of the release's locked cells that the submission does not have."""
+    ids = (_nbgrader(c).get("grade_id") for c in _cells(notebook) if isinstance(c, dict))
+    present = {grade_id for grade_id in ids if isinstance(grade_id, str)}
+    return [grade_id for grade_id in locked_cells(release) if grade_id not in present]
 
 
 def _comparable(cell: dict) -> tuple:
@@ -295,6 +293,10 @@ class LoadedSubmission:
     restored: list[str] = field(default_factory=list)
     # Names bound only outside the graded cells, with their cell: for the feedback.
     ungraded: dict[str, str] = field(default_factory=dict)
+    # The release's locked cells the notebook does not have (never added back).
+    missing: list[str] = field(default_factory=list)
+    # The notebook's metadata: only compared with the instructor's exercise, never obeyed.
+    metadata: Any = None
 
 
 def load_chunks(path: str | Path) -> list[Chunk]:
@@ -362,14 +364,18 @@ def load_submission(path: str | Path, *, release: str | Path | None = None) -> L
         return LoadedSubmission(_bounded(python_chunks(_read_text(path)), path))
     notebook = read_notebook(path)
     restored: list[str] = []
+    missing: list[str] = []
     if release is not None:
         try:
             released = read_notebook(release)
         except SubmissionError as exc:
             raise SubmissionError(f"the release notebook cannot be used: {exc}") from None
+        missing = missing_locked_cells(notebook, released)
         notebook, restored = restore_locked_cells(notebook, released)
     chunks = _bounded(notebook_chunks(notebook), path)
-    return LoadedSubmission(chunks, restored, ungraded_definitions(notebook))
+    return LoadedSubmission(
+        chunks, restored, ungraded_definitions(notebook), missing, notebook.get("metadata")
+    )
 
 
 def _bounded(chunks: list[Chunk], path: Path) -> list[Chunk]:

@@ -74,27 +74,49 @@ def tampered_cells(
     return [grade_id for grade_id, checksum in expected.items() if found.get(grade_id) != checksum]
 
 
+NBGRADER_SUBMISSIONS = ("submitted", "autograded")  # nbgrader's own folders, per student
+
+
+def nbgrader_course(submission: str | os.PathLike[str]) -> Path | None:
+    """The course root of a file at nbgrader's `<root>/submitted/<student>/<assignment>/<file>`
+    (or `autograded/`), else None. Only the student's folder name is the student's choice here;
+    the root is two levels above it, outside everything a student can name."""
+    path = Path(submission).resolve()
+    if len(path.parents) > 3 and path.parents[2].name in NBGRADER_SUBMISSIONS:
+        return path.parents[3]
+    return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
 def find_release(
-    submission: str | os.PathLike[str],
-    exercise=None,
-    start: str | os.PathLike[str] | None = None,
+    submission: str | os.PathLike[str], exercise, course: str | os.PathLike[str] | None = None
 ) -> Path | None:
-    """The release notebook matching `submission`: `assignments/<assignment>/<name>.ipynb` in the
-    nearest course directory above `start` (default: the submission's folder), else the
-    exercise's release under the current directory."""
+    """The course's release of `exercise` (the instructor's): `assignments/<name>/<name>.ipynb`
+    of `course`, else of the nbgrader course the submission sits in, else of the current
+    directory; None when there is none.
+
+    Never a release found by walking up from the submission, nor one inside nbgrader's
+    submissions: a student who names herself `assignments` must not choose the release her
+    classmates' locked cells are restored from (SECURITY.md, "Identity is the instructor's").
+    """
     submission = Path(submission).resolve()
-    assignment, name = submission.parent.name, submission.name
-    for folder in [
-        Path(start or submission.parent).resolve(),
-        *Path(start or submission.parent).resolve().parents,
-    ]:
-        candidate = folder / "assignments" / assignment / name
-        if candidate.is_file() and candidate.resolve() != submission:
-            return candidate
-    if exercise is None:
-        return None
-    fallback = exercise.release_notebook(Path.cwd())
-    return fallback if fallback.is_file() and fallback.resolve() != submission else None
+    root = nbgrader_course(submission)
+    courses = [Path(course)] if course is not None else []
+    courses += [root] if root is not None else []
+    courses.append(Path.cwd())
+    student_trees = [root / name for name in NBGRADER_SUBMISSIONS] if root is not None else []
+    for folder in courses:
+        candidate = exercise.release_notebook(folder.resolve())
+        if not candidate.is_file():
+            continue
+        real = candidate.resolve()
+        if real == submission or any(_inside(real, tree.resolve()) for tree in student_trees):
+            continue
+        return candidate
+    return None
 
 
 def describe(cells: list[str]) -> str:

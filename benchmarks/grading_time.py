@@ -32,13 +32,15 @@ def main() -> None:
     )
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--exercise", help="the exercise of every SUBMISSION (default: its folder under solutions/)"
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
     import keras  # noqa: F401  (the grader needs it for its reference model and its evaluation)
 
     from autograder import grader as grader_module
-    from autograder.exercise_spec import resolve_exercise
     from autograder.grader import Grader, GraderOptions
 
     print(f"grader imports (TensorFlow, Keras): {time.perf_counter() - started:.1f} s")
@@ -54,7 +56,7 @@ def main() -> None:
 
     grader_module.score = timed_score  # the graders' run through pytest, and the evaluation
     for submission in args.submissions:
-        exercise = resolve_exercise(submission).name
+        exercise = args.exercise or Path(submission).parent.name  # solutions/<exercise>/
         print(f"\n{exercise}: {submission}")
         grade(
             Grader,

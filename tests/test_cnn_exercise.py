@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, failed_parts, fast_options
 
-from autograder.exercise_spec import load_exercise, resolve_exercise
+from autograder.exercise_spec import ExerciseError, instructor_exercise, load_exercise
 from autograder.grader import Grader
 from autograder.submission import load_chunks
 
@@ -321,13 +321,11 @@ def test_a_model_the_grader_refuses_is_not_trained_first(cnn_grader, tmp_path) -
     assert "values per image" in tests[0].output or "multiply-adds" in tests[0].output
 
 
-def test_the_exercise_is_found_from_metadata_or_from_the_names_defined(tmp_path) -> None:
-    assert resolve_exercise(SOLUTION).name == EXERCISE
-    assert resolve_exercise(RELEASE).name == EXERCISE
-    plain = tmp_path / "submission.py"
-    plain.write_text(reference_source())
-    assert resolve_exercise(plain).name == EXERCISE
-    assert resolve_exercise(plain, "fashion_mnist").name == "fashion_mnist"
+def test_the_exercise_is_the_instructors_never_the_notebooks() -> None:
+    """The CNN notebook's metadata names its exercise; only the instructor's choice counts."""
+    assert instructor_exercise(EXERCISE).name == EXERCISE
+    with pytest.raises(ExerciseError, match="pass --exercise"):
+        instructor_exercise(None)
 
 
 def test_a_batch_of_cnn_notebooks_is_graded_as_that_exercise(synthetic_dir, tmp_path, capsys):
@@ -347,6 +345,8 @@ def test_a_batch_of_cnn_notebooks_is_graded_as_that_exercise(synthetic_dir, tmp_
         "1",
         "--data-dir",
         str(synthetic_dir),
+        "--exercise",
+        EXERCISE,
     ]
     assert cli.main(args) == 0
     summary = capsys.readouterr().out

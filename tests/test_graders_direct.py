@@ -32,7 +32,7 @@ def test_pytest_on_the_graders_reports_the_grade_of_autograder_grade(
     }
     results = tmp_path / "results.json"
     graded = subprocess.run(
-        [BIN / "autograder", "grade", str(solution), "--results", str(results)],
+        [BIN / "autograder", "grade", str(solution), "--exercise", exercise, "--results", results],
         capture_output=True,
         text=True,
         env=env,

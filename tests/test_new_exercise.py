@@ -57,7 +57,7 @@ def test_the_new_exercise_is_graded_full_marks_without_any_edit(course: Path) ->
     results = course / "results.json"
     graded = run(
         [BIN / "python", "-m", "autograder", "grade", "solutions/demo/demo.ipynb",
-         "--results", results],
+         "--exercise", "demo", "--results", results],
         course,
     )  # fmt: skip
     assert graded.returncode == 0, graded.stderr[-2000:]

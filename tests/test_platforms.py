@@ -166,7 +166,7 @@ def test_cli_grade_github_writes_reporter_outputs_and_fails_under(
     files += ["--report", "report.json"]
     done = autograder(
         "grade", notebook.name, "--data-dir", str(synthetic_dir), "--github", "--fail-under",
-        "50", *files, env=env, cwd=tmp_path,
+        "50", "--exercise", "fashion_mnist", *files, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr  # 0 points < 50
     assert "below --fail-under 50" in done.stdout
@@ -387,7 +387,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = folder / "autograder.zip"
     done = autograder(
         "gradescope-bundle", str(out), "--no-data", "--visibility", str(visibility),
-        "--leaderboard",
+        "--leaderboard", "--exercise", "fashion_mnist",
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return out

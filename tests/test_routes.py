@@ -95,8 +95,8 @@ def test_pip_install_then_grade_the_reference(plain_venv, readable_tmp: Path) ->
     installed = {p["name"].lower() for p in json.loads(done.stdout)}
     assert not installed & {"ruff", "hypothesis", "check-jsonschema", "nbgrader"}
     results = readable_tmp / "plain-results.json"
-    done = run([str(bin_dir / "autograder"), "grade", str(REFERENCE), "--results", str(results)],
-               env=env, cwd=readable_tmp)  # fmt: skip
+    done = run([str(bin_dir / "autograder"), "grade", str(REFERENCE), "--exercise", "fashion_mnist",
+                "--results", str(results)], env=env, cwd=readable_tmp)  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert json.loads(results.read_text())["score"] == 100, done.stdout
 
@@ -152,7 +152,8 @@ def test_gradescope_setup_then_run_autograder(
 ) -> None:
     bundle = readable_tmp / "gradescope.zip"
     done = run([sys.executable, "-m", "autograder", "gradescope-bundle", str(bundle),
-                "--data-dir", str(real_data_dir)], env=base_env, cwd=ROOT)  # fmt: skip
+                "--data-dir", str(real_data_dir), "--exercise", "fashion_mnist"],
+               env=base_env, cwd=ROOT)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     root = readable_tmp / "gradescope"
     with zipfile.ZipFile(bundle) as archive:

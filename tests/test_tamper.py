@@ -9,6 +9,7 @@ import pytest
 from conftest import PARTS, RELEASE, SOLUTION
 
 from autograder.cli import main
+from autograder.exercise_spec import load_exercise
 from autograder.tamper import find_release, locked_release_cells, tampered_cells
 
 pytest.importorskip("nbgrader")
@@ -82,15 +83,16 @@ def test_source_notebook_differs_by_its_hidden_tests() -> None:
     assert len(tampered_cells(SOLUTION, RELEASE)) == len(locked_release_cells(RELEASE)) - 1
 
 
-def test_find_release_walks_up_to_the_course(tmp_path: Path, release) -> None:
+def test_find_release_takes_the_nbgrader_courses_own_release(tmp_path: Path, release) -> None:
     course = tmp_path / "course"
     (course / "assignments" / "fashion_mnist").mkdir(parents=True)
     released = write(release, course / "assignments" / "fashion_mnist" / "fashion_mnist.ipynb")
     student = course / "submitted" / "alice" / "fashion_mnist"
     student.mkdir(parents=True)
     submission = write(release, student / "fashion_mnist.ipynb")
-    assert find_release(submission) == released
-    assert find_release(released) is None or find_release(released) != released
+    exercise = load_exercise("fashion_mnist")
+    assert find_release(submission, exercise) == released
+    assert find_release(released, exercise) != released
 
 
 def test_cli_tamper_command(tmp_path: Path, release, capsys: pytest.CaptureFixture[str]) -> None:

@@ -529,7 +529,7 @@ def _imports_cell(notebook: dict) -> dict:
     )
 
 
-def test_locked_cells_are_restored_edited_untagged_or_deleted(tmp_path) -> None:
+def test_locked_cells_are_restored_when_edited_or_untagged_and_never_added(tmp_path) -> None:
     def drop_keras(nb):
         _imports_cell(nb)["source"] = "import numpy as np\n"
 
@@ -539,12 +539,20 @@ def test_locked_cells_are_restored_edited_untagged_or_deleted(tmp_path) -> None:
     def delete(nb):
         nb["cells"].remove(_imports_cell(nb))
 
-    for edit in (drop_keras, untag, delete):
+    for edit in (drop_keras, untag):
         path = tmp_path / f"{edit.__name__}.ipynb"
         path.write_text(json.dumps(_edited_release(edit)))
         loaded = load_submission(path, release=RELEASE)
         assert loaded.restored == ["imports"], edit.__name__
+        assert loaded.missing == [], edit.__name__
         assert "import keras" in loaded.chunks[0].source, edit.__name__
+    # A release never adds a cell: a deleted locked cell stays deleted, and is named.
+    path = tmp_path / "delete.ipynb"
+    path.write_text(json.dumps(_edited_release(delete)))
+    loaded = load_submission(path, release=RELEASE)
+    assert loaded.restored == [] and loaded.missing == ["imports"]
+    assert not any("import keras" in chunk.source for chunk in loaded.chunks)
+    assert len(loaded.chunks) == len(load_submission(path).chunks)
     honest = tmp_path / "honest.ipynb"
     honest.write_text(json.dumps(_edited_release(lambda nb: None)))
     assert load_submission(honest, release=RELEASE).restored == []
@@ -556,7 +564,14 @@ def test_cli_grades_an_edited_locked_cell_as_released(tmp_path, synthetic_dir, c
 
     path = tmp_path / "fashion_mnist.ipynb"
     path.write_text(json.dumps(_edited_release(drop_keras)))
-    args = ["--data-dir", str(synthetic_dir), "--release", str(RELEASE)]
+    args = [
+        "--data-dir",
+        str(synthetic_dir),
+        "--release",
+        str(RELEASE),
+        "--exercise",
+        "fashion_mnist",
+    ]
     assert cli.main(["check", str(path), *args]) == 0
     out = capsys.readouterr().out
     assert "build_model  27/27" in out and "StopOnLoss  11/11" in out

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from autograder.batch import gradebook
+from autograder.batch.course import course_folders, course_release
 from autograder.batch.engines import DaskCluster, InProcess, LocalPool, default_jobs
 from autograder.batch.layouts import LAYOUTS, SUFFIXES, Submission, discover
 from autograder.batch.progress import Progress, format_duration
@@ -43,6 +44,8 @@ __all__ = [
     "GraderUnavailable",
     "Progress",
     "Submission",
+    "course_folders",
+    "course_release",
     "default_jobs",
     "discover",
     "error_report",

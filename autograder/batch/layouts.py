@@ -167,7 +167,9 @@ def _order(path: Path, timestamp: str = "") -> tuple:
 
 
 def _nbgrader_root(folder: Path) -> Path | None:
-    if (folder / "submitted").is_dir():
+    # A folder the instructor passed as nbgrader's submitted/ is the root, even when a student
+    # is called "submitted" (her folder must not become the whole class).
+    if folder.name != "submitted" and (folder / "submitted").is_dir():
         return folder / "submitted"
     for student in folder.iterdir():
         if student.is_dir() and _visible(student):
@@ -175,6 +177,17 @@ def _nbgrader_root(folder: Path) -> Path | None:
                 if assignment.is_dir() and _submission_files(assignment):
                     return folder
     return None
+
+
+def submissions_root(folder: str | Path, layout: str = "auto") -> Path:
+    """The folder everything under which students wrote: nbgrader's `submitted/` for an
+    nbgrader course (given as its root or as `submitted/`), else `folder` itself."""
+    folder = Path(folder)
+    if layout in ("auto", "nbgrader"):
+        root = _nbgrader_root(folder)
+        if root is not None:
+            return root
+    return folder
 
 
 def _find_nbgrader(root: Path, assignment: str | None) -> list[_Found]:

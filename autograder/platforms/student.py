@@ -56,7 +56,7 @@ grading secret; grades never come from your kernel).
 4. On Linux (or WSL), check the saved file as the grader will see it, in the grader's sandbox
    (all parts but the slow pipeline; add `--slow` for the pipeline):
 
-       autograder check {assignment}/{assignment}.ipynb
+       autograder check {assignment}/{assignment}.ipynb --exercise {assignment}
 
 5. Submit `{assignment}/{assignment}.ipynb` as your course says.
 """
@@ -68,11 +68,11 @@ def build_student_bundle(
     exercise: str | None = None,
 ) -> Path:
     """Write the students' bundle for `exercise` to `out` (the release defaults to the
-    checkout's; the exercise to the release's metadata, else the only one)."""
-    from autograder.exercise_spec import resolve_exercise
+    checkout's; the exercise must be given when the kit has several)."""
+    from autograder.exercise_spec import instructor_exercise
 
     package, _ = kit_source()
-    chosen = resolve_exercise(release, exercise)
+    chosen = instructor_exercise(exercise)
     name = chosen.name
     release = Path(release or chosen.release_notebook(package.parent))
     if not release.is_file():
