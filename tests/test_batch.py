@@ -553,3 +553,39 @@ def test_cli_batch_refuses_a_missing_or_empty_folder_and_bad_jobs(tmp_path, caps
     err = capsys.readouterr().err
     assert "not found" in err and "no .ipynb or .py submissions" in err
     assert "--jobs must be at least 1" in err
+
+
+def test_a_student_named_submitted_is_one_student_not_the_class(tmp_path):
+    """nbgrader's submitted/ given as the folder stays the root when a student is called
+    `submitted` (her folder would otherwise have become the whole class)."""
+    course = tmp_path / "course"
+    for student in ("alice", "submitted"):
+        folder = course / "submitted" / student / "fashion_mnist"
+        folder.mkdir(parents=True)
+        (folder / "fashion_mnist.ipynb").write_text("{}")
+    for given in (course, course / "submitted"):
+        found = batch.find_submissions(given)
+        assert [s.student_id for s in found] == ["alice", "submitted"], given
+
+
+def test_the_course_release_is_never_one_inside_the_submissions(tmp_path, monkeypatch):
+    """A student id is a name the student chose: `submitted/assignments/<exercise>/` is a
+    student's notebook, never the release (nor is one in the current directory inside it)."""
+    from autograder.exercise_spec import load_exercise
+
+    exercise = load_exercise("fashion_mnist")
+    course = tmp_path / "course"
+    for student in ("alice", "assignments"):
+        folder = course / "submitted" / student / "fashion_mnist"
+        folder.mkdir(parents=True)
+        (folder / "fashion_mnist.ipynb").write_text("{}")
+    monkeypatch.chdir(course / "submitted")
+    assert batch.course_release(course / "submitted", exercise) is None
+    assert batch.course_release(course, exercise) is None
+    assert course.resolve() in batch.course_folders(course / "submitted")
+    assert (course / "submitted").resolve() not in batch.course_folders(course / "submitted")
+    released = course / "assignments" / "fashion_mnist" / "fashion_mnist.ipynb"
+    released.parent.mkdir(parents=True)
+    released.write_text("{}")
+    for given in (course, course / "submitted"):
+        assert batch.course_release(given, exercise) == released.resolve(), given
