@@ -124,14 +124,14 @@ def honest_class(tmp_path_factory) -> dict[str, dict]:
 def test_liars_metadata_never_moves_the_class_onto_another_exercise(
     honest_class, tmp_path, monkeypatch, capsys
 ) -> None:
-    """Three liars outnumber the honest students and name another exercise in their metadata
-    (the old vote over the class's metadata would have graded everyone as fashion_mnist)."""
+    """Three liars outnumber the two honest students and name fashion_mnist in their metadata
+    (the old vote over the class's metadata graded everyone as fashion_mnist)."""
     liars = {
         # A correct housing_prices solution that says it is fashion_mnist.
         "mallory": naming(notebook(SOLUTION), "fashion_mnist"),
         # The fashion_mnist release, saying so.
         "oscar": notebook(FASHION_RELEASE),
-        "trudy": naming(notebook(RELEASE), "fashion_mnist_cnn"),
+        "trudy": naming(notebook(RELEASE), "fashion_mnist"),
     }
     root = course(tmp_path, {**HONEST, **liars})
     reports, _ = batch(root, tmp_path / "out", monkeypatch, capsys)
@@ -144,7 +144,7 @@ def test_liars_metadata_never_moves_the_class_onto_another_exercise(
     for student, named in (
         ("mallory", "fashion_mnist"),
         ("oscar", "fashion_mnist"),
-        ("trudy", "fashion_mnist_cnn"),
+        ("trudy", "fashion_mnist"),
     ):
         report = reports[student]
         assert report["exercise"] == EXERCISE, student

@@ -33,7 +33,10 @@ def autograde(notebook: nbformat.NotebookNode, folder: Path, grader) -> nbformat
     """What nbgrader's autograde step does with the kit's preprocessor in place."""
     nbgrader_grading.set_grader(grader)
     try:
-        resources = {"metadata": {"path": str(folder)}, "nbgrader": {"notebook": "fashion_mnist"}}
+        resources = {
+            "metadata": {"path": str(folder)},
+            "nbgrader": {"notebook": "fashion_mnist", "assignment": "fashion_mnist"},
+        }
         graded, _ = GradeInSandbox().score_cells(copy.deepcopy(notebook), resources)
     finally:
         nbgrader_grading.set_grader(None)
