@@ -280,3 +280,26 @@ def test_a_file_that_defines_none_of_the_exercises_names_is_told_so(tmp_path, ca
     note = report["part_notes"]["exercise"]
     assert "defines none of the names housing_prices asks for" in note
     assert "build_model" in note
+
+
+def test_every_recipe_and_make_grade_name_the_exercise() -> None:
+    """The GitHub Classroom and GitLab recipes grade with `--exercise "$EXERCISE"` (set at their
+    top), and `make grade` with `--exercise $(EXERCISE)`, consistent with its SUBMISSION."""
+    import yaml
+
+    recipes = ROOT / "autograder" / "recipes"
+    github = yaml.safe_load((recipes / "github" / "classroom.yml").read_text())
+    gitlab = yaml.safe_load((recipes / "gitlab" / "gitlab-ci.yml").read_text())
+    steps = github["jobs"]["run-autograding-tests"]["steps"]
+    commands = [s["run"] for s in steps if "autograder grade" in s.get("run", "")]
+    commands += [line for line in gitlab["grade"]["script"] if "autograder grade" in line]
+    assert len(commands) == 2
+    for command in commands:
+        assert '--exercise "$EXERCISE"' in command, command
+    assert github["env"]["EXERCISE"] == gitlab["variables"]["EXERCISE"] == "fashion_mnist"
+    assert github["env"]["NOTEBOOK"] == gitlab["variables"]["NOTEBOOK"] == "fashion_mnist.ipynb"
+    makefile = (ROOT / "Makefile").read_text()
+    assert "EXERCISE ?= fashion_mnist\n" in makefile
+    assert "SUBMISSION ?= solutions/$(EXERCISE)/$(EXERCISE).ipynb\n" in makefile
+    grade = makefile.split("\ngrade:", 1)[1].split("\n\n", 1)[0]
+    assert "autograder grade $(SUBMISSION) --exercise $(EXERCISE)" in grade
