@@ -108,6 +108,8 @@ def main() -> None:
             "autograder",
             "grade",
             str(SOLUTION),
+            "--exercise",
+            "fashion_mnist",
             "--report",
             str(results),
         ],
