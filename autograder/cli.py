@@ -209,7 +209,8 @@ def cmd_new_exercise(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     print(
         f"Next: `make release EXERCISES={args.name}` (the students' notebook), then "
-        f"`autograder grade {written[-1]} --exercise {args.name}` (full marks), then make it your exercise."
+        f"`autograder grade {written[-1]} --exercise {args.name}` (full marks), then make it "
+        "your exercise."
     )
     return EXIT_OK
 

@@ -277,8 +277,8 @@ def course_exercises(course: Path) -> tuple[str, ...]:
 
 def instructor_exercise(explicit: str | None = None, courses: tuple[Path, ...] = ()) -> Exercise:
     """The exercise the instructor set: `explicit` (`--exercise`, the nbgrader assignment, the
-    Gradescope bundle's), else the only one the first course folder in `courses` that releases
-    any releases in its own `assignments/`, else the kit's only exercise.
+    Gradescope bundle's); else, when the first folder of `courses` with an `assignments/`
+    release releases exactly one exercise, that one; else the kit's only exercise.
 
     Never the submission's metadata, file name or folder: a submission cannot choose the exercise
     it is graded as (SECURITY.md, "Identity is the instructor's").
