@@ -160,6 +160,8 @@ class Call:
             "returns": self.returns,
             "key": self.key,
             "training": self.training,
+            "max_elements": self.max_elements,
+            "default_max_elements": DEFAULT_MAX_ELEMENTS,
         }
 
     def schema(self) -> dict[str, str]:

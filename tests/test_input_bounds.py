@@ -337,8 +337,13 @@ import numpy as np
 import keras
 
 
+class Small(np.ndarray):
+    size = 6  # what the child asks before saving: the grader reads the file's own header
+
+
 def make_data():
     big = np.ones(400_000_000, dtype=bool)  # 400 MB: under the 400 MiB array bound
+    big = big.view(Small) if FORGED else big
     return big, big
 
 
@@ -359,11 +364,24 @@ def predict_price(model, bedrooms):
 
 
 @pytest.mark.slow
-def test_two_400_mb_arrays_from_make_data_cost_the_grader_nothing(tmp_path, reference) -> None:
+@pytest.mark.parametrize(
+    ("forged", "refusal"),
+    [
+        # The child leaves it unsaved and says why.
+        (False, "an array of at most 1,000,000 values"),
+        # Saved anyway (its `size` lies to the child): the grader's reader refuses the file.
+        (True, "400,000,000 values of shape (400000000,), more than the 1,000,000"),
+    ],
+    ids=["returned", "forged size"],
+)
+def test_two_400_mb_arrays_from_make_data_cost_the_grader_nothing(
+    tmp_path, reference, forged, refusal
+) -> None:
     path = tmp_path / "bool_data.py"
-    path.write_text(BOOL_ATTACK)
+    path.write_text(f"FORGED = {forged}\n" + BOOL_ATTACK)
     measured = grade_with_cli(path, tmp_path)
-    print(f"two 400 MB bool arrays: {measured['peak_mib']:.0f} MiB, {measured['seconds']:.1f} s; "
+    print(f"two 400 MB bool arrays ({'forged' if forged else 'returned'}): "
+          f"{measured['peak_mib']:.0f} MiB, {measured['seconds']:.1f} s; "
           f"reference {reference['peak_mib']:.0f} MiB")  # fmt: skip
     tests = {t["name"]: t for t in measured["results"]["tests"]}
     for name in (
@@ -371,10 +389,7 @@ def test_two_400_mb_arrays_from_make_data_cost_the_grader_nothing(tmp_path, refe
         "make_data: prices in hundreds of thousands: 1.0 to 3.5",
     ):
         assert tests[name]["score"] == 0
-        assert (
-            "400,000,000 values of shape (400000000,), more than the 1,000,000"
-            in (tests[name]["output"])
-        )
+        assert refusal in tests[name]["output"], tests[name]["output"]
     # The other parts are graded as usual: build_model and predict_price are right.
     assert tests["build_model: one Dense(1) on one input: 2 parameters"]["score"] == 15
     assert tests["predict_price: the model's price for the bedrooms, as a float"]["score"] == 10

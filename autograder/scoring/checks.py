@@ -56,6 +56,7 @@ def returned_array(obs, key: str, call: str) -> np.ndarray:
     student's own error when the call raised, or when something else came back."""
     raise_for_call(obs, key, call)
     info = obs.get(key) or {}
+    _raise_over_bound(info)
     if not info.get("saved"):
         raise CheckFailed(expected="a numeric NumPy array", received=_kind(info))
     return obs.array(key)
@@ -66,6 +67,8 @@ def returned_items(obs, key: str, call: str, count: int) -> list[np.ndarray]:
     raise_for_call(obs, key, call)
     info = obs.get(key) or {}
     saved = [obs.get(f"{key}_item_{i}") or {} for i in range(count)]
+    for item in saved:
+        _raise_over_bound(item)
     if not all(item.get("saved") for item in saved):
         raise CheckFailed(
             expected=f"a tuple of {count} NumPy arrays",
@@ -73,6 +76,16 @@ def returned_items(obs, key: str, call: str, count: int) -> list[np.ndarray]:
             hint=f"return them together: `return {', '.join(f'a{i}' for i in range(count))}`",
         )
     return [obs.array(f"{key}_item_{i}") for i in range(count)]
+
+
+def _raise_over_bound(info: dict) -> None:
+    """CheckFailed when the child left an array unsaved for holding more values than the
+    grader reads (autograder/sandbox/declared.py); the grader's reader bounds a saved one."""
+    bound = info.get("over_bound")
+    if type(bound) is int:
+        raise CheckFailed(
+            expected=f"an array of at most {bound:,} values", received=_kind(info)[:200]
+        )
 
 
 def returned_number(obs, key: str, call: str) -> float:
