@@ -37,6 +37,8 @@ from autograder.sandbox.schema import SchemaError, kind_of, valid
 
 MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_JSON_DEPTH = 32  # the probe writes objects a few levels deep
+# A part's observations are a few hundred values (a History's epochs, at most 10,000, the most).
+MAX_JSON_VALUES = 200_000
 MAX_ARRAY_BYTES = 400 * 1024 * 1024
 MAX_MODEL_BYTES = 200 * 1024 * 1024  # the 512-unit model is about 5 MB with its optimizer state
 
@@ -68,6 +70,12 @@ def read_json(path: Path) -> dict[str, Any]:
         raw = handle.read(MAX_JSON_BYTES + 1)
     if len(raw) > MAX_JSON_BYTES:
         raise ObservationError(f"{path.name} is larger than {MAX_JSON_BYTES} bytes")
+    # Counted before parsing: 4 MiB of `{},` would be 1.4 million objects (about 100 MB).
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{") + 1
+    if values > MAX_JSON_VALUES:
+        raise ObservationError(
+            f"{path.name} holds up to {values:,} JSON values (at most {MAX_JSON_VALUES:,})"
+        )
     try:
         return parse_json(raw, path.name, MAX_JSON_DEPTH)
     except ArchiveError as exc:
