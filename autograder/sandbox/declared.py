@@ -49,9 +49,8 @@ def _array_bound(call: dict, inputs: list) -> int:
     if _type(declared) is int:
         return declared
     given = 0
-    for _, value, _ in inputs:
-        size = getattr(value, "size", 0)
-        given += size if _type(size) is int else 0
+    for _, _, original in inputs:  # the copy of each input, which the call never saw
+        given += int(original.size)
     default = call.get("default_max_elements")
     return max(default if _type(default) is int else 0, given)
 
@@ -60,7 +59,11 @@ def _save_array(h, rec, key: str, value, bound: int) -> None:
     """Save a returned array, unless it holds more values than the grader reads: then only
     its description, so an honest mistake costs no disk and says why (the grader refuses a
     larger file by its header anyway)."""
-    size = getattr(value, "size", None)
+    try:
+        size = getattr(value, "size", None)  # a property of the student's may run, or raise
+    except _BaseException:
+        h.guard()
+        size = None
     if _type(size) is int and size > bound:
         info = h.describe(value)
         info["saved"] = False
