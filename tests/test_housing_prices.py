@@ -103,6 +103,7 @@ SUBMISSIONS = {
         [("    return xs, ys", "    return np.zeros(1_000_001, dtype=bool), ys")],
         {
             "make_data: bedrooms 1 to 6": "an array of at most 1,000,000 values",
+            "make_data: prices in hundreds of thousands: 1.0 to 3.5": "at most 1,000,000 values",
             "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "raised an error",
         },
     ),
