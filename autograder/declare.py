@@ -26,6 +26,12 @@ What each kind of result records, under the call's `key` (default "result"):
 | "history" | `key` (info), `key_is_history`, `key_epochs`, `key_curves` | `obs.get(f"{key}_epochs")` |
 | "value"   | `key` (info: type, shape, dtype, repr)                  | `obs.get(key)`             |
 
+The grader reads a returned array only when it holds at most the call's `max_elements` values:
+by default the values of the call's `Input` arrays, or DEFAULT_MAX_ELEMENTS when more (a
+function of no arrays returns a few values). A call that returns more declares it
+(`Call("load_data", returns="arrays", max_elements=70_000 * 784)`); an array over its bound is
+refused before it is read, so what a student returns cannot make the grader's memory grow.
+
 Every call also records `key_changed` (the `Input` arrays it modified in place) and, with
 `training=True` (the call runs inside `fast_training`, seeded with the config's `seed`),
 `key_seconds`. A model argument with `save_as="name"` is saved after the call as model `name`
@@ -35,10 +41,14 @@ Every call also records `key_changed` (the `Input` arrays it modified in place) 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 RETURNS = ("array", "arrays", "number", "model", "history", "value")
+# The values a returned array may hold when its call declares no bound and its inputs are
+# smaller: 8 MB as float64, a few hundred thousand times what a small exercise returns.
+DEFAULT_MAX_ELEMENTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -107,10 +117,13 @@ class Call:
         returns: str = "value",
         key: str = "result",
         training: bool = False,
+        max_elements: int | None = None,
         **kwargs: Any,
     ) -> None:
         if returns not in RETURNS:
             raise ValueError(f"returns must be one of {RETURNS}, received {returns!r}")
+        if max_elements is not None and (type(max_elements) is not int or max_elements < 1):
+            raise ValueError(f"max_elements must be a positive int, received {max_elements!r}")
         if not key.isidentifier():
             raise ValueError(f"key must be a Python identifier, received {key!r}")
         self.function = function
@@ -119,12 +132,24 @@ class Call:
         self.returns = returns
         self.key = key
         self.training = training
+        self.max_elements = max_elements
 
     def __repr__(self) -> str:
         return f"Call({self.function!r}, returns={self.returns!r}, key={self.key!r})"
 
     def arguments(self) -> list[Any]:
         return [*self.args, *self.kwargs.values()]
+
+    def array_bound(self, input_sizes: Mapping[str, int]) -> int:
+        """The most values an array this call returns may hold: `max_elements` when declared,
+        else its `Input` arrays' values in all (`input_sizes`: name -> values) or
+        DEFAULT_MAX_ELEMENTS, whichever is more."""
+        if self.max_elements is not None:
+            return self.max_elements
+        given = sum(
+            int(input_sizes.get(a.name, 0)) for a in self.arguments() if isinstance(a, Input)
+        )
+        return max(DEFAULT_MAX_ELEMENTS, given)
 
     def to_json(self) -> dict[str, Any]:
         """What the child is told (autograder/sandbox/declared.py): plain JSON."""
@@ -135,6 +160,8 @@ class Call:
             "returns": self.returns,
             "key": self.key,
             "training": self.training,
+            "max_elements": self.max_elements,
+            "default_max_elements": DEFAULT_MAX_ELEMENTS,
         }
 
     def schema(self) -> dict[str, str]:
@@ -188,6 +215,18 @@ def part_schema(calls: tuple[Call, ...]) -> dict[str, str]:
     for call in calls:
         schema.update(call.schema())
     return schema
+
+
+def array_bounds(calls: tuple[Call, ...], input_sizes: Mapping[str, int]) -> dict[str, int]:
+    """Array key (or `<key>_item_*` family) -> the most values it may hold, for every array the
+    calls record (the reader refuses a larger one before reading it)."""
+    bounds: dict[str, int] = {}
+    for call in calls:
+        if call.returns == "array":
+            bounds[call.key] = call.array_bound(input_sizes)
+        elif call.returns == "arrays":
+            bounds[f"{call.key}_item_*"] = call.array_bound(input_sizes)
+    return bounds
 
 
 def student_names(calls: tuple[Call, ...]) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.data import locate_data, no_dataset, read_dataset
+from autograder.declare import array_bounds
 from autograder.exercise_spec import (
     Exercise,
     ExerciseSetup,
@@ -284,8 +285,9 @@ class Grader:
             ran = time.monotonic()
             import_errors = read_import_errors(result.out_dir)
             found = self._observed(
-                result.out_dir, result.runs, self.parts, inputs.context, import_errors
-            )
+                result.out_dir, result.runs, self.parts, inputs.context, import_errors,
+                _sizes(inputs.arrays),
+            )  # fmt: skip
             found.ungraded = loaded.ungraded
             found.code = [c.source for c in loaded.chunks]
             for part, run in result.runs.items():
@@ -336,20 +338,29 @@ class Grader:
         parts,
         context: Any,
         import_errors: list[dict],
+        input_sizes: dict[str, int] | None = None,
     ) -> Observed:
         """Read and validate each part's observations; never raises. `import_errors`: what
-        failed while the child loaded the submission, read once for every part."""
+        failed while the child loaded the submission, read once for every part; `input_sizes`:
+        the values of each input array, which bound what a declared call may return."""
         schema = self.exercise.schema
         limits = self.exercise.model_limits
+        bounds = {
+            p.name: array_bounds(p.calls, input_sizes or {}) for p in self.exercise.parts if p.calls
+        }
         observations, reasons = {}, {}
         for part in parts:
             run = runs.get(part, PartRun("crashed", "did not run"))
             try:
-                obs = read_observations(out_dir, part, run, schema, limits, import_errors)
+                obs = read_observations(
+                    out_dir, part, run, schema, limits, import_errors, bounds.get(part)
+                )
                 reasons[part] = part_failure(obs)
             except Exception as exc:  # malformed observations cost the part, not the grading
                 unreadable = PartRun("crashed", "unreadable")
-                obs = read_observations(out_dir, part, unreadable, schema, limits, import_errors)
+                obs = read_observations(
+                    out_dir, part, unreadable, schema, limits, import_errors, bounds.get(part)
+                )
                 reasons[part] = f"Not gradable: {_unexpected(exc)}."
             observations[part] = obs
         return Observed(observations, reasons, context)
@@ -396,7 +407,7 @@ class Grader:
             }
             harness.run_in_process(config, namespace)
             runs = {part: PartRun("ok") for part in parts}
-            found = self._observed(out_dir, runs, parts, inputs.context, [])
+            found = self._observed(out_dir, runs, parts, inputs.context, [], _sizes(inputs.arrays))
             found.code = _namespace_sources(namespace)
             tests = score(self.exercise, found, tuple(parts))
             artifacts = dict(found.artifacts)
@@ -467,6 +478,11 @@ def observe_for_pytest(
 def _unexpected(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
     return f"the grader could not read it ({type(exc).__name__}{': ' + text if text else ''})"
+
+
+def _sizes(arrays: dict[str, Any]) -> dict[str, int]:
+    """Input array name -> its values (what a declared call given it may return)."""
+    return {name: int(getattr(array, "size", 0)) for name, array in arrays.items()}
 
 
 def _code_bytes(chunks: list[Chunk]) -> bytes:

@@ -122,10 +122,13 @@ def original_submission(notebook: Path) -> Path | None:
 
 
 def _tampered(notebook: Path, release: Path | None) -> list[str]:
+    from autograder.submission import MAX_SUBMISSION_BYTES
     from autograder.tamper import tampered_cells
 
     submitted = original_submission(notebook)
     if submitted is None or release is None:
+        return []
+    if submitted.stat().st_size > MAX_SUBMISSION_BYTES:  # graded "Not graded" for its size
         return []
     try:
         return tampered_cells(submitted, release)

@@ -37,6 +37,8 @@ from autograder.sandbox.schema import SchemaError, kind_of, valid
 
 MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_JSON_DEPTH = 32  # the probe writes objects a few levels deep
+# A part's observations are a few hundred values (a History's epochs, at most 10,000, the most).
+MAX_JSON_VALUES = 200_000
 MAX_ARRAY_BYTES = 400 * 1024 * 1024
 MAX_MODEL_BYTES = 200 * 1024 * 1024  # the 512-unit model is about 5 MB with its optimizer state
 
@@ -68,21 +70,76 @@ def read_json(path: Path) -> dict[str, Any]:
         raw = handle.read(MAX_JSON_BYTES + 1)
     if len(raw) > MAX_JSON_BYTES:
         raise ObservationError(f"{path.name} is larger than {MAX_JSON_BYTES} bytes")
+    # Counted before parsing: 4 MiB of `{},` would be 1.4 million objects (about 100 MB).
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{") + 1
+    if values > MAX_JSON_VALUES:
+        raise ObservationError(
+            f"{path.name} holds up to {values:,} JSON values (at most {MAX_JSON_VALUES:,})"
+        )
     try:
         return parse_json(raw, path.name, MAX_JSON_DEPTH)
     except ArchiveError as exc:
         raise ObservationError(str(exc)) from None
 
 
-def read_array(path: Path) -> np.ndarray:
+# What an array observation may hold: plain numbers of at most 8 bytes (no objects, strings,
+# records or sub-arrays, whose element count the shape does not tell), in at most 32 axes.
+ARRAY_KINDS = "biuf"
+MAX_ARRAY_ITEMSIZE = 8
+MAX_ARRAY_DIMS = 32
+
+
+def read_array(path: Path, max_elements: int | None = None) -> np.ndarray:
+    """A numeric `.npy` array the child wrote, bounded before its data is read: the header's
+    dtype must be plain numbers, its shape at most `max_elements` values (the declared kind's
+    bound, when the caller knows it) and MAX_ARRAY_BYTES; ObservationError otherwise."""
+    with open_observation(path, MAX_ARRAY_BYTES) as handle:
+        shape, fortran, dtype = _array_header(handle, path.name)
+        count = math.prod(shape)
+        if max_elements is not None and count > max_elements:
+            raise ObservationError(
+                f"{path.name} holds {count:,} values of shape {shape}, more than the "
+                f"{max_elements:,} this result may have"
+            )
+        size = count * dtype.itemsize
+        if size > MAX_ARRAY_BYTES:
+            raise ObservationError(f"{path.name} holds more than {MAX_ARRAY_BYTES} bytes")
+        data = bytearray(size)
+        if handle.readinto(data) != size:
+            raise ObservationError(f"{path.name} is shorter than its header says")
+    array = np.frombuffer(data, dtype=dtype)
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
+def _array_header(handle, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """The shape, order and dtype a `.npy` header declares, when they are a plain numeric
+    array's; nothing but the header is read."""
     try:
-        with open_observation(path, MAX_ARRAY_BYTES) as handle:
-            array = np.load(handle, allow_pickle=False)
-    except (ValueError, OSError, EOFError, TypeError, MemoryError) as exc:
-        raise ObservationError(f"{path.name} is not a plain .npy array: {exc}") from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
-        raise ObservationError(f"{path.name} is not a numeric array")
-    return array
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            raise ValueError(f"format version {version} is not read")
+    except (ValueError, OSError, EOFError, TypeError, SyntaxError, MemoryError) as exc:
+        raise ObservationError(f"{name} is not a plain .npy array: {exc}") from None
+    if dtype.hasobject:
+        raise ObservationError(f"{name} is not a plain .npy array: it holds Python objects")
+    if (
+        dtype.kind not in ARRAY_KINDS
+        or dtype.names is not None
+        or dtype.subdtype is not None
+        or dtype.itemsize > MAX_ARRAY_ITEMSIZE
+    ):
+        raise ObservationError(f"{name} is not a numeric array (dtype {str(dtype)[:40]})")
+    if (
+        not isinstance(shape, tuple)
+        or len(shape) > MAX_ARRAY_DIMS
+        or not all(type(d) is int and d >= 0 for d in shape)
+    ):
+        raise ObservationError(f"{name} has no plain shape ({str(shape)[:60]})")
+    return shape, bool(fortran), dtype
 
 
 def read_keras_archive(path: Path, limits: ModelLimits) -> Archive:
@@ -248,6 +305,9 @@ class PartObservation:
     limits: ModelLimits | None = None
     # What the grader measured once in this part's files, shared by its graders.
     measured: dict[str, Any] = field(default_factory=dict)
+    # Array key (or `prefix*` family) -> the most values it may hold, by its declaration
+    # (autograder.declare.array_bounds); arrays of other keys are bounded by their bytes.
+    array_bounds: dict[str, int] = field(default_factory=dict)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -256,7 +316,16 @@ class PartObservation:
         return self.out_dir / f"{self.part}.{name}"
 
     def array(self, key: str) -> np.ndarray:
-        return read_array(self.path(f"{key}.npy"))
+        """The array `key`, refused before it is read when it is over its bound."""
+        return read_array(self.path(f"{key}.npy"), self.array_bound(key))
+
+    def array_bound(self, key: str) -> int | None:
+        if key in self.array_bounds:
+            return self.array_bounds[key]
+        for pattern, bound in self.array_bounds.items():
+            if pattern.endswith("*") and key.startswith(pattern[:-1]):
+                return bound
+        return None
 
     def model_limits(self) -> ModelLimits:
         if self.limits is None:
@@ -347,12 +416,16 @@ def read_observations(
     schema: dict[str, dict[str, str]] | None = None,
     limits: ModelLimits | None = None,
     import_errors: list[dict[str, Any]] | None = None,
+    array_bounds: dict[str, int] | None = None,
 ) -> PartObservation:
     """Read one part's observations; a missing or malformed file leaves `data` empty.
 
     With `schema`, only declared keys of the declared kinds are kept, and graders may look up
-    declared keys only. `import_errors`: already read (`read_import_errors`), else read here."""
-    obs = PartObservation(part=part, run=run, out_dir=out_dir, limits=limits)
+    declared keys only. `import_errors`: already read (`read_import_errors`), else read here.
+    `array_bounds`: the most values each array may hold (`PartObservation.array_bounds`)."""
+    obs = PartObservation(
+        part=part, run=run, out_dir=out_dir, limits=limits, array_bounds=dict(array_bounds or {})
+    )
     obs.import_errors = read_import_errors(out_dir) if import_errors is None else import_errors
     values: dict[str, Any] = {}
     if run.status == "ok":

@@ -10,18 +10,31 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 GRADED_TAG = "graded"
 MAX_SUBMISSION_BYTES = 32 * 2**20  # a notebook with many plots is a few MiB
-# What is graded, once read: an exercise is a few hundred lines in a few dozen cells or
-# statements. Far above that, the bounds keep everything the grader derives from the code (the
+# Every bound below is checked on the raw text, before anything is parsed: parsing is what
+# costs (`ast.parse` takes about 700 bytes per token, `json.loads` about 70 per value), so a
+# file far over the bounds once cost 4.3 GB and a minute before it was refused.
+# A notebook's JSON values (bounded by its commas, brackets and braces): an exercise's notebook
+# has about 2,000, outputs included.
+MAX_NOTEBOOK_VALUES = 500_000
+MAX_CELLS = 2000  # cells of any type
+# The code of a submission, every code cell counted (graded or not): an exercise is a few
+# hundred lines (about 12 KB and 3,000 tokens in a few dozen cells or statements). Far above
+# that, the bounds keep what parsing the code and everything the grader derives from it (the
 # chunks, their JSON, the seed) small.
 MAX_CHUNKS = 2000
 MAX_CODE_BYTES = 2 * 2**20
 MAX_CODE_LINES = 20000
+MAX_CODE_TOKENS = 100_000
+# An upper bound on Python's tokens, counted without tokenizing: every token but the layout
+# ones (bounded by the lines) holds a word or a punctuation character of its own.
+TOKENISH = re.compile(r"\w+|[^\w\s]")
 PY_FILENAME = "submission.py"
 
 
@@ -309,9 +322,19 @@ def load_chunks(path: str | Path) -> list[Chunk]:
 
 
 def read_notebook(path: str | Path) -> dict:
-    """A notebook file as JSON, or SubmissionError saying why it is not one."""
+    """A notebook file as JSON, or SubmissionError saying why it is not one or that it is over
+    a bound (its size, its JSON values, its cells, the code in its code cells: each checked
+    before what it bounds is parsed)."""
     path = Path(path)
-    text = _read_text(path)
+    raw = _read_bytes(path, MAX_SUBMISSION_BYTES, _NOTEBOOK_TOO_LARGE)
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{") + 1
+    if values > MAX_NOTEBOOK_VALUES:
+        raise SubmissionError(
+            f"{path.name} holds up to {values:,} JSON values (at most {MAX_NOTEBOOK_VALUES:,}); "
+            "clear the notebook's outputs (Edit > Clear All Outputs) and save it again"
+        )
+    text = _decode(raw, path)
+    del raw
     try:
         notebook = json.loads(text)
     except (json.JSONDecodeError, RecursionError, ValueError) as exc:
@@ -326,25 +349,78 @@ def read_notebook(path: str | Path) -> dict:
         ) from None
     if not isinstance(notebook, dict):
         raise SubmissionError(f"{path.name} is not a valid notebook: the JSON is not an object")
+    cells = _cells(notebook)
+    if len(cells) > MAX_CELLS:
+        raise SubmissionError(
+            f"{path.name} has {len(cells):,} cells (at most {MAX_CELLS:,}); an exercise needs a "
+            "few dozen"
+        )
+    check_code_bounds(
+        [
+            (f"cell {index + 1}", _cell_source(cell))
+            for index, cell in enumerate(cells)
+            if isinstance(cell, dict) and cell.get("cell_type") == "code"
+        ],
+        path.name,
+        cells=True,
+    )
     return notebook
 
 
-def _read_text(path: Path) -> str:
+_NOTEBOOK_TOO_LARGE = (
+    "{name} is larger than {mib} MiB; clear the notebook's outputs (Edit > Clear All Outputs) "
+    "and save it again"
+)
+_CODE_TOO_LARGE = (
+    "{name} is larger than {mib} MiB, the most code graded; an exercise needs a few hundred lines"
+)
+
+
+def _read_bytes(path: Path, limit: int, too_large: str) -> bytes:
+    """At most `limit` bytes of `path`; SubmissionError (`too_large`) when it has more."""
     try:
         with path.open("rb") as handle:
-            raw = handle.read(MAX_SUBMISSION_BYTES + 1)
-        if len(raw) > MAX_SUBMISSION_BYTES:
-            raise SubmissionError(
-                f"{path.name} is larger than {MAX_SUBMISSION_BYTES // 2**20} MiB; clear the "
-                "notebook's outputs (Edit > Clear All Outputs) and save it again"
-            )
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise SubmissionError(f"{path.name} cannot be read ({exc.strerror})") from None
+    if len(raw) > limit:
+        raise SubmissionError(too_large.format(name=path.name, mib=f"{limit / 2**20:g}"))
+    return raw
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SubmissionError(
             f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
-    except OSError as exc:
-        raise SubmissionError(f"{path.name} cannot be read ({exc.strerror})") from None
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
+
+
+def check_code_bounds(sources: list[tuple[str, str]], name: str, *, cells: bool = False) -> None:
+    """SubmissionError naming the bound when the code of `sources` ((label, text) pairs: every
+    code cell, graded or not, or a whole `.py`) is over its bytes, lines or tokens in all;
+    checked on the text, so nothing over the bounds is ever parsed."""
+    measures = (
+        ("bytes", MAX_CODE_BYTES, _utf8_size),
+        ("lines", MAX_CODE_LINES, lambda text: text.count("\n") + 1),
+        ("tokens", MAX_CODE_TOKENS, lambda text: TOKENISH.subn("", text)[1]),
+    )
+    where = " in its code cells, graded or not" if cells else ""
+    for what, bound, measure in measures:  # tokens last: their count needs the others' bound
+        amounts = [(measure(text), label) for label, text in sources]
+        total = sum(amount for amount, _ in amounts)
+        if total > bound:
+            largest, label = max(amounts)
+            alone = f"; {label} alone has {largest:,}" if cells else ""
+            raise SubmissionError(
+                f"{name} has {total:,} {what} of code{where} (at most {bound:,}{alone}); an "
+                "exercise needs a few hundred lines"
+            )
 
 
 def load_submission(path: str | Path, *, release: str | Path | None = None) -> LoadedSubmission:
@@ -361,7 +437,9 @@ def load_submission(path: str | Path, *, release: str | Path | None = None) -> L
     if path.suffix not in {".ipynb", ".py"}:
         raise SubmissionError(f"submission must be a .ipynb or .py file, got {path.name!r}")
     if path.suffix == ".py":
-        return LoadedSubmission(_bounded(python_chunks(_read_text(path)), path))
+        source = _decode(_read_bytes(path, MAX_CODE_BYTES, _CODE_TOO_LARGE), path)
+        check_code_bounds([("the file", source)], path.name)
+        return LoadedSubmission(_bounded(python_chunks(source), path))
     notebook = read_notebook(path)
     restored: list[str] = []
     missing: list[str] = []

@@ -19,6 +19,7 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import RELEASE, rubric
 
@@ -36,7 +37,7 @@ from autograder.scoring.run import score
 from autograder.submission import SubmissionError, load_submission
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 EXAMPLE_MEMORY_MIB = 64
@@ -383,3 +384,134 @@ def test_a_lying_zip_header_cannot_inflate_past_the_bound(tmp_path: Path) -> Non
         data[at + offset : at + offset + 4] = (100).to_bytes(4, "little")
     with pytest.raises(ArchiveError):
         read_archive(io.BytesIO(bytes(data)))
+
+
+# -- the input readers' bounds (issue 31): nothing over a bound is parsed or read ---------------
+# The bounds shrunk a thousandfold, so that small examples cross each of them.
+SMALL_BOUNDS = {
+    "MAX_SUBMISSION_BYTES": 6_000,
+    "MAX_NOTEBOOK_VALUES": 300,
+    "MAX_CELLS": 12,
+    "MAX_CODE_BYTES": 2_000,
+    "MAX_CODE_LINES": 40,
+    "MAX_CODE_TOKENS": 300,
+}
+code_texts = st.one_of(
+    st.text(max_size=60),
+    st.builds(lambda unit, n: unit * n,
+              st.sampled_from(["a=1\n", "a=1;", "x,", "\n", "é", "[(", "def f():\n  pass\n"]),
+              st.integers(min_value=0, max_value=900)),
+)  # fmt: skip
+sources = st.one_of(code_texts, st.lists(code_texts, max_size=4), json_values)
+cells = st.fixed_dictionaries(
+    {"cell_type": st.sampled_from(["code", "markdown", "raw", 3]), "source": sources},
+    optional={
+        "metadata": st.one_of(
+            st.fixed_dictionaries({"tags": st.sampled_from([["graded"], [], "graded", [1]])}),
+            json_values,
+        ),
+        "outputs": st.lists(json_values, max_size=3),
+    },
+)
+notebook_documents = st.one_of(
+    st.builds(lambda cs, extra: {"cells": cs, "nbformat": 4, "metadata": {"x": extra}},
+              st.lists(cells, max_size=16), json_values),
+    json_values,
+)  # fmt: skip
+
+
+def _parsed_within_bounds(parsed: list[str]):
+    """An `ast` module for the submission reader that records what it parses."""
+    import ast
+    import types
+
+    module = types.ModuleType("ast")
+    module.__dict__.update(ast.__dict__)
+
+    def parse(source, *args, **kwargs):
+        parsed.append(source)
+        return ast.parse(source, *args, **kwargs)
+
+    module.parse = parse
+    return module
+
+
+@FUZZ
+@given(document=notebook_documents, code=code_texts, as_py=st.booleans())
+def test_input_readers_refuse_by_name_or_parse_only_what_is_within_the_bounds(
+    tmp_path_factory, document, code, as_py
+) -> None:
+    from autograder import submission
+
+    folder = tmp_path_factory.mktemp("bounds")
+    if as_py:
+        path, text = folder / "odd.py", code
+    else:
+        path, text = folder / "odd.ipynb", json.dumps(document)
+    path.write_text(text)
+    parsed: list[str] = []
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, bound in SMALL_BOUNDS.items():
+                patch.setattr(submission, name, bound)
+            patch.setattr(submission, "ast", _parsed_within_bounds(parsed))
+            try:
+                loaded = submission.load_submission(path)
+            except SubmissionError as exc:
+                loaded, refusal = None, str(exc)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    bound = next((w for w in ("larger", "values", "cells", "bytes", "lines", "tokens",
+                              "statements") if loaded is None and w in refusal), None)  # fmt: skip
+    event(f"refused ({bound})" if loaded is None else f"read ({len(parsed)} parsed)")
+    size = len(text.encode("utf-8"))
+    if size > SMALL_BOUNDS["MAX_CODE_BYTES" if as_py else "MAX_SUBMISSION_BYTES"]:
+        assert loaded is None and "larger than" in refusal
+    if loaded is None:
+        assert path.name in refusal or "notebook" in refusal
+    # Whatever was parsed was within every code bound, counted on the text.
+    assert (
+        sum(len(s.encode("utf-8", "replace")) for s in parsed) <= 3 * SMALL_BOUNDS["MAX_CODE_BYTES"]
+    )  # a cell may be parsed twice (its imports, its names), a .py once
+    for source in parsed:
+        assert len(source.encode("utf-8", "replace")) <= SMALL_BOUNDS["MAX_CODE_BYTES"]
+        assert source.count("\n") + 1 <= SMALL_BOUNDS["MAX_CODE_LINES"]
+        assert submission.TOKENISH.subn("", source)[1] <= SMALL_BOUNDS["MAX_CODE_TOKENS"]
+
+
+npy_headers = st.fixed_dictionaries(
+    {
+        "descr": st.sampled_from(["<f8", "|b1", "<i4", ">u2", "<c16", "|O", "<U3", "|V8",
+                                  "<M8[s]", "<f16", [("a", "<f8")], ("<f8", (50,))]),
+        "fortran_order": st.booleans(),
+        "shape": st.lists(st.integers(min_value=-2, max_value=10**12), max_size=40).map(tuple),
+    }
+)  # fmt: skip
+
+
+@FUZZ
+@given(header=npy_headers, data=st.binary(max_size=2_000), max_elements=st.integers(1, 300))
+def test_array_headers_of_any_shape_are_read_within_their_bound_or_refused(
+    tmp_path_factory, header, data, max_elements
+) -> None:
+    from autograder.observations import read_array
+
+    path = tmp_path_factory.mktemp("npy") / "a.npy"
+    with path.open("wb") as handle:
+        try:
+            np.lib.format.write_array_header_1_0(handle, header)
+        except ValueError:
+            handle.write(b"\x93NUMPY\x01\x00garbage")
+        handle.write(data)
+    tracemalloc.start()
+    try:
+        array = read_array(path, max_elements=max_elements)
+    except ObservationError:
+        array = None
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < 2**20
+    if array is not None:
+        assert array.size <= max_elements and array.dtype.kind in "biuf"
+        assert array.dtype.itemsize <= 8 and array.shape == header["shape"]

@@ -98,6 +98,15 @@ SUBMISSIONS = {
         [("return float(prediction[0][0])", "return np.zeros(10**7)")],
         {"predict_price: the model's price for the bedrooms, as a float": "shape (10000000,)"},
     ),
+    # Hostile: a million bedrooms, more values than make_data may return: never read (issue 31).
+    "oversized_data": (
+        [("    return xs, ys", "    return np.zeros(1_000_001, dtype=bool), ys")],
+        {
+            "make_data: bedrooms 1 to 6": "an array of at most 1,000,000 values",
+            "make_data: prices in hundreds of thousands: 1.0 to 3.5": "at most 1,000,000 values",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "raised an error",
+        },
+    ),
 }
 
 

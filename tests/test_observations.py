@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -355,3 +356,21 @@ def test_a_config_that_understates_its_shapes_is_refused_once_built(tmp_path: Pa
             archive.writestr(member, data)
     with pytest.raises(ObservationError, match="multiply-adds"):
         load_model(lying, CNN_LIMITS)
+
+
+def test_json_of_too_many_values_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """4 MiB of `{},` would be 1.4 million objects (about 100 MB) once parsed: counted first."""
+    from autograder.observations import MAX_JSON_BYTES, MAX_JSON_VALUES
+
+    path = tmp_path / "part.json"
+    path.write_text('{"x": [' + ",".join(["{}"] * 1_000_000) + "]}")  # 3 MB, 70 MB parsed
+    tracemalloc.start()
+    try:
+        with pytest.raises(ObservationError, match=f"at most {MAX_JSON_VALUES:,}"):
+            read_json(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * MAX_JSON_BYTES  # the bytes read, never the objects
+    path.write_text('{"x": [' + ",".join(["{}"] * 1000) + "]}")
+    assert len(read_json(path)["x"]) == 1000

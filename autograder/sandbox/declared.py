@@ -42,10 +42,41 @@ def _resolve(h, returned: dict, spec: dict, inputs: list):
     return spec["value"]
 
 
-def _record(h, rec, key: str, kind: str, value) -> None:
+def _array_bound(call: dict, inputs: list) -> int:
+    """The most values an array the call returns may hold (autograder.declare's
+    `Call.array_bound`, from what the grader wrote: its bound, else its inputs' values)."""
+    declared = call.get("max_elements")
+    if _type(declared) is int:
+        return declared
+    given = 0
+    for _, _, original in inputs:  # the copy of each input, which the call never saw
+        given += int(original.size)
+    default = call.get("default_max_elements")
+    return max(default if _type(default) is int else 0, given)
+
+
+def _save_array(h, rec, key: str, value, bound: int) -> None:
+    """Save a returned array, unless it holds more values than the grader reads: then only
+    its description, so an honest mistake costs no disk and says why (the grader refuses a
+    larger file by its header anyway)."""
+    try:
+        size = getattr(value, "size", None)  # a property of the student's may run, or raise
+    except _BaseException:
+        h.guard()
+        size = None
+    if _type(size) is int and size > bound:
+        info = h.describe(value)
+        info["saved"] = False
+        info["over_bound"] = bound
+        rec.data[key] = info
+        return
+    rec.save_array(key, value)
+
+
+def _record(h, rec, key: str, kind: str, value, bound: int) -> None:
     """Record what a call returned, by the kind it was declared to return."""
     if kind == "array":
-        rec.save_array(key, value)
+        _save_array(h, rec, key, value, bound)
         return
     if kind == "model":
         rec.data[f"{key}_type"] = h.describe(value)
@@ -55,7 +86,7 @@ def _record(h, rec, key: str, kind: str, value) -> None:
     rec.data[key] = h.describe(value)
     if kind == "arrays" and _isinstance(value, (tuple, list)):
         for index, item in enumerate(value[:MAX_ITEMS]):
-            rec.save_array(f"{key}_item_{index}", item)
+            _save_array(h, rec, f"{key}_item_{index}", item, bound)
     elif kind == "number":
         number = _as_number(h, value)
         if number is not None:
@@ -129,4 +160,4 @@ def run_calls(h, rec, calls: list) -> None:
         if not ok:
             return
         returned[key] = value
-        _record(h, rec, key, call["returns"], value)
+        _record(h, rec, key, call["returns"], value, _array_bound(call, inputs))

@@ -56,6 +56,7 @@ def returned_array(obs, key: str, call: str) -> np.ndarray:
     student's own error when the call raised, or when something else came back."""
     raise_for_call(obs, key, call)
     info = obs.get(key) or {}
+    _raise_over_bound(info)
     if not info.get("saved"):
         raise CheckFailed(expected="a numeric NumPy array", received=_kind(info))
     return obs.array(key)
@@ -66,6 +67,8 @@ def returned_items(obs, key: str, call: str, count: int) -> list[np.ndarray]:
     raise_for_call(obs, key, call)
     info = obs.get(key) or {}
     saved = [obs.get(f"{key}_item_{i}") or {} for i in range(count)]
+    for item in saved:
+        _raise_over_bound(item)
     if not all(item.get("saved") for item in saved):
         raise CheckFailed(
             expected=f"a tuple of {count} NumPy arrays",
@@ -73,6 +76,16 @@ def returned_items(obs, key: str, call: str, count: int) -> list[np.ndarray]:
             hint=f"return them together: `return {', '.join(f'a{i}' for i in range(count))}`",
         )
     return [obs.array(f"{key}_item_{i}") for i in range(count)]
+
+
+def _raise_over_bound(info: dict) -> None:
+    """CheckFailed when the child left an array unsaved for holding more values than the
+    grader reads (autograder/sandbox/declared.py); the grader's reader bounds a saved one."""
+    bound = info.get("over_bound")
+    if type(bound) is int:
+        raise CheckFailed(
+            expected=f"an array of at most {bound:,} values", received=_kind(info)[:200]
+        )
 
 
 def returned_number(obs, key: str, call: str) -> float:
@@ -90,16 +103,32 @@ def returned_number(obs, key: str, call: str) -> float:
 
 
 def check_close(got: Any, expected: Any, what: str, *, atol: float = 1e-6, hint: str = "") -> None:
-    """`got` equals `expected` within `atol`: same shape first, then every value."""
-    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
-    if got.shape != expected.shape and got.size == expected.size:
-        got = got.reshape(expected.shape)  # the same values in another shape: judged as values
-    if got.shape != expected.shape:
+    """`got` equals `expected` within `atol`: same shape first, then every value. Only a `got`
+    of the expected size is converted (a student's array of another size is refused by its
+    shape, never copied)."""
+    got, expected = _unconverted(got), np.asarray(expected, dtype=float)
+    if got.size != expected.size:
         raise CheckFailed(
             expected=f"{what}: shape {expected.shape}", received=f"shape {got.shape}", hint=hint
         )
+    # The same values in another shape are judged as values.
+    got = _as_floats(got).reshape(expected.shape)
     if not np.allclose(got, expected, atol=atol, rtol=0):
         raise CheckFailed(expected=f"{what}: {_values(expected)}", received=_values(got), hint=hint)
+
+
+def _unconverted(value: Any) -> np.ndarray:
+    """`value` as an array without a copy when it is one (an array the reader bounded); a
+    Python number or list (from bounded JSON) as it is."""
+    return value if isinstance(value, np.ndarray) else np.asarray(value)
+
+
+def _as_floats(array: np.ndarray) -> np.ndarray:
+    """The values as float64, for comparing; CheckFailed when they are not numbers."""
+    try:
+        return np.asarray(array, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(expected="numbers", received=f"values of type {array.dtype}") from None
 
 
 def _values(array: np.ndarray) -> str:
