@@ -228,3 +228,47 @@ def check_outputs(
     """The saved model `model_key`'s outputs on `inputs`, computed here, equal `expected`
     within `atol`."""
     check_close(outputs(obs, model_key, call, inputs), expected, what, atol=atol, hint=hint)
+
+
+def epochs_run(obs, model_key: str, call: str, steps_per_epoch: int) -> int:
+    """How many epochs the saved model `model_key` trained: its optimizer steps (read by the
+    grader from the model file, never the child's word) over `steps_per_epoch`; fails when the
+    model did not come back (a History without it: a forged or an empty one) or its steps are
+    not whole epochs.
+
+    Example:
+        epochs = epochs_run(obs, "trained", "train_mnist(images, labels)", steps_per_epoch=32)
+    """
+    raise_for_call(obs, model_key, call)
+    if not obs.data.get(f"{model_key}_saved"):
+        raise CheckFailed(
+            expected=f"the model {call} trained, as the History's model",
+            received="no trained model",
+            hint="train the model with model.fit(...) and return what it returns",
+        )
+    steps = optimizer_steps(obs, model_key)
+    if not steps or steps % steps_per_epoch:
+        raise CheckFailed(
+            expected=f"whole epochs of {steps_per_epoch} steps", received=f"{steps} steps"
+        )
+    return steps // steps_per_epoch
+
+
+def check_accuracy(obs, model_key: str, call: str, images, labels, at_least: float, hint=""):
+    """The saved model `model_key`'s accuracy on (`images`, `labels`), computed here by the
+    grader, is at least `at_least`; the accuracy, for further checks.
+
+    Example:
+        check_accuracy(obs, "trained", "train_mnist(images, labels)", ctx.images, ctx.labels, 0.99)
+    """
+    got = outputs(obs, model_key, call, images)
+    if got.ndim != 2 or got.shape[0] != len(labels):
+        raise CheckFailed(expected="one row of class scores per image", received=f"{got.shape}")
+    accuracy = float(np.mean(got.argmax(axis=1) == np.asarray(labels)))
+    if accuracy < at_least:
+        raise CheckFailed(
+            expected=f"an accuracy of at least {at_least:g} on the training images",
+            received=f"{accuracy:.4f}",
+            hint=hint,
+        )
+    return accuracy
