@@ -157,11 +157,14 @@ def _hint(rule, case, outcome, found, expectations, code) -> str:
         return from_source
     if case.stop and outcome.get("self_stop_training") is True:
         return "set self.model.stop_training = True; self.stop_training is an attribute of the callback, which Keras ignores"
+    # A callback without arguments compares with its fixed threshold, the rule's default.
+    setting = f"self.{argument}" if argument else f"{rule.default:g}"
     if _looks_reversed(rule.part, found, expectations):
-        return f"the comparison is reversed: stop when logs['{key}'] {op} self.{argument}"
+        return f"the comparison is reversed: stop when logs['{key}'] {op} {setting}"
     if "boundary" in case.kind:
         strict = " (strict)" if op in ("<", ">") else " (inclusive)"
-        return f"at exactly the {argument} the rule is logs['{key}'] {op} self.{argument}{strict}"
+        at = f"the {argument}" if argument else setting
+        return f"at exactly {at} the rule is logs['{key}'] {op} {setting}{strict}"
     if case.kind.startswith("custom"):
         return f"the {argument} argument is ignored: store it in __init__ and compare with self.{argument}"
     return ""

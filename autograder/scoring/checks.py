@@ -230,28 +230,30 @@ def check_outputs(
     check_close(outputs(obs, model_key, call, inputs), expected, what, atol=atol, hint=hint)
 
 
-def epochs_run(obs, model_key: str, call: str, steps_per_epoch: int) -> int:
-    """How many epochs the saved model `model_key` trained: its optimizer steps (read by the
-    grader from the model file, never the child's word) over `steps_per_epoch`; fails when the
-    model did not come back (a History without it: a forged or an empty one) or its steps are
-    not whole epochs.
+def epochs_trained(obs, key: str, call: str, model_key: str) -> int:
+    """How many epochs the History `call` returned says it ran, checked against the model it
+    trained (kept as `model_key`, `Call(keep_model=...)`): a Keras History whose model's
+    optimizer took the same whole number of steps in each epoch (any batch size). Fails for a
+    forged History (not Keras' own, without its model, or with an untrained one).
 
     Example:
-        epochs = epochs_run(obs, "trained", "train_mnist(images, labels)", steps_per_epoch=32)
+        epochs = epochs_trained(obs, "result", "train_mnist(images, labels)", "trained")
     """
-    raise_for_call(obs, model_key, call)
+    epochs = trained_epochs(obs, key, call)
     if not obs.data.get(f"{model_key}_saved"):
         raise CheckFailed(
-            expected=f"the model {call} trained, as the History's model",
-            received="no trained model",
-            hint="train the model with model.fit(...) and return what it returns",
+            expected=f"the History of the model {call} trained",
+            received="a History without its model",
+            hint="return what model.fit(...) returns",
         )
     steps = optimizer_steps(obs, model_key)
-    if not steps or steps % steps_per_epoch:
+    if not epochs or epochs != list(range(len(epochs))) or not steps or steps % len(epochs):
         raise CheckFailed(
-            expected=f"whole epochs of {steps_per_epoch} steps", received=f"{steps} steps"
+            expected="a History whose epochs each took the model's optimizer the same steps",
+            received=f"{len(epochs)} epochs in the History, {steps} optimizer steps",
+            hint="return what model.fit(...) returns",
         )
-    return steps // steps_per_epoch
+    return len(epochs)
 
 
 def check_accuracy(obs, model_key: str, call: str, images, labels, at_least: float, hint=""):
