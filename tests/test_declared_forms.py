@@ -20,7 +20,7 @@ from autograder.drawn import GraderOnly, drawn_setup, files_dataset
 from autograder.exercise_spec import Part
 from autograder.inputs import COMPARISONS, CallbackCase, DrawnFit, threshold_cases
 from autograder.sandbox.declared import _call_with_references
-from autograder.scoring.callbacks import CallbackRule, check_drawn_decisions
+from autograder.scoring.callbacks import CallbackRule, check_drawn_decisions, check_drawn_fits
 from autograder.scoring.feedback import CheckFailed
 
 CALLBACK = "class Stop:\n    pass\n"
@@ -201,3 +201,23 @@ def test_a_callback_without_arguments_is_told_its_fixed_threshold() -> None:
         check_drawn_decisions(observed(cases, right | {boundary.id}), rule, cases, [])
     hint = failed.value.feedback.hint
     assert hint == "at exactly 0.99 the rule is logs['accuracy'] > 0.99 (strict)", hint
+
+
+def test_a_fit_that_ran_wrong_fails_with_its_epochs_and_a_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autograder.scoring.callbacks as callbacks
+
+    rule = CallbackRule("myCallback", key="accuracy", op=">", argument="", default=0.99)
+    fit = DrawnFit("f0", {}, 3, 1, "xs", "ys", None, 2)
+    obs = Observed(data={"fits": [{"id": "f0"}], "errors": {}, "cases": []})
+    obs.path, obs.model_limits = (lambda name: tmp_path / name), (lambda: None)
+    monkeypatch.setattr(callbacks, "trained_steps", lambda path, limits: 6)  # 3 epochs of 2
+    with pytest.raises(CheckFailed) as failed:
+        check_drawn_fits(obs, rule, [fit], [])
+    feedback = failed.value.feedback
+    assert (feedback.expected, feedback.received) == (
+        "model.fit(epochs=3) with myCallback() runs 1 epoch(s)",
+        "3 epoch(s)",
+    )
+    assert "self.model.stop_training = True" in feedback.hint

@@ -282,5 +282,7 @@ def check_drawn_fits(obs, rule: CallbackRule, fits: list[DrawnFit], code: list[s
         check_drawn_fits(obs, RULE, ctx.fits, submission.code)
     """
     for fit in fits:
-        expectations = Expectations(fits={rule.part: [fit]}, steps_per_epoch=fit.steps_per_epoch)
+        expectations = Expectations(
+            cases={rule.part: []}, fits={rule.part: [fit]}, steps_per_epoch=fit.steps_per_epoch
+        )
         check_fits(obs, rule, expectations, code)
