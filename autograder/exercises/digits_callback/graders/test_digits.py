@@ -6,7 +6,7 @@ from autograder.scoring.callbacks import CallbackRule, check_drawn_decisions, ch
 
 RULE = CallbackRule("myCallback", key="accuracy", op=">", argument="", default=THRESHOLD)
 TRAIN = "train_mnist(x_train, y_train)"
-SCALE_HINT = "divide by 255.0 to bring the pixels from 0-255 into 0-1: `return images / 255.0`"
+SCALE_HINT = "the pixels go from 0-255 into 0-1 when divided by 255.0, in a new array"
 
 
 @grader("scale_images", "pixels scaled into 0 to 1", points=20)
