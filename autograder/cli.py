@@ -90,10 +90,19 @@ def _release(args: argparse.Namespace, exercise) -> Path | None:
     from autograder import tamper
 
     if args.release:
-        return Path(args.release)
+        return _current(Path(args.release))
     if not str(args.submission).endswith(".ipynb") or not Path(args.submission).is_file():
         return None
-    return tamper.find_release(args.submission, exercise)
+    return _current(tamper.find_release(args.submission, exercise))
+
+
+def _current(release: Path | None) -> Path | None:
+    """`release`, unless it is older than its source in the course (an error naming it)."""
+    from autograder.authoring.rebuild import check_release_current
+
+    if release is not None:
+        check_release_current(release)
+    return release
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -215,6 +224,14 @@ def cmd_new_exercise(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rebuild_notebooks(args: argparse.Namespace) -> int:
+    from autograder.authoring.rebuild import rebuild_notebooks
+
+    for path in rebuild_notebooks(args.name, Path(args.course), release=not args.no_release):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
 def cmd_recipe(args: argparse.Namespace) -> int:
     from autograder.platforms import RECIPE_FILES, recipe_path
 
@@ -239,8 +256,8 @@ def _batch_release(args: argparse.Namespace, exercise) -> Path | None:
     from autograder import batch
 
     if args.release:
-        return Path(args.release)
-    return batch.course_release(args.folder, exercise, args.layout)
+        return _current(Path(args.release))
+    return _current(batch.course_release(args.folder, exercise, args.layout))
 
 
 def _batch_exercise(args: argparse.Namespace):
@@ -439,6 +456,18 @@ def _platform_commands(commands) -> None:
         "--course", default=".", help="the course folder whose solutions/ gets the notebook"
     )
     new.set_defaults(handler=cmd_new_exercise)
+    rebuild = commands.add_parser(
+        "rebuild-notebooks",
+        help="set an exercise's notebook points from its rubric and write its release again",
+    )
+    rebuild.add_argument("name", help="the exercise's name")
+    rebuild.add_argument(
+        "--course", default=".", help="the course folder (solutions/, assignments/)"
+    )
+    rebuild.add_argument(
+        "--no-release", action="store_true", help="update the source notebook only"
+    )
+    rebuild.set_defaults(handler=cmd_rebuild_notebooks)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,6 +37,26 @@ Every call also records `key_changed` (the `Input` arrays it modified in place) 
 `key_seconds`. A model argument with `save_as="name"` is saved after the call as model `name`
 (its trained weights and optimizer steps, for the graders). An exception is recorded under
 `key` in `errors`, as a probe's `h.call` does.
+
+A training call that builds its own model keeps it for the grader with `keep_model="name"`: the
+model of the History it returns is saved as model `name`, and the graders judge that file
+(its optimizer steps give the epochs, its outputs on the grader's data the accuracy), never the
+curves the child reports:
+
+    Call("train_mnist", Input("images"), Input("labels"), returns="history", training=True,
+         keep_model="trained", references=(Reference("myCallback", CALLBACK),))
+
+`references`: during the call the student's name (here the class `myCallback`) is the grader's
+own definition (`Reference(name, source)`), so a wrong callback fails its own part only.
+
+A callback part drives the student's `keras.callbacks.Callback` class (`DriveCallback`): made
+with each drawn case's arguments, `on_epoch_end` is called once with the case's logs on a
+stand-in model, and whether it set `model.stop_training` is recorded (`cases`); then each drawn
+fit runs `model.fit` from the grader's start model with the callback, and the trained model is
+saved as `fit_<id>` (the grader counts the epochs from its optimizer steps). The right decisions
+stay in the grader (autograder.drawn: `draw()` returns the cases, the child gets their inputs):
+
+    Part("myCallback", timeout=120, calls=(DriveCallback("myCallback", "cases", "fits"),))
 """
 
 from __future__ import annotations
@@ -100,6 +120,29 @@ class Returned:
 Argument = Input | Setting | StartModel | Returned
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The grader's own definition of the student's name `name`: `source` (Python text defining
+    `name`; `keras` and `np` are imported for it), used in the child in place of the student's
+    definition for the length of one call (`Call(..., references=(Reference(...),))`).
+
+    Example: a training part judged with the reference callback, so that a wrong callback
+    costs the callback part alone:
+        Reference("myCallback", "class myCallback(keras.callbacks.Callback): ...")
+    """
+
+    name: str
+    source: str
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"Reference name must be a Python identifier, received {self.name!r}")
+        try:
+            compile(self.source, f"<reference {self.name}>", "exec")
+        except SyntaxError as exc:
+            raise ValueError(f"Reference {self.name!r}: its source does not parse: {exc}") from None
+
+
 def _argument_json(value: Any) -> dict[str, Any]:
     if hasattr(value, "to_json"):
         return value.to_json()
@@ -118,6 +161,8 @@ class Call:
         key: str = "result",
         training: bool = False,
         max_elements: int | None = None,
+        keep_model: str | None = None,
+        references: tuple[Reference, ...] = (),
         **kwargs: Any,
     ) -> None:
         if returns not in RETURNS:
@@ -126,6 +171,15 @@ class Call:
             raise ValueError(f"max_elements must be a positive int, received {max_elements!r}")
         if not key.isidentifier():
             raise ValueError(f"key must be a Python identifier, received {key!r}")
+        if keep_model is not None and (returns != "history" or not keep_model.isidentifier()):
+            raise ValueError(
+                f"keep_model names the model of a returned History (returns='history'), "
+                f"received keep_model={keep_model!r} with returns={returns!r}"
+            )
+        if not all(isinstance(r, Reference) for r in references):
+            raise ValueError(f"references must be Reference objects, received {references!r}")
+        self.keep_model = keep_model
+        self.references = tuple(references)
         self.function = function
         self.args = args
         self.kwargs = kwargs
@@ -162,6 +216,8 @@ class Call:
             "training": self.training,
             "max_elements": self.max_elements,
             "default_max_elements": DEFAULT_MAX_ELEMENTS,
+            "keep_model": self.keep_model,
+            "references": {r.name: r.source for r in self.references},
         }
 
     def schema(self) -> dict[str, str]:
@@ -183,11 +239,42 @@ class Call:
         keys[f"{k}_changed"] = "list"
         if self.training:
             keys[f"{k}_seconds"] = "number"
+        if self.keep_model:
+            keys[self.keep_model] = "model"
         for argument in self.arguments():
             saved = getattr(argument, "save_as", None)
             if saved:
                 keys[saved] = "model"
         return keys
+
+
+class DriveCallback(Call):
+    """A callback part: drive the student's Callback class `class_name` in the child with the
+    drawn cases (config `cases`: [{id, kwargs, logs}]) and real fits (config `fits`: [{id,
+    kwargs, epochs, images, labels, weights}], from the grader's start model).
+
+    Records `cases` (per case: `id`, `model_stop_training`, `self_stop_training` or `error`),
+    `fits` (per fit: `id`, `epochs_run` or `error`) and the model of each fit, `fit_<id>`.
+    `draw()` returns the cases and fits with their right decisions
+    (autograder.inputs.CallbackCase, DrawnFit): the child receives their inputs only, the
+    graders judge them with autograder.scoring.callbacks.check_drawn_decisions / check_drawn_fits.
+
+    Example:
+        DriveCallback("myCallback", cases="cases", fits="fits")
+    """
+
+    def __init__(self, class_name: str, cases: str, fits: str | None = None) -> None:
+        super().__init__(class_name, key="cases")
+        self.cases, self.fits = cases, fits
+
+    def __repr__(self) -> str:
+        return f"DriveCallback({self.function!r}, cases={self.cases!r}, fits={self.fits!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "drive_callback": {"cases": self.cases, "fits": self.fits}}
+
+    def schema(self) -> dict[str, str]:
+        return {"cases": "list", "fits": "list", "fit_*": "model"}
 
 
 def check_calls(part: str, calls: tuple[Call, ...]) -> None:

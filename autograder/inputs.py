@@ -122,6 +122,72 @@ class Expectations:
         }
 
 
+@dataclass(frozen=True)
+class DrawnFit(CallbackFit):
+    """A real fit of a callback on drawn data (declared callback parts, autograder.declare
+    .DriveCallback): `images`/`labels` name input arrays, `weights` the config list of the start
+    model's weights (None: as saved); `steps_per_epoch` is the grader's, to count epochs."""
+
+    images: str = "fit_images"
+    labels: str = "fit_labels"
+    weights: str | None = None
+    steps_per_epoch: int = 1
+
+    def for_child(self) -> dict:
+        return {
+            **super().for_child(),
+            "images": self.images,
+            "labels": self.labels,
+            "weights": self.weights,
+        }
+
+
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda value, setting: value < setting,
+    "<=": lambda value, setting: value <= setting,
+    ">": lambda value, setting: value > setting,
+    ">=": lambda value, setting: value >= setting,
+}
+
+
+def threshold_cases(
+    rng: np.random.Generator, key: str, op: str, threshold: float, *, other: str = "loss"
+) -> list[CallbackCase]:
+    """Cases of a callback without arguments that stops when `logs[key] <op> threshold`: well
+    on each side, just on each side (a wrong threshold decides one wrongly), exactly at it (a
+    strict or inclusive comparison decides it differently); the `other` value is drawn
+    independently. Shuffled, with opaque ids.
+
+    Example:
+        >>> cases = threshold_cases(np.random.default_rng(0), "accuracy", ">", 0.99)
+        >>> sorted(c.kind for c in cases)[:2], cases[0].for_child()["id"]   # doctest: +SKIP
+    """
+    if op not in COMPARISONS:
+        raise ValueError(f"op must be one of {sorted(COMPARISONS)}, received {op!r}")
+    near = max(abs(threshold) * 0.004, 1e-3)
+    span = max(abs(threshold) * 0.5, 0.1)
+    values = {
+        "far_below": threshold - _value(rng, span * 0.5, span),
+        "below": threshold - _value(rng, near, near * 3),
+        "boundary": threshold,
+        "above": threshold + _value(rng, near * 0.2, near * 0.9),
+        "far_above": threshold + _value(rng, span * 0.2, span * 0.5),
+    }
+    ids = case_ids(rng, len(values))
+    cases = [
+        CallbackCase(
+            ids.pop(),
+            kind,
+            {},
+            {key: round(value, 5), other: _value(rng, 0.05, 2.0)},
+            COMPARISONS[op](round(value, 5), threshold),
+        )
+        for kind, value in values.items()
+    ]
+    rng.shuffle(cases)
+    return cases
+
+
 def _value(rng: np.random.Generator, low: float, high: float) -> float:
     return round(float(rng.uniform(low, high)), 4)
 

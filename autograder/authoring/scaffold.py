@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.authoring.notebook import Section, exercise_notebook
+from autograder.authoring.rebuild import points_per_part
 from autograder.exercise_spec import NAME, ExerciseError, available_exercises
 
 SKELETON = Path(__file__).with_name("skeleton")
@@ -73,7 +74,7 @@ def new_exercise(name: str, course: Path, *, title: str | None = None) -> list[P
         text = template.read_text(encoding="utf-8")
         target.write_text(text.replace("__NAME__", name).replace("__TITLE__", title), "utf-8")
         written.append(target)
-    points = _points_per_part(name)
+    points = points_per_part(name)
     sections = [
         Section(part, instructions, solution, points[part])
         for part, (instructions, solution) in SECTIONS.items()
@@ -84,12 +85,4 @@ def new_exercise(name: str, course: Path, *, title: str | None = None) -> list[P
     return written
 
 
-def _points_per_part(name: str) -> dict[str, int]:
-    """Each part's points, from the new exercise's rubric (its graders, collected by pytest)."""
-    from autograder.exercise_spec import load_exercise
-    from autograder.scoring.run import rubric
-
-    points: dict[str, int] = {}
-    for line in rubric(load_exercise(name)):
-        points[line.part] = points.get(line.part, 0) + int(line.points)
-    return points
+_points_per_part = points_per_part  # the name it had before rebuild.py

@@ -121,6 +121,90 @@ def _model_argument(h, args: list):
     return next((a for a in args if _isinstance(a, model_class)), None)
 
 
+def _reference(h, name: str, source: str):
+    """The grader's definition of `name`, made from its source (with `keras` and `np`)."""
+    import numpy
+
+    namespace = {"__name__": "grader_reference", "keras": h.k["keras"], "np": numpy}
+    exec(compile(source, f"<reference {name}>", "exec"), namespace)  # the grader's own text
+    return namespace[name]
+
+
+def _call_with_references(h, rec, key: str, references: dict, function, args, kwargs):
+    """`h.call`, with the student's names in `references` bound to the grader's definitions
+    for the length of the call (their own are put back after)."""
+    saved = {name: h.namespace.get(name, _MISSING) for name in references}
+    try:
+        for name, source in references.items():
+            h.namespace[name] = _reference(h, name, source)
+        return h.call(rec, key, function, *args, **kwargs)
+    finally:
+        for name, before in saved.items():
+            if before is _MISSING:
+                h.namespace.pop(name, None)
+            else:
+                h.namespace[name] = before
+
+
+_MISSING = object()
+
+
+def _keep_model(h, rec, name: str, value) -> None:
+    """Save the model of a returned History as model `name` (the graders vet and judge it)."""
+    if _isinstance(value, h.k["History"]):
+        model = getattr(value, "model", None)
+        if _isinstance(model, h.k["Model"]):
+            h.save_model(rec, name, model)
+
+
+def drive_callback(h, rec, class_name: str, cases: list, fits: list) -> None:
+    """Drive the student's Callback class: `on_epoch_end(0, logs)` once per case on a stand-in
+    model (records `cases`), then a real `model.fit` from the start model per fit (records
+    `fits` and saves each fit's model as `fit_<id>`). Decides nothing."""
+    k = h.k
+    callback_class = h.student(class_name)
+    stand_in = k["Sequential"]([k["Input"]((1,)), k["Dense"](1)])
+    results = []
+    for case in cases:
+        outcome: dict = {"id": case["id"]}
+        ok, callback = h.call(rec, f"init {case['id']}", callback_class, **case["kwargs"])
+        if ok:
+            stand_in.stop_training = False
+            try:
+                callback.set_model(stand_in)
+                callback.on_epoch_end(0, dict(case["logs"]))  # positional, as Keras calls it
+                outcome["model_stop_training"] = bool(stand_in.stop_training is True)
+                outcome["self_stop_training"] = bool(
+                    getattr(callback, "stop_training", False) is True
+                )
+            except _BaseException as exc:
+                outcome["error"] = h.error_info(exc)
+        else:
+            outcome["error"] = rec.data["errors"][f"init {case['id']}"]
+        results.append(outcome)
+    rec.data["cases"] = results
+    records = []
+    for fit in fits:
+        record: dict = {"id": fit["id"]}
+        ok, callback = h.call(rec, f"fit {fit['id']}", callback_class, **fit["kwargs"])
+        if ok:
+            model = h.start_model()
+            if fit.get("weights"):
+                model.set_weights([h.load_input(name) for name in h.config[fit["weights"]]])
+            images, labels = h.load_input(fit["images"]), h.load_input(fit["labels"])
+            try:
+                history = model.fit(
+                    images, labels, epochs=fit["epochs"], callbacks=[callback], verbose=0
+                )
+                record["epochs_run"] = len(history.epoch)
+            except _BaseException as exc:
+                record["error"] = h.error_info(exc)
+            else:
+                h.save_model(rec, f"fit_{fit['id']}", model)
+        records.append(record)
+    rec.data["fits"] = records
+
+
 def run_calls(h, rec, calls: list) -> None:
     """Run a declared part's calls in order; each records under its key. A call that raises is
     recorded under its key (`errors`) and the part's later calls, which may need its result,
@@ -131,6 +215,12 @@ def run_calls(h, rec, calls: list) -> None:
         h.deterministic(h.config["seed"])
     for call in calls:
         key = call["key"]
+        drive = call.get("drive_callback")
+        if drive:
+            rec.data.setdefault("calls", []).append({"key": key, "function": call["function"]})
+            fits = h.config[drive["fits"]] if drive["fits"] else []
+            drive_callback(h, rec, call["function"], h.config[drive["cases"]], fits)
+            continue
         inputs: list = []
         args = [_resolve(h, returned, spec, inputs) for spec in call["args"]]
         kwargs = {
@@ -138,6 +228,7 @@ def run_calls(h, rec, calls: list) -> None:
         }
         rec.data.setdefault("calls", []).append({"key": key, "function": call["function"]})
         function = h.student(call["function"])
+        references = call.get("references") or {}
         model = _model_argument(h, [*args, *kwargs.values()])
         started = h.clock()
         if call["training"]:
@@ -145,10 +236,12 @@ def run_calls(h, rec, calls: list) -> None:
                 ok, value = False, None  # the grader refuses it when it reads it back, and says why
             else:
                 with h.fast_training(model):
-                    ok, value = h.call(rec, key, function, *args, **kwargs)
+                    ok, value = _call_with_references(
+                        h, rec, key, references, function, args, kwargs
+                    )
             rec.data[f"{key}_seconds"] = round(h.clock() - started, 3)
         else:
-            ok, value = h.call(rec, key, function, *args, **kwargs)
+            ok, value = _call_with_references(h, rec, key, references, function, args, kwargs)
         rec.data[f"{key}_changed"] = [
             name for name, now, before in inputs if not h.same_array(now, before)
         ]
@@ -161,3 +254,5 @@ def run_calls(h, rec, calls: list) -> None:
             return
         returned[key] = value
         _record(h, rec, key, call["returns"], value, _array_bound(call, inputs))
+        if call.get("keep_model"):
+            _keep_model(h, rec, call["keep_model"], value)

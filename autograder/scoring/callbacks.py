@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from autograder.inputs import CallbackCase, Expectations
+from autograder.inputs import CallbackCase, DrawnFit, Expectations
 from autograder.observations import MODEL_SUFFIX, ObservationError, trained_steps
 from autograder.scoring.feedback import (
     ACC_KEY,
@@ -37,7 +37,7 @@ class CallbackRule:
 
     part: str
     key: str  # "loss" or "accuracy"
-    op: str  # "<" (strict) or ">=" (inclusive)
+    op: str  # "<", ">" (strict) or "<=", ">=" (inclusive)
     argument: str  # the constructor argument, e.g. "threshold"
     default: float
 
@@ -157,11 +157,14 @@ def _hint(rule, case, outcome, found, expectations, code) -> str:
         return from_source
     if case.stop and outcome.get("self_stop_training") is True:
         return "set self.model.stop_training = True; self.stop_training is an attribute of the callback, which Keras ignores"
+    # A callback without arguments compares with its fixed threshold, the rule's default.
+    setting = f"self.{argument}" if argument else f"{rule.default:g}"
     if _looks_reversed(rule.part, found, expectations):
-        return f"the comparison is reversed: stop when logs['{key}'] {op} self.{argument}"
+        return f"the comparison is reversed: stop when logs['{key}'] {op} {setting}"
     if "boundary" in case.kind:
-        strict = " (strict)" if op == "<" else " (inclusive)"
-        return f"at exactly the {argument} the rule is logs['{key}'] {op} self.{argument}{strict}"
+        strict = " (strict)" if op in ("<", ">") else " (inclusive)"
+        at = f"the {argument}" if argument else setting
+        return f"at exactly {at} the rule is logs['{key}'] {op} {setting}{strict}"
     if case.kind.startswith("custom"):
         return f"the {argument} argument is ignored: store it in __init__ and compare with self.{argument}"
     return ""
@@ -249,3 +252,37 @@ def _ignores_argument(rule: CallbackRule, obs, expectations: Expectations) -> bo
     return all(right(c) for c in cases if not c.kwargs) and not all(
         right(c) for c in cases if c.kwargs
     )
+
+
+def check_drawn_decisions(
+    obs, rule: CallbackRule, cases: list[CallbackCase], code: list[str], kinds=None
+) -> None:
+    """A declared callback part (autograder.declare.DriveCallback) decided each drawn case of
+    `kinds` (all the cases for None) as `rule` says: stop exactly when `logs[rule.key] <rule.op>
+    the setting`. Fails on the first wrong one, saying what it did and why it should not, with
+    the likely cause (a key the logs never have, a reversed or strict/inclusive comparison, an
+    argument ignored, `self.stop_training` set instead of the model's).
+
+    Example:
+        RULE = CallbackRule("myCallback", key="accuracy", op=">", argument="", default=0.99)
+        check_drawn_decisions(obs, RULE, ctx.cases, submission.code)
+    """
+    every_kind = tuple(dict.fromkeys(c.kind for c in cases))
+    expectations = Expectations(cases={rule.part: list(cases)})
+    check_decisions(obs, rule, expectations, every_kind if kinds is None else kinds, code)
+
+
+def check_drawn_fits(obs, rule: CallbackRule, fits: list[DrawnFit], code: list[str]) -> None:
+    """Each drawn real fit of a declared callback part ran the epochs it must: counted by the
+    grader from the optimizer steps of the model the fit trained (`fit_<id>`), never from the
+    child's word; a fit that must stop after its first epoch and did not, or stopped when it
+    must not, fails with the likely cause.
+
+    Example:
+        check_drawn_fits(obs, RULE, ctx.fits, submission.code)
+    """
+    for fit in fits:
+        expectations = Expectations(
+            cases={rule.part: []}, fits={rule.part: [fit]}, steps_per_epoch=fit.steps_per_epoch
+        )
+        check_fits(obs, rule, expectations, code)

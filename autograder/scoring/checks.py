@@ -241,3 +241,49 @@ def check_outputs(
     """The saved model `model_key`'s outputs on `inputs`, computed here, equal `expected`
     within `atol`."""
     check_close(outputs(obs, model_key, call, inputs), expected, what, atol=atol, hint=hint)
+
+
+def epochs_trained(obs, key: str, call: str, model_key: str) -> int:
+    """How many epochs the History `call` returned says it ran, checked against the model it
+    trained (kept as `model_key`, `Call(keep_model=...)`): a Keras History whose model's
+    optimizer took the same whole number of steps in each epoch (any batch size). Fails for a
+    forged History (not Keras' own, without its model, or with an untrained one).
+
+    Example:
+        epochs = epochs_trained(obs, "result", "train_mnist(images, labels)", "trained")
+    """
+    epochs = trained_epochs(obs, key, call)
+    if not obs.data.get(f"{model_key}_saved"):
+        raise CheckFailed(
+            expected=f"the History of the model {call} trained",
+            received="a History without its model",
+            hint="return what model.fit(...) returns",
+        )
+    steps = optimizer_steps(obs, model_key)
+    if not epochs or epochs != list(range(len(epochs))) or not steps or steps % len(epochs):
+        raise CheckFailed(
+            expected="a History whose epochs each took the model's optimizer the same steps",
+            received=f"{len(epochs)} epochs in the History, {steps} optimizer steps",
+            hint="return what model.fit(...) returns",
+        )
+    return len(epochs)
+
+
+def check_accuracy(obs, model_key: str, call: str, images, labels, at_least: float, hint=""):
+    """The saved model `model_key`'s accuracy on (`images`, `labels`), computed here by the
+    grader, is at least `at_least`; the accuracy, for further checks.
+
+    Example:
+        check_accuracy(obs, "trained", "train_mnist(images, labels)", ctx.images, ctx.labels, 0.99)
+    """
+    got = outputs(obs, model_key, call, images)
+    if got.ndim != 2 or got.shape[0] != len(labels):
+        raise CheckFailed(expected="one row of class scores per image", received=f"{got.shape}")
+    accuracy = float(np.mean(got.argmax(axis=1) == np.asarray(labels)))
+    if accuracy < at_least:
+        raise CheckFailed(
+            expected=f"an accuracy of at least {at_least:g} on the training images",
+            received=f"{accuracy:.4f}",
+            hint=hint,
+        )
+    return accuracy

@@ -1,0 +1,153 @@
+"""digits_callback, the course's 99 %-accuracy callback assignment written with declared parts
+alone: the reference earns full marks, each typical mistake costs its own part's lines with a
+hint that names it (a wrong callback never costs the training part: that part runs with the
+grader's callback), hostile submissions get nothing they did not earn, and the exercise stays
+within 150 lines of Python."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder import cli
+
+SOLUTION = """
+import numpy as np
+import keras
+
+
+def scale_images(images):
+    return images / 255.0
+
+
+class myCallback(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if logs.get("accuracy") is not None and logs.get("accuracy") > 0.99:
+            self.model.stop_training = True
+
+
+def train_mnist(x_train, y_train):
+    callbacks = myCallback()
+    model = keras.Sequential([keras.Input(shape=(8, 8)), keras.layers.Flatten(),
+                              keras.layers.Dense(128, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x_train, y_train, epochs=10, callbacks=[callbacks], verbose=0)
+    return history
+"""
+DECISIONS = "myCallback: stops when the accuracy passes 0.99, not before"
+BOUNDARY = "myCallback: at exactly 0.99 keeps going (the comparison is >)"
+FITS = "myCallback: stops a real fit after the first epoch past 0.99"
+HISTORY = "train_mnist: returns the History of model.fit"
+ACCURACY = "train_mnist: the trained model passes 0.99 accuracy"
+STOPPED = "train_mnist: stopped by the callback, within 10 epochs"
+
+# name -> (replacements in SOLUTION, {rubric line that fails: words its feedback must hold}).
+SUBMISSIONS = {
+    "acc_key": (
+        [('logs.get("accuracy")', 'logs.get("acc")')],
+        {DECISIONS: "not 'acc'", FITS: "not 'acc'"},
+    ),
+    "threshold_0_9": (
+        [("> 0.99", "> 0.9")],
+        {DECISIONS: "it should keep going", BOUNDARY: "it should keep going"},
+    ),
+    "inclusive_comparison": ([("> 0.99", ">= 0.99")], {BOUNDARY: "(strict)"}),
+    "reversed_comparison": (
+        [("> 0.99", "< 0.99")],
+        {DECISIONS: "the comparison is reversed", FITS: "epoch"},
+    ),
+    "callback_not_passed_to_fit": (
+        [("callbacks=[callbacks], ", "")],
+        {STOPPED: "callbacks=[callbacks]"},
+    ),
+    "no_scaling": (
+        [("return images / 255.0", "return images")],
+        {"scale_images: pixels scaled into 0 to 1": "255"},
+    ),
+    # Hostile: stops at once whatever the logs say, after rewriting them.
+    "stops_without_checking": (
+        [
+            (
+                '        if logs.get("accuracy") is not None and logs.get("accuracy") > 0.99:\n'
+                "            self.model.stop_training = True",
+                '        logs["accuracy"] = 1.0\n        self.model.stop_training = True',
+            )
+        ],
+        {DECISIONS: "keep going", BOUNDARY: "keep going", FITS: "epoch"},
+    ),
+    # Hostile: no training, a History forged around an untrained model.
+    "forged_history": (
+        [
+            (
+                "    history = model.fit(x_train, y_train, epochs=10, callbacks=[callbacks], verbose=0)",
+                "    history = keras.callbacks.History()\n    history.set_model(model)\n"
+                "    history.epoch = [0, 1, 2]\n    history.history = {'accuracy': [0.5, 0.9, 0.995]}",
+            )
+        ],
+        {HISTORY: "model.fit", ACCURACY: "model.fit", STOPPED: "model.fit"},
+    ),
+}
+
+
+def submission_text(replacements: list[tuple[str, str]]) -> str:
+    text = SOLUTION
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every submission above and the solution, graded by `autograder batch --jobs 2`."""
+    root = tmp_path_factory.mktemp("digits")
+    folder = root / "submissions"
+    folder.mkdir()
+    (folder / "solution.py").write_text(SOLUTION)
+    for name, (replacements, _) in SUBMISSIONS.items():
+        (folder / f"{name}.py").write_text(submission_text(replacements))
+    out = root / "out"
+    args = ["batch", str(folder), "--out", str(out), "--jobs", "2", "--exercise", "digits_callback"]
+    assert cli.main(args) == 0
+    return out
+
+
+def rubric_lines(out: Path, name: str) -> dict[str, dict]:
+    report = json.loads((out / name / "results.json").read_text())
+    return {test["name"]: test for test in report["tests"]}
+
+
+def test_the_reference_earns_full_marks(batch: Path) -> None:
+    tests = rubric_lines(batch, "solution")
+    assert [n for n, t in tests.items() if t["score"] != t["max_score"]] == []
+    assert sum(t["max_score"] for t in tests.values()) == 100
+
+
+@pytest.mark.parametrize("name", sorted(SUBMISSIONS))
+def test_each_mistake_costs_its_own_lines_and_says_why(batch: Path, name: str) -> None:
+    expected = SUBMISSIONS[name][1]
+    tests = rubric_lines(batch, name)
+    failed = {n for n, t in tests.items() if t["score"] < t["max_score"]}
+    assert failed == set(expected), {n: tests[n]["output"] for n in failed}
+    for line, words in expected.items():
+        assert words in tests[line]["output"], (line, tests[line]["output"])
+
+
+def test_the_exercise_takes_at_most_150_lines_of_python() -> None:
+    """The authoring promise for a callback exercise: the whole folder (data, declarations,
+    draws, start model and graders) in at most 150 non-blank, non-comment lines of Python."""
+    import autograder.exercises.digits_callback as exercise
+
+    folder = Path(exercise.__file__).parent
+    counted = {
+        str(path.relative_to(folder)): sum(
+            1
+            for line in path.read_text().splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        )
+        for path in sorted(folder.rglob("*.py"))
+    }
+    assert sum(counted.values()) <= 150, counted

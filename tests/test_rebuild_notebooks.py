@@ -1,0 +1,93 @@
+"""`autograder rebuild-notebooks`: points from the rubric, a class-body stub refused naming its
+cell, and grading refuses a release older than its source, naming the release."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import cli
+from autograder.authoring.rebuild import (
+    check_release_current,
+    points_per_part,
+    rebuild_notebooks,
+    refuse_class_body_stubs,
+    released_stub,
+)
+from autograder.exercise_spec import ExerciseError
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "digits_callback"
+WHOLE_METHOD = (
+    "class myCallback(keras.callbacks.Callback):\n"
+    "    ### BEGIN SOLUTION\n"
+    "    def on_epoch_end(self, epoch, logs=None):\n"
+    "        self.model.stop_training = True\n"
+    "    ### END SOLUTION\n"
+)
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    """A course folder holding the exercise's source and its release, as committed."""
+    for folder in ("solutions", "assignments"):
+        shutil.copytree(ROOT / folder / NAME, tmp_path / folder / NAME)
+    return tmp_path
+
+
+def notebook(course: Path, folder: str = "solutions") -> Path:
+    return course / folder / NAME / f"{NAME}.ipynb"
+
+
+def test_a_solution_region_around_a_whole_method_is_refused_naming_the_cell() -> None:
+    assert released_stub(WHOLE_METHOD).splitlines()[1] == "    raise NotImplementedError()"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WHOLE_METHOD)])
+    nb.cells[0].metadata["nbgrader"] = {"solution": True, "grade_id": "myCallback"}
+    with pytest.raises(ExerciseError, match=r"cell 'myCallback' \(class myCallback\)"):
+        refuse_class_body_stubs(nb, "demo.ipynb")
+
+
+def test_a_region_inside_a_method_is_released_as_a_stub_of_that_method(course: Path) -> None:
+    refuse_class_body_stubs(nbformat.read(notebook(course), as_version=4), "source")
+
+
+def test_points_come_from_the_rubric(course: Path) -> None:
+    nb = nbformat.read(notebook(course), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.metadata["nbgrader"]["points"] = 1
+    nbformat.write(nb, notebook(course))
+    rebuild_notebooks(NAME, course, release=False)
+    got = {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+        for c in nbformat.read(notebook(course), as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+    assert got == {f"test_{part}": points for part, points in points_per_part(NAME).items()}
+    assert notebook(course).read_bytes() == notebook(ROOT).read_bytes()
+
+
+def test_a_part_without_its_autograded_cell_is_named(course: Path) -> None:
+    nb = nbformat.read(notebook(course), as_version=4)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_myCallback"]  # fmt: skip
+    nbformat.write(nb, notebook(course))
+    with pytest.raises(ExerciseError, match=r"parts without an autograded cell: \['myCallback'\]"):
+        rebuild_notebooks(NAME, course, release=False)
+
+
+def test_grading_with_a_release_older_than_its_source_names_the_release(
+    course: Path, capsys: pytest.CaptureFixture
+) -> None:
+    check_release_current(notebook(course, "assignments"))  # as committed: current
+    nb = nbformat.read(notebook(course), as_version=4)
+    nb.cells[1].source += "\nimport math"  # the locked imports cell changed since the release
+    nbformat.write(nb, notebook(course))
+    with pytest.raises(ExerciseError, match="older than its source"):
+        check_release_current(notebook(course, "assignments"))
+    release = notebook(course, "assignments")
+    code = cli.main(["grade", str(notebook(course)), "--release", str(release)])
+    error = capsys.readouterr().err
+    assert code != 0 and str(release) in error and "rebuild-notebooks" in error, error
