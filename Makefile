@@ -23,7 +23,7 @@ install: $(VENV)/.installed system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q --upgrade pip 'setuptools>=77'  # pyproject's SPDX license (PEP 639)
 	$(BIN)/pip install -q -e '.[nbgrader,dev,cluster,docs]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
