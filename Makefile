@@ -24,6 +24,8 @@ install: $(VENV)/.installed system-deps
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip 'setuptools>=77'  # pyproject's SPDX license (PEP 639)
+	@# The distribution was called fashion-mnist-autograder until 2026-12: drop that install.
+	$(BIN)/pip uninstall -q -y fashion-mnist-autograder >/dev/null 2>&1 || true
 	$(BIN)/pip install -q -e '.[nbgrader,dev,cluster,docs]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
