@@ -20,14 +20,16 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # nbgrader runs alembic and jupyter from the environment's bin.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install system-deps grade check test test-fast lint format release bench gradescope-bundle student-bundle clean
+.PHONY: install system-deps grade check test test-fast lint format release bench docs gradescope-bundle student-bundle clean
 
 install: $(VENV)/.installed system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[nbgrader,dev,cluster]'
+	$(BIN)/pip install -q --upgrade pip 'setuptools>=77'  # pyproject's SPDX license (PEP 639)
+	@# The distribution was called fashion-mnist-autograder until 2026-12: drop that install.
+	$(BIN)/pip uninstall -q -y fashion-mnist-autograder >/dev/null 2>&1 || true
+	$(BIN)/pip install -q -e '.[nbgrader,dev,cluster,docs]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -91,5 +93,12 @@ bench: install
 	$(BIN)/python benchmarks/class_speed.py
 	$(BIN)/python benchmarks/batch_throughput.py
 
+# The manual: regenerate its generated pages (the rubric of each exercise, the CLI reference)
+# from the graders and the argument parser, then build it strictly into site/ (a broken link or
+# a missing page fails; tests/test_docs.py runs the same build in `make test`).
+docs: install
+	$(BIN)/python docs/generate.py
+	$(BIN)/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) results *.egg-info
+	rm -rf $(VENV) results site *.egg-info

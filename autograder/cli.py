@@ -43,7 +43,7 @@ def _grader_arguments(parser: argparse.ArgumentParser) -> None:
         "--sandbox",
         choices=["auto", "bubblewrap", "namespaces", "rlimits", "plain"],
         default="auto",
-        help="isolation to use (default: the strongest available; see README, Security)",
+        help="isolation to use (default: the strongest available; see the manual, Sandbox)",
     )
     parser.add_argument(
         "--memory-mib",
@@ -422,7 +422,7 @@ def _platform_commands(commands) -> None:
         "--no-data", action="store_true", help="leave the data out: setup.sh downloads it"
     )
     bundle.add_argument(
-        "--visibility", help="JSON file: which checks students see when (see README, Gradescope)"
+        "--visibility", help="JSON file: which checks students see when (manual: LMS and CI)"
     )
     bundle.add_argument(
         "--leaderboard", action="store_true", help="report the pipeline's test accuracy"

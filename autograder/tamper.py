@@ -29,7 +29,7 @@ def compute_checksum(cell) -> str:
     except ImportError:
         raise RuntimeError(
             "naming tampered locked cells needs nbgrader's checksums: install the kit with its "
-            "nbgrader extra (pip install 'fashion-mnist-autograder[nbgrader]')"
+            "nbgrader extra (pip install 'keras-exercise-autograder[nbgrader]')"
         ) from None
 
     return nbgrader_checksum(cell)

@@ -37,6 +37,8 @@ TESTS = ROOT / "tests"
 sys.path.insert(0, str(TESTS))
 sys.path.insert(0, str(ROOT))
 
+from table import record  # noqa: E402
+
 SCALE = "    return images / 255.0\n"
 BATCH = "    return np.expand_dims(image, 0)\n"
 
@@ -140,6 +142,16 @@ def main() -> None:
     two, reports2 = timed("--jobs 2", local(2))
     print(f"  --jobs 2 / --jobs 1 speed-up: {one / two:.2f}x", flush=True)
     results = {"jobs 2": reports2}
+    count = len(kinds)
+    how = f"{count} submissions, {'real' if args.real_data else 'synthetic'} data, " + (
+        "all parts" if args.full else "every part but the pipeline"
+    )
+    figures = [
+        (
+            f"batch per submission, `--jobs 1` / `--jobs 2` ({how})",
+            f"{one / count:.2f} / {two / count:.2f} s ({one / two:.2f}x)",
+        )
+    ]
 
     if not args.skip_dask:
         from dask_cluster import LocalDaskCluster
@@ -162,6 +174,13 @@ def main() -> None:
             results[f"dask {workers}"] = reports
         ratio = throughput[2] / throughput[1]
         print(f"  Dask throughput, 2 workers / 1 worker (1 core each): {ratio:.2f}x", flush=True)
+        figures.append(
+            (
+                f"the same on Dask, 1 worker / 2 workers pinned to a core each ({how})",
+                f"{1 / throughput[1]:.2f} / {1 / throughput[2]:.2f} s ({ratio:.2f}x)",
+            )
+        )
+    record("batch_throughput", figures)
 
     def scores(reports):
         return [[(t.name, t.score) for t in r.tests] for r in reports]

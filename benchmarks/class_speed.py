@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from table import record  # noqa: E402
+
 from autograder.sandbox.keras_tools import PIPELINE_STEPS_PER_EXECUTION  # noqa: E402
 from autograder.threads import fix_threads  # noqa: E402
 
@@ -106,6 +108,7 @@ def main() -> None:
         f"real data from {args.data_dir}",
         flush=True,
     )
+    figures = []
     for exercise in args.exercises:
         training = bare_training(exercise, args.data_dir)
         per_submission = batch_seconds(exercise, args.data_dir, args.students, args.jobs)
@@ -114,6 +117,15 @@ def main() -> None:
             f"per submission; ratio {per_submission / training:.2f} (target <= 1.5)",
             flush=True,
         )
+        figures.append(
+            (
+                f"`{exercise}`: batch per submission / bare pipeline training "
+                f"({args.students} copies of the solution, --jobs {args.jobs}, real data; "
+                "target <= 1.5)",
+                f"{per_submission:.1f} / {training:.1f} s = {per_submission / training:.2f}",
+            )
+        )
+    record("class_speed", figures)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
-DIST = "fashion-mnist-autograder"
+DIST = "keras-exercise-autograder"
 # What an optional feature imports: (module, top-level name) -> the extra that provides it.
 OPTIONAL_IMPORTS = {
     ("autograder.nbgrader_grading", "nbgrader"): "nbgrader",

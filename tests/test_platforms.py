@@ -626,6 +626,7 @@ def test_the_student_bundle_has_the_release_and_the_checks_but_no_solution(
         archive.extractall(tmp_path / "unpacked")
     assert texts["fashion_mnist/fashion_mnist.ipynb"] == RELEASE.read_text()
     assert "kit/pyproject.toml" in names and "kit/autograder/selfcheck.py" in names
+    assert "kit/LICENSE" in names  # BSD-3-Clause: the notice travels with the code
     assert not [n for n in names if n.startswith(("kit/tests", "kit/solutions", "solutions"))]
     regions = _solution_regions()
     assert len(regions) >= 9

@@ -24,7 +24,7 @@ from typing import Any
 RECORD = "record.json"
 LOG = "grading-log.jsonl"
 ERROR_NOTE = "grader"
-PACKAGE = "fashion-mnist-autograder"
+PACKAGE = "keras-exercise-autograder"
 
 
 def content_hash(data: bytes) -> str:

@@ -35,6 +35,10 @@ def add_kit(archive: zipfile.ZipFile, prefix: str = "kit") -> None:
     tests, no solutions, no caches."""
     package, pyproject = kit_source()
     add(archive, f"{prefix}/pyproject.toml", pyproject.read_bytes())
+    # The license travels with the code (BSD-3-Clause), and pyproject's license-files names it.
+    license_file = pyproject.with_name("LICENSE")
+    if license_file.is_file():
+        add(archive, f"{prefix}/LICENSE", license_file.read_bytes())
     for path in sorted(package.rglob("*")):
         relative = path.relative_to(package.parent)
         if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc":

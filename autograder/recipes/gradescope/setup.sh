@@ -6,7 +6,7 @@
 set -euo pipefail
 
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"   # /autograder/source
-VENV="${AUTOGRADER_VENV:-/opt/fashion-mnist-autograder}"
+VENV="${AUTOGRADER_VENV:-/opt/keras-exercise-autograder}"
 export DEBIAN_FRONTEND=noninteractive
 
 apt-get update -qq
