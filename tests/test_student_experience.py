@@ -165,3 +165,31 @@ def test_a_missing_data_set_is_diagnosed_as_that_with_the_fix() -> None:
     }
     hint = diagnose_error(error)
     assert "not in Keras' cache" in hint and "FASHION_MNIST_DIR" in hint
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_a_model_trained_on_unscaled_pixels_is_told_so(real_grader, tmp_path) -> None:
+    """The grader scales its own test images (/ 255): a pipeline whose scale_images left the
+    training pixels 0-255 (as float32, so only the model itself can tell) is told that is why
+    its test accuracy is low, not "check the parts above"."""
+    path = tmp_path / "submission.py"
+    path.write_text(hostile(("return images / 255.0", 'return images.astype("float32")')))
+    report = _grade_notebook(real_grader, path, ("pipeline",))
+    text = "\n".join(t.output for t in report.tests if t.part == "pipeline" and not t.passed)
+    assert "trained on values 0-255 and is tested on pixels / 255" in text, text
+    assert "on unscaled test images it gets" in text, text
+    assert "scale_images must return images / 255.0" in text, text
+
+
+def test_integer_scaled_images_are_named_without_evaluating_anything() -> None:
+    from autograder.scoring.feedback import unscaled_training_cause
+
+    cause = unscaled_training_cause(
+        None, "model", None, None, 0.1, "scale_images must return images / 255.0",
+        {"type": "numpy.ndarray", "dtype": "uint8"},
+    )  # fmt: skip
+    assert "trained on values 0-255" in cause and "came back as uint8" in cause
+    assert (
+        unscaled_training_cause(None, "model", None, None, 0.1, "fix", {"dtype": "float32"}) == ""
+    )
