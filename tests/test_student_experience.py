@@ -193,3 +193,31 @@ def test_integer_scaled_images_are_named_without_evaluating_anything() -> None:
     assert (
         unscaled_training_cause(None, "model", None, None, 0.1, "fix", {"dtype": "float32"}) == ""
     )
+
+
+def test_the_bundle_is_dated_when_it_was_made_and_reproducible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jupyter shows an unpacked notebook's mtime ("Last Checkpoint: ..."): the entries carry the
+    release's date (SOURCE_DATE_EPOCH, else the checkout's last commit), the same every build."""
+    import time
+    import zipfile
+
+    from autograder.platforms.student import build_student_bundle
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = build_student_bundle(tmp_path / "a.zip", exercise="fashion_mnist").read_bytes()
+    again = build_student_bundle(tmp_path / "b.zip", exercise="fashion_mnist").read_bytes()
+    assert first == again
+    commit = subprocess.run(
+        ["git", "-C", str(Path(__file__).parents[1]), "log", "-1", "--format=%ct"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        dates = {info.date_time for info in archive.infolist()}
+    made = time.gmtime(int(commit))
+    assert dates == {(*made[:5], made[5] // 2 * 2)}  # a zip keeps even seconds
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796650000")  # 2026-12-07 13:26:40 UTC
+    build_student_bundle(tmp_path / "c.zip", exercise="fashion_mnist")
+    with zipfile.ZipFile(tmp_path / "c.zip") as archive:
+        assert {i.date_time for i in archive.infolist()} == {(2026, 12, 7, 13, 26, 40)}
