@@ -403,16 +403,16 @@ def ungraded_warnings(
 
 
 def _ran_stub(name: str, namespace: dict) -> bool | None:
-    """Whether the kernel ran a stub for `name` (a cell naming it that raises
-    NotImplementedError, as the stub of a constant does): read from IPython's input history;
-    None without one."""
+    """Whether the kernel's latest run of a cell naming `name` was its stub (it raises
+    NotImplementedError, as the stub of a constant does, and defines nothing): read from
+    IPython's input history; None without one."""
     history = namespace.get("_ih", namespace.get("In"))
     if not isinstance(history, list):
         return None
-    return any(
-        isinstance(source, str) and name in source and "raise NotImplementedError" in source
-        for source in history
-    )
+    for source in reversed(history):  # the latest run of a cell naming it decides
+        if isinstance(source, str) and name in source and "check(" not in source:
+            return "raise NotImplementedError" in source
+    return False
 
 
 def missing_names_text(missing: list[str], namespace: dict) -> str:

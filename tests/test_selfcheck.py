@@ -250,6 +250,11 @@ def test_a_stub_that_ran_is_not_implemented_yet_not_unrun(
     selfcheck.check("CLASS_NAMES", namespace=namespace)
     out = capsys.readouterr().out
     assert "`CLASS_NAMES` not defined yet: run the cell above first." in out, out
+    typo = stub.replace("raise NotImplementedError()", 'CLASS_NAME = ["T-shirt/top"]')
+    namespace["In"] = namespace["_ih"] = ["", stub, typo, 'check("CLASS_NAMES")']
+    selfcheck.check("CLASS_NAMES", namespace=namespace)
+    out = capsys.readouterr().out
+    assert "not implemented yet" not in out and "check the spelling" in out, out
 
 
 def test_checks_leave_the_students_layer_names_alone(use_grader) -> None:
