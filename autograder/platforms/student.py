@@ -38,8 +38,9 @@ builds the model the checks train and predict with: the architecture and compile
 notebook's instructions spell out, nothing more (no other part's solution, no hidden tests, no
 grading secret; grades never come from your kernel).
 
-1. Install (Python 3.11 or 3.12, on Linux, macOS or Windows; TensorFlow takes a few minutes the
-   first time; on Windows activate with `.venv\\Scripts\\activate`):
+1. Install (Python 3.11 or 3.12, on Linux, macOS or Windows; on Windows activate with
+   `.venv\\Scripts\\activate`). TensorFlow is large: this took 12 minutes on 2026-12-07 on a
+   2-core x86_64 VM shared with other jobs, with pip's downloads already cached:
 
        python3 -m venv .venv
        . .venv/bin/activate
