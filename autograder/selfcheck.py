@@ -245,8 +245,8 @@ class TrainingProgress:
 
     def show(self, text: str, force: bool = False) -> None:
         now = self.clock()
-        if not force and now - self.shown_at < self.EVERY:
-            return
+        if not force and (self.handle is None or now - self.shown_at < self.EVERY):
+            return  # printed lines stay: only one per epoch outside Jupyter
         self.shown_at = now
         try:
             if self.handle is not None:
