@@ -175,14 +175,14 @@ def test_a_model_trained_on_unscaled_pixels_is_told_so(real_grader, tmp_path) ->
     text = "\n".join(t.output for t in report.tests if t.part == "pipeline" and not t.passed)
     assert "trained on values 0-255 and is tested on pixels / 255" in text, text
     assert "on unscaled test images it gets" in text, text
-    assert "scale_images must return images / 255.0" in text, text
+    assert "scale_images must divide the pixels by 255" in text, text
 
 
 def test_integer_scaled_images_are_named_without_evaluating_anything() -> None:
     from autograder.scoring.feedback import unscaled_training_cause
 
     cause = unscaled_training_cause(
-        None, "model", None, None, 0.1, "scale_images must return images / 255.0",
+        None, "model", None, None, 0.1, "scale_images must divide the pixels by 255",
         {"type": "numpy.ndarray", "dtype": "uint8"},
     )  # fmt: skip
     assert "trained on values 0-255" in cause and "came back as uint8" in cause

@@ -261,7 +261,7 @@ def test_pipeline_accuracy(obs: PartObservation, ctx: Context, record: dict) -> 
                 ctx.test_images,
                 ctx.test_labels,
                 accuracy,
-                "scale_images must return images / 255.0",
+                "scale_images must divide the pixels by 255",
                 obs.get("scaled"),
             )
             if isinstance(accuracy, float)

@@ -66,7 +66,7 @@ def test_pipeline_accuracy(obs, ctx: Context, record: dict) -> None:
                 raw,
                 ctx.test_labels,
                 accuracy,
-                "reshape_images must also divide the pixels by 255.0",
+                "reshape_images must also divide the pixels by 255",
             )
             if isinstance(accuracy, float)
             else ""
