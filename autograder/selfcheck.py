@@ -200,7 +200,134 @@ def check(
             f'Run check("{part}", slow=True) to run it now.'
         )
         return
+    if spec.slow:
+        with TrainingProgress(part) as progress:
+            text = report_part(part, namespace, exercise=chosen)
+            progress.finish()
+        print(text)
+        return
     print(report_part(part, namespace, exercise=chosen))
+
+
+class TrainingProgress:
+    """What a slow self-check is doing, in the page while it runs: which epoch of how many,
+    the time spent and the time left (one line, updated in place in Jupyter; printed line by
+    line elsewhere). Fed by every Keras fit in the kernel while it is active: Keras' callback
+    container is wrapped for the duration (never the student's callbacks)."""
+
+    EVERY = 1.0  # seconds between two updates within an epoch
+
+    def __init__(self, part: str, clock=time.monotonic) -> None:
+        self.part = part
+        self.clock = clock
+        self.started = clock()
+        self.shown_at = -self.EVERY
+        self.epochs: int | None = None
+        self.epoch = 0
+        self.fraction = 0.0  # of the current epoch
+        self.handle = None
+        self.out = sys.stdout  # the page's, before the check hides the student's prints
+        self.restore: list = []
+
+    # -- what is shown --------------------------------------------------------------------
+    def line(self) -> str:
+        elapsed = self.clock() - self.started
+        if self.epochs is None:
+            return f"{self.part}: preparing your model ({elapsed:.0f} s)..."
+        done = (self.epoch + self.fraction) / self.epochs
+        text = (
+            f"{self.part}: training epoch {min(self.epoch + 1, self.epochs)} of {self.epochs}, "
+            f"{elapsed:.0f} s so far"
+        )
+        if done > 0.02:
+            text += f", about {elapsed / done - elapsed:.0f} s left"
+        return text + "..."
+
+    def show(self, text: str, force: bool = False) -> None:
+        now = self.clock()
+        if not force and (self.handle is None or now - self.shown_at < self.EVERY):
+            return  # printed lines stay: only one per epoch outside Jupyter
+        self.shown_at = now
+        try:
+            if self.handle is not None:
+                self.handle.update({"text/plain": text}, raw=True)
+            else:
+                print(text, file=self.out, flush=True)
+        except Exception:  # progress must never break a check
+            pass
+
+    def finish(self) -> None:
+        elapsed = self.clock() - self.started
+        trained = f"trained {self.epochs} epochs, " if self.epochs else ""
+        self.show(f"{self.part}: {trained}done in {elapsed:.0f} s.", force=True)
+
+    # -- where it comes from --------------------------------------------------------------
+    def __enter__(self) -> TrainingProgress:
+        self.handle = _display_handle(self.line())
+        if self.handle is None:
+            self.show(self.line(), force=True)
+        try:
+            from keras.callbacks import CallbackList
+        except ImportError:
+            return self
+        progress = self
+
+        def wrap(name: str, after):
+            original = CallbackList.__dict__[name]
+
+            def hooked(container, *args, **kwargs):
+                result = original(container, *args, **kwargs)
+                with contextlib.suppress(Exception):  # progress must never break a fit
+                    after(container, *args)
+                return result
+
+            self.restore.append((name, original))
+            setattr(CallbackList, name, hooked)
+
+        def epoch_begin(container, epoch, *_):
+            progress.epochs = int((container.params or {}).get("epochs") or 1)
+            progress.epoch, progress.fraction = int(epoch), 0.0
+            progress.show(progress.line(), force=True)
+
+        def batch_end(container, batch, *_):
+            steps = (container.params or {}).get("steps")
+            if steps:
+                progress.fraction = min(1.0, (int(batch) + 1) / int(steps))
+            progress.show(progress.line())
+
+        def epoch_end(container, epoch, *_):
+            progress.epoch, progress.fraction = int(epoch) + 1, 0.0
+            progress.show(progress.line(), force=True)
+
+        wrap("on_epoch_begin", epoch_begin)
+        wrap("on_train_batch_end", batch_end)
+        wrap("on_epoch_end", epoch_end)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            from keras.callbacks import CallbackList
+        except ImportError:
+            return
+        for name, original in reversed(self.restore):
+            setattr(CallbackList, name, original)
+        self.restore.clear()
+
+
+def _display_handle(text: str):
+    """A display Jupyter updates in place (None outside a Jupyter kernel)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return None
+    try:
+        return display({"text/plain": text}, raw=True, display_id=True)
+    except Exception:
+        return None
 
 
 def notebook_path() -> str | None:
@@ -209,19 +336,41 @@ def notebook_path() -> str | None:
     return name if name and name.endswith(".ipynb") and os.path.isfile(name) else None
 
 
-def _global_names(value, depth: int = 0) -> set[str]:
-    """Global names a function (or a class's methods) looks up, nested functions included."""
-    codes = []
-    if isinstance(value, type):
-        codes = [getattr(v, "__code__", None) for v in vars(value).values()]
-    else:
-        codes = [getattr(value, "__code__", None)]
+# The instructions that read a global (or, at a module's or class body's top level, a name):
+# attribute names (`self.model.stop_training`) share `co_names` with them and are no globals.
+GLOBAL_READS = frozenset({"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS"})
+
+
+def _functions_of(value) -> list:
+    """The functions behind `value`: itself, or a class's methods (static and class methods,
+    properties' accessors and nested classes' methods included)."""
+    if not isinstance(value, type):
+        return [value]
+    found = []
+    for member in vars(value).values():
+        if isinstance(member, (staticmethod, classmethod)):
+            member = member.__func__
+        if isinstance(member, property):
+            found += [f for f in (member.fget, member.fset, member.fdel) if f is not None]
+        elif isinstance(member, type) and member is not value:
+            found += _functions_of(member)
+        else:
+            found.append(member)
+    return found
+
+
+def _global_names(value) -> set[str]:
+    """Global names a function (or a class's methods) reads, nested functions, lambdas and
+    comprehensions included; never the names of attributes."""
+    import dis
+
+    stack = [getattr(f, "__code__", None) for f in _functions_of(value)]
+    stack = [code for code in stack if code is not None]
     names: set[str] = set()
-    stack = [c for c in codes if c is not None]
     while stack:
         code = stack.pop()
-        names |= set(code.co_names)
-        stack += [c for c in code.co_consts if hasattr(c, "co_names")]
+        names |= {str(i.argval) for i in dis.get_instructions(code) if i.opname in GLOBAL_READS}
+        stack += [c for c in code.co_consts if hasattr(c, "co_code")]
     return names
 
 
@@ -251,6 +400,75 @@ def ungraded_warnings(
         for used in sorted(_global_names(namespace.get(name)) & set(ungraded)):
             warnings.append(ungraded_hint(name, used, ungraded[used]) + ".")
     return warnings
+
+
+def _ran_stub(name: str, namespace: dict) -> bool | None:
+    """Whether the kernel's latest run of a cell naming `name` was its stub (it raises
+    NotImplementedError, as the stub of a constant does, and defines nothing): read from
+    IPython's input history; None without one."""
+    history = namespace.get("_ih", namespace.get("In"))
+    if not isinstance(history, list):
+        return None
+    for source in reversed(history):  # the latest run of a cell naming it decides
+        if isinstance(source, str) and name in source and "check(" not in source:
+            return "raise NotImplementedError" in source
+    return False
+
+
+def missing_names_text(missing: list[str], namespace: dict) -> str:
+    """Why the part's names are not in the kernel: its stub ran (not implemented yet), or its
+    cell has not run (run it first)."""
+    names = ", ".join(f"`{name}`" for name in missing)
+    ran = [_ran_stub(name, namespace) for name in missing]
+    if all(ran):
+        return (
+            f"{names} not implemented yet: the cell above still raises NotImplementedError. "
+            "Replace `raise NotImplementedError()` with your code and run that cell again."
+        )
+    if all(r is False for r in ran):
+        return f"{names} not defined yet: run the cell above first."
+    return (
+        f"{names} not defined yet: run the cell above first. If it still raises "
+        "NotImplementedError, this part is not implemented yet."
+    )
+
+
+def _as_stub(test, stubs: list[str]):
+    """`test` saying "not implemented yet" instead of "not defined" for a name whose stub
+    ran in this kernel (the grader, which sees the stub raise, says the same)."""
+    import dataclasses
+
+    from autograder.results import Feedback
+    from autograder.scoring.feedback import STUB_HINT, not_implemented
+
+    for name in stubs:
+        if test.message.startswith(f"`{name}` is not defined."):
+            return dataclasses.replace(
+                test, message=not_implemented(f"`{name}`"), feedback=Feedback(hint=STUB_HINT)
+            )
+    return test
+
+
+@contextlib.contextmanager
+def _keras_names_kept():
+    """The models a check builds do not use up the student's layer names: after a check,
+    `model.summary()` still says `sequential` and `dense`, not `sequential_5` and `dense_9`
+    (Keras numbers automatic names with counters kept per thread; the student's session is
+    otherwise left alone, never cleared)."""
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # another Keras layout: names as Keras gives them
+        yield
+        return
+    key = "object_name_uids"
+    counters = global_state.get_global_attribute(key)
+    saved = dict(counters) if counters is not None else {}
+    try:
+        yield
+    finally:
+        from collections import defaultdict
+
+        global_state.set_global_attribute(key, defaultdict(int, saved))
 
 
 def report_part(
@@ -286,12 +504,9 @@ def checked_part(
     lines = []
     warnings = ungraded_warnings(part, namespace, notebook, exercise)
     missing = [name for name in exercise.part(part).names if name not in namespace]
-    if missing:
-        names = ", ".join(f"`{name}`" for name in missing)
-        lines.append(
-            f"{names} not defined yet: run the cell above first. If it still raises "
-            "NotImplementedError, this part is not implemented yet."
-        )
+    stubs = [name for name in missing if _ran_stub(name, namespace)]
+    if missing and len(stubs) < len(missing):
+        lines.append(missing_names_text(missing, namespace))
     from autograder.data import DataError
 
     try:
@@ -300,8 +515,10 @@ def checked_part(
         title = exercise.dataset.title if exercise.dataset else "data set"
         text = f"The self-check cannot run without the {title} files: {exc}"
         return "\n".join([*lines, text]), None, None
-    with _quiet():
+    with _quiet(), _keras_names_kept():
         report = grader.check_namespace(namespace, [part])
+    if stubs:
+        report.tests = [_as_stub(test, stubs) for test in report.tests]
     from autograder.exporters.text import render_part
 
     lines += render_part(report, part)

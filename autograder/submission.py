@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.notebook_places import cell_place
+
 GRADED_TAG = "graded"
 MAX_SUBMISSION_BYTES = 32 * 2**20  # a notebook with many plots is a few MiB
 # Every bound below is checked on the raw text, before anything is parsed: parsing is what
@@ -240,11 +242,13 @@ def defined_names(source: str) -> set[str]:
 
 def ungraded_definitions(notebook: dict) -> dict[str, str]:
     """Name -> cell, for names bound only in cells that are not graded (a helper constant or
-    function a student put in a cell of their own, which grading does not run)."""
+    function a student put in a cell of their own, which grading does not run); the cell as a
+    student finds it on the page (`autograder.notebook_places`)."""
     graded = {index for index, _ in graded_cells(notebook)}
     in_graded: set[str] = set()
     found: dict[str, str] = {}
-    for index, cell in enumerate(_cells(notebook)):
+    cells = _cells(notebook)
+    for index, cell in enumerate(cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         names = defined_names(strip_ipython(_cell_source(cell)))
@@ -252,7 +256,7 @@ def ungraded_definitions(notebook: dict) -> dict[str, str]:
             in_graded |= names
         else:
             for name in names:
-                found.setdefault(name, f"cell {index + 1}")
+                found.setdefault(name, cell_place(cells, index))
     return {name: cell for name, cell in found.items() if name not in in_graded}
 
 

@@ -65,6 +65,38 @@ def execute(notebook: Path, env: dict[str, str], timeout: int = 1800) -> Path:
     return out
 
 
+def run_as_student(notebook: nbformat.NotebookNode, work: Path, data_dir: Path) -> Path:
+    """Save `notebook` in `work` and run it top to bottom in a fresh kernel, every cell, as a
+    student does in Jupyter (which tells the kernel the notebook's path: the self-check reads
+    the saved file to see what grading will see)."""
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "fashion_mnist.ipynb"
+    nbformat.write(notebook, str(path))
+    env = student_env(work / "home", data_dir)
+    env["JPY_SESSION_NAME"] = str(path)
+    return execute(path, env)
+
+
+def output_lines(executed: Path) -> list[tuple[str, str, str]]:
+    """Every line the page shows under the code cells: (the cell's first line, the kind of
+    output, the line); an error is shown as its name and message."""
+    found = []
+    for cell in json.loads(executed.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        first = "".join(cell["source"]).split("\n", 1)[0]
+        for output in cell.get("outputs", []):
+            kind = output["output_type"]
+            if kind == "stream":
+                text, kind = "".join(output["text"]), output["name"]
+            elif kind == "error":
+                text = f"{output['ename']}: {output['evalue']}"
+            else:
+                text = "".join(output.get("data", {}).get("text/plain", ""))
+            found += [(first, kind, line) for line in text.splitlines()]
+    return found
+
+
 def self_check_outputs(executed: Path) -> dict[str, str]:
     """part -> the text each `check(...)` cell printed."""
     outputs = {}
@@ -75,8 +107,11 @@ def self_check_outputs(executed: Path) -> dict[str, str]:
         part = source.split('check("', 1)[1].split('"', 1)[0]
         outputs[part] = "".join(
             "".join(o.get("text", ""))
-            for o in cell.get("outputs", [])
             if o["output_type"] == "stream"
+            # the slow check's progress line, updated in place
+            else "".join(o.get("data", {}).get("text/plain", "")) + "\n"
+            for o in cell.get("outputs", [])
+            if o["output_type"] in ("stream", "display_data")
         )
     return outputs
 

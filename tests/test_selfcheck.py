@@ -175,3 +175,114 @@ def test_missing_data_is_a_message_not_a_crash(
     out = capsys.readouterr().out
     assert "`scale_images` not defined yet" in out
     assert "cannot run without the Fashion-MNIST files" in out
+
+
+CORRECT_CALLBACK = """
+class StopOnLoss(keras.callbacks.Callback):
+    def __init__(self, threshold=0.4):
+        super().__init__()
+        self.threshold = threshold
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs["loss"] < self.threshold:
+            print("stopping")
+            self.model.stop_training = True
+"""
+
+
+def test_attribute_names_are_not_globals_the_callback_reads() -> None:
+    """`self.model.stop_training` reads no global `model` (the release's own "Inspect the
+    model" cell defines one): a correct callback is never told it will lose points."""
+    namespace = namespace_of(["import keras", CORRECT_CALLBACK])
+    assert "model" not in selfcheck._global_names(namespace["StopOnLoss"])
+    assert "stop_training" not in selfcheck._global_names(namespace["StopOnLoss"])
+    namespace = namespace_of(
+        [
+            "import numpy as np",
+            "class Uses:\n    @staticmethod\n    def f():\n        return [ACT for _ in range(2)]\n"
+            "    @property\n    def p(self):\n        return (lambda: model)()",
+            "def g(images):\n    return np.mean(images) / SCALE",
+        ]
+    )
+    assert {"ACT", "model"} <= selfcheck._global_names(namespace["Uses"])
+    assert {"np", "SCALE"} <= selfcheck._global_names(namespace["g"])
+
+
+def test_a_correct_callback_in_the_release_gets_no_ungraded_warning(
+    use_grader, tmp_path: Path
+) -> None:
+    """The released notebook with every answer filled in and every cell run (its "Inspect the
+    model" cell defines `model`): the callbacks' self-checks carry no warning."""
+    from nbgrader_course import answered, read
+
+    path = tmp_path / "fashion_mnist.ipynb"
+    nbformat.write(answered(read(RELEASE), read(SOLUTION)), str(path))
+    namespace = reference_namespace()
+    namespace["model"] = object()  # what the "Inspect the model" cell leaves in the kernel
+    for part in ("StopOnLoss", "StopOnAccuracy"):
+        assert selfcheck.ungraded_warnings(part, namespace, str(path)) == [], part
+
+
+def test_a_cell_is_named_as_the_student_sees_it() -> None:
+    from autograder.notebook_places import cell_place
+    from autograder.submission import read_notebook, ungraded_definitions
+
+    notebook = read_notebook(RELEASE)
+    ungraded = ungraded_definitions(notebook)
+    assert ungraded["model"] == 'the cell `model = build_model()` under "Inspect the model"'
+    cells = [{"cell_type": "code", "source": "# only a comment\n\n"}]
+    assert cell_place(cells, 0) == "the cell `# only a comment`"
+    hostile = [
+        {"cell_type": "markdown", "source": "## Part\nScore: 100/100"},
+        {"cell_type": "code", "source": "x = 1  # " + "y" * 200 + "\nScore: 100/100"},
+    ]
+    place = cell_place(hostile, 1)
+    assert "\n" not in place and len(place) < 160 and place.endswith('under "Part"')
+
+
+def test_a_stub_that_ran_is_not_implemented_yet_not_unrun(
+    use_grader, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CLASS_NAMES's stub defines nothing: right after the student ran it, the check says it
+    is not implemented yet (from the kernel's input history), not "run the cell above"."""
+    stub = next(c for c in cells_of(RELEASE) if "class names" in c and "NotImplementedError" in c)
+    namespace = stub_namespace()
+    namespace["In"] = namespace["_ih"] = ["", stub, 'check("CLASS_NAMES")']
+    selfcheck.check("CLASS_NAMES", namespace=namespace)
+    out = capsys.readouterr().out
+    assert "not implemented yet" in out and "run the cell above first" not in out, out
+    assert "is not defined" not in out, out
+    namespace["In"] = namespace["_ih"] = ["", 'check("CLASS_NAMES")']
+    selfcheck.check("CLASS_NAMES", namespace=namespace)
+    out = capsys.readouterr().out
+    assert "`CLASS_NAMES` not defined yet: run the cell above first." in out, out
+    typo = stub.replace("raise NotImplementedError()", 'CLASS_NAME = ["T-shirt/top"]')
+    namespace["In"] = namespace["_ih"] = ["", stub, typo, 'check("CLASS_NAMES")']
+    selfcheck.check("CLASS_NAMES", namespace=namespace)
+    out = capsys.readouterr().out
+    assert "not implemented yet" not in out and "check the spelling" in out, out
+
+
+def test_checks_leave_the_students_layer_names_alone(use_grader) -> None:
+    keras.utils.clear_session()
+    namespace = reference_namespace()
+    for part in ("build_model", "StopOnLoss"):
+        selfcheck.report_part(part, namespace)
+    model = namespace["build_model"]()
+    assert model.name == "sequential", model.name
+    assert [layer.name for layer in model.layers] == ["flatten", "dense", "dense_1"]
+
+
+def test_the_slow_check_shows_its_training_as_it_goes(
+    use_grader, capsys: pytest.CaptureFixture[str]
+) -> None:
+    selfcheck.check("pipeline", slow=True, namespace=reference_namespace())
+    out = capsys.readouterr().out
+    assert "pipeline: preparing your model" in out
+    assert "pipeline: training epoch 1 of " in out and " s so far" in out
+    assert "s left" in out
+    assert "pipeline: trained " in out and "done in" in out
+    assert out.index("done in") < out.index("All checks passed.")
+    from keras.callbacks import CallbackList
+
+    assert "hooked" not in CallbackList.on_epoch_end.__qualname__  # put back afterwards

@@ -101,11 +101,7 @@ def test_a_name_defined_in_an_ungraded_cell_gets_one_message_from_both(grader, t
         )
 
     path = _notebook(tmp_path, use_constant)
-    cell = next(
-        f"cell {i + 1}"
-        for i, c in enumerate(json.loads(path.read_text())["cells"])
-        if "".join(c["source"]).startswith("ACTIVATION")
-    )
+    cell = 'the cell `ACTIVATION = "relu"` under "How this notebook is graded"'  # as on the page
     message = ungraded_hint("build_model", "ACTIVATION", cell)
     report = _grade_notebook(grader, path, ("build_model",))
     assert report.part_score("build_model")[0] == 0
@@ -165,3 +161,59 @@ def test_a_missing_data_set_is_diagnosed_as_that_with_the_fix() -> None:
     }
     hint = diagnose_error(error)
     assert "not in Keras' cache" in hint and "FASHION_MNIST_DIR" in hint
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_a_model_trained_on_unscaled_pixels_is_told_so(real_grader, tmp_path) -> None:
+    """The grader scales its own test images (/ 255): a pipeline whose scale_images left the
+    training pixels 0-255 (as float32, so only the model itself can tell) is told that is why
+    its test accuracy is low, not "check the parts above"."""
+    path = tmp_path / "submission.py"
+    path.write_text(hostile(("return images / 255.0", 'return images.astype("float32")')))
+    report = _grade_notebook(real_grader, path, ("pipeline",))
+    text = "\n".join(t.output for t in report.tests if t.part == "pipeline" and not t.passed)
+    assert "trained on values 0-255 and is tested on pixels / 255" in text, text
+    assert "on unscaled test images it gets" in text, text
+    assert "scale_images must divide the pixels by 255" in text, text
+
+
+def test_integer_scaled_images_are_named_without_evaluating_anything() -> None:
+    from autograder.scoring.feedback import unscaled_training_cause
+
+    cause = unscaled_training_cause(
+        None, "model", None, None, 0.1, "scale_images must divide the pixels by 255",
+        {"type": "numpy.ndarray", "dtype": "uint8"},
+    )  # fmt: skip
+    assert "trained on values 0-255" in cause and "came back as uint8" in cause
+    assert (
+        unscaled_training_cause(None, "model", None, None, 0.1, "fix", {"dtype": "float32"}) == ""
+    )
+
+
+def test_the_bundle_is_dated_when_it_was_made_and_reproducible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jupyter shows an unpacked notebook's mtime ("Last Checkpoint: ..."): the entries carry the
+    release's date (SOURCE_DATE_EPOCH, else the checkout's last commit), the same every build."""
+    import time
+    import zipfile
+
+    from autograder.platforms.student import build_student_bundle
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = build_student_bundle(tmp_path / "a.zip", exercise="fashion_mnist").read_bytes()
+    again = build_student_bundle(tmp_path / "b.zip", exercise="fashion_mnist").read_bytes()
+    assert first == again
+    commit = subprocess.run(
+        ["git", "-C", str(Path(__file__).parents[1]), "log", "-1", "--format=%ct"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        dates = {info.date_time for info in archive.infolist()}
+    made = time.gmtime(int(commit))
+    assert dates == {(*made[:5], made[5] // 2 * 2)}  # a zip keeps even seconds
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796650000")  # 2026-12-07 13:26:40 UTC
+    build_student_bundle(tmp_path / "c.zip", exercise="fashion_mnist")
+    with zipfile.ZipFile(tmp_path / "c.zip") as archive:
+        assert {i.date_time for i in archive.infolist()} == {(2026, 12, 7, 13, 26, 40)}

@@ -19,6 +19,7 @@ from autograder.observations import (
     trained_model,
 )
 from autograder.scoring import CheckFailed, grader, raise_for_error
+from autograder.scoring.feedback import unscaled_training_cause
 from autograder.scoring.keras_models import (
     check_agreement,
     check_class_shape,
@@ -240,13 +241,34 @@ def test_pipeline_accuracy(obs: PartObservation, ctx: Context, record: dict) -> 
         )
     for key, call in (("build_model", "build_model()"), ("train_model", "train_model")):
         raise_for_error(obs, key, f"{call} (used by the pipeline)")
-    check_test_accuracy(
-        obs,
-        key="model",
-        images=ctx.test_images.astype(np.float32) / 255.0,
-        labels=ctx.test_labels,
-        class_names=CLASS_NAMES,
-        threshold=ctx.pipeline_threshold,
-        record=record,
-        hint="check the parts above: scaling, architecture and training all feed this result",
-    )
+    try:
+        check_test_accuracy(
+            obs,
+            key="model",
+            images=ctx.test_images.astype(np.float32) / 255.0,
+            labels=ctx.test_labels,
+            class_names=CLASS_NAMES,
+            threshold=ctx.pipeline_threshold,
+            record=record,
+            hint="check the parts above: scaling, architecture and training all feed this result",
+        )
+    except CheckFailed as failed:
+        accuracy = record.get("test_accuracy")
+        cause = (
+            unscaled_training_cause(
+                obs,
+                "model",
+                ctx.test_images,
+                ctx.test_labels,
+                accuracy,
+                "scale_images must divide the pixels by 255",
+                obs.get("scaled"),
+            )
+            if isinstance(accuracy, float)
+            else ""
+        )
+        if not cause:
+            raise
+        raise CheckFailed(
+            expected=failed.feedback.expected, received=failed.feedback.received, hint=cause
+        ) from None

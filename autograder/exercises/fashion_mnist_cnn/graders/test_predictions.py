@@ -10,7 +10,8 @@ from autograder.exercises.fashion_mnist_cnn.constants import (
     PIPELINE_IMAGES,
 )
 from autograder.exercises.fashion_mnist_cnn.reference import Context, scaled
-from autograder.scoring import grader, raise_for_error
+from autograder.scoring import CheckFailed, grader, raise_for_error
+from autograder.scoring.feedback import unscaled_training_cause
 from autograder.scoring.keras_models import (
     check_agreement,
     check_class_shape,
@@ -43,13 +44,37 @@ def test_pipeline_accuracy(obs, ctx: Context, record: dict) -> None:
         ("fit", "model.fit on your reshaped images"),
     ):
         raise_for_error(obs, key, f"{call} (used by the pipeline)")
-    check_test_accuracy(
-        obs,
-        key="model",
-        images=scaled(ctx.test_images),
-        labels=ctx.test_labels,
-        class_names=CLASS_NAMES,
-        threshold=ctx.pipeline_threshold,
-        record=record,
-        hint="check the parts above: reshaping, scaling and the architecture all feed this result",
-    )
+    try:
+        check_test_accuracy(
+            obs,
+            key="model",
+            images=scaled(ctx.test_images),
+            labels=ctx.test_labels,
+            class_names=CLASS_NAMES,
+            threshold=ctx.pipeline_threshold,
+            record=record,
+            hint="check the parts above: reshaping, scaling and the architecture all feed this "
+            "result",
+        )
+    except CheckFailed as failed:
+        accuracy = record.get("test_accuracy")
+        raw = scaled(ctx.test_images) * 255.0  # the grader's test images, not divided
+        cause = (
+            unscaled_training_cause(
+                obs,
+                "model",
+                raw,
+                ctx.test_labels,
+                accuracy,
+                "reshape_images must also divide the pixels by 255",
+            )
+            if isinstance(accuracy, float)
+            else ""
+        )
+        if not cause:
+            raise
+        raise CheckFailed(
+            expected=failed.feedback.expected,
+            received=failed.feedback.received,
+            hint=cause,
+        ) from None
