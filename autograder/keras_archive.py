@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import gc
 import io
 import json
@@ -240,8 +241,11 @@ def _deserialize(config: dict[str, Any], sized: Sized) -> tuple[Any, str | None]
         "log_softmax_v2": keras.activations.log_softmax,
     }
     try:
+        # A copy: Keras takes the config apart as it reads it, and the vetted one stays whole.
         model = keras.saving.deserialize_keras_object(
-            {**config, "compile_config": None}, custom_objects=aliases, safe_mode=True
+            {**copy.deepcopy(config), "compile_config": None},
+            custom_objects=aliases,
+            safe_mode=True,
         )
         if not isinstance(model, keras.Model):
             raise TypeError(f"the config makes a {type(model).__name__}")
