@@ -410,3 +410,105 @@ def test_a_refused_model_is_freed_at_once(tmp_path, monkeypatch) -> None:
     with pytest.raises(ObservationError, match="weights take"):
         load_model(path, MODEL_LIMITS)
     assert made and all(ref() is None for ref in made)
+
+
+HONEST_LIMITS = ModelLimits(
+    frozenset({"InputLayer", "Flatten", "Dense", "Dropout", "Rescaling", "BatchNormalization",
+               "LayerNormalization", "Softmax", "Conv2D", "MaxPooling2D", "Reshape"}),
+    input_shape=(28, 28),
+)  # fmt: skip
+
+
+def _honest_models() -> dict:
+    import keras
+    import tensorflow as tf
+
+    L = keras.layers
+    inputs = keras.Input((28, 28))
+    x = L.Flatten()(inputs)
+    outputs = L.Dense(10, activation=tf.nn.softmax)(L.Dense(32, activation=tf.nn.relu)(x))
+    return {
+        "tf.nn activations, functional": keras.Model([inputs], [outputs]),
+        "activation objects and settings": keras.Sequential([
+            keras.Input((28, 28)), L.Rescaling(1 / 255.0), L.Flatten(), L.BatchNormalization(),
+            L.Dense(32, activation=L.LeakyReLU(0.1), kernel_initializer=keras.initializers.HeNormal(1),
+                    kernel_regularizer=keras.regularizers.l2(0.01),
+                    kernel_constraint=keras.constraints.MaxNorm(3), dtype="float64"),
+            L.Dropout(0.2, seed=1), L.LayerNormalization(), L.Dense(10), L.Softmax(),
+        ]),
+        "no Flatten": keras.Sequential([keras.Input((28, 28)), L.Dense(16), L.Dense(10)]),
+        "reshaped for a convolution": keras.Sequential([
+            keras.Input((28, 28)), L.Reshape((28, 28, 1)), L.Conv2D(4, 3, padding="same"),
+            L.MaxPooling2D(), L.Flatten(), L.Dense(10, activation="softmax"),
+        ]),
+        "784 inputs (a wrong input shape is graded, not refused)": keras.Sequential(
+            [keras.Input((784,)), L.Dense(10, activation="softmax")]
+        ),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(_honest_models()))
+def test_honest_settings_are_built_as_sized(tmp_path, name) -> None:
+    model = _honest_models()[name]
+    path = _model_file(tmp_path / "m.model", model)
+    sized = vet_config(json.loads(_members(model)["config.json"]), HONEST_LIMITS)
+    loaded = load_model(path, HONEST_LIMITS)
+    assert int(loaded.count_params()) == sized.params == int(model.count_params())
+
+
+def _edited(config: dict, edit) -> dict:
+    config = copy.deepcopy(config)
+    edit(config, config["config"]["layers"])
+    return config
+
+
+REFUSALS = {
+    "LoRA adapters": (lambda c, ls: ls[2]["config"].update(lora_rank=10**6), "lora_rank"),
+    "a quantized dtype policy": (
+        lambda c, ls: ls[2]["config"]["dtype"]["config"].update(name="int8_from_float32"),
+        "DTypePolicy object in 'dtype'",
+    ),
+    "a shared object": (lambda c, ls: ls[2].update(shared_object_id=1), "shared_object_id"),
+    "a legacy layer without a module": (lambda c, ls: ls[2].pop("module"), "names no Keras module"),
+    "an array value": (
+        lambda c, ls: ls[2]["config"].update(
+            bias_initializer={"class_name": "__numpy__", "config": {"value": [1], "dtype": "f"}}
+        ),
+        "__numpy__ object in 'bias_initializer'",
+    ),
+    "an axis of unknown size": (
+        lambda c, ls: (
+            c.pop("build_config", None),
+            c["config"].pop("build_input_shape", None),
+            ls[0]["config"].update(batch_shape=[None, None, None, 5]),
+        ),
+        "axes of unknown size",
+    ),
+    "a build shape the layer does not receive": (
+        lambda c, ls: ls[2].update(build_config={"input_shape": [None, 3000]}),
+        "saved as built for inputs of shape (3000,)",
+    ),
+    "a model nested in an initializer's seed": (
+        lambda c, ls: ls[2]["config"]["kernel_initializer"]["config"].update(
+            seed=_nested_model(3000)
+        ),
+        "GlorotUniform object in 'kernel_initializer'",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSALS))
+def test_what_the_grader_cannot_size_is_refused_with_a_reason(monkeypatch, name) -> None:
+    import keras
+
+    L = keras.layers
+    model = keras.Sequential(
+        [keras.Input((28, 28)), L.Flatten(), L.Dense(8), L.Dense(10, activation="softmax")]
+    )
+    members = _members(model)
+    edit, reason = REFUSALS[name]
+    config = _edited(json.loads(members["config.json"]), edit)
+    with spying(monkeypatch) as spy, pytest.raises(ArchiveError) as refused:
+        build_model(Archive(dict(members), config), MODEL_LIMITS)
+    assert reason in str(refused.value)
+    assert spy.built() == []
