@@ -512,3 +512,27 @@ def test_what_the_grader_cannot_size_is_refused_with_a_reason(monkeypatch, name)
         build_model(Archive(dict(members), config), MODEL_LIMITS)
     assert reason in str(refused.value)
     assert spy.built() == []
+
+
+def test_no_model_the_grader_loads_outlives_the_grading(grader, tmp_path, monkeypatch) -> None:
+    """Through a real grading of the reference's build_model: every model the graders loaded
+    is collected once the grading returned (no process-wide cache keeps it)."""
+    from conftest import reference_source
+    from test_hostile import grade
+
+    from autograder import observations
+
+    made: list[weakref.ref] = []
+    original = observations.build_model
+
+    def recording(archive, limits):
+        model = original(archive, limits)
+        made.append(weakref.ref(model))
+        return model
+
+    monkeypatch.setattr(observations, "build_model", recording)
+    report = grade(grader, tmp_path, reference_source(), parts=("build_model",))
+    assert report.part_score("build_model")[0] == report.part_score("build_model")[1] > 0
+    del report
+    gc.collect()
+    assert made and all(ref() is None for ref in made), f"{len(made)} models loaded"
