@@ -7,11 +7,13 @@ byte, so the grader:
 
 1. reads only those member names, each within its own size bound, counting the bytes actually
    inflated (a 1 MiB zip can declare or hold 1 GiB);
-2. vets the config as plain JSON (autograder.sandbox.model_vetting): Keras' own classes only, no
-   nested models, only the layer classes the exercise allows, and a parameter count and layer
-   width it can afford, computed from the config *before* Keras allocates a single weight (a
+2. vets the config as plain JSON (autograder.sandbox.model_vetting): every object in the whole
+   tree from an allow-list (no nested models or layers, only the layer classes the exercise
+   allows), and a parameter count, layer width and work per example it can afford, computed
+   on the exercise's own input shape *before* Keras allocates a single weight (a
    `Dense(10**9)` would otherwise exhaust memory, and an `UpSampling2D` blow up evaluation);
-3. builds the model from the vetted config itself, and takes the weights only as plain arrays
+3. builds the model from the vetted config itself, on the shape it sized (`build_model`),
+   checks what Keras built against the same bounds, and takes the weights only as plain arrays
    whose layer, shape, dtype and byte size match that model (`layer_weights`). No HDF5 file the
    child wrote is ever opened: HDF5 can read other files of the machine (external storage) and
    allocate gigabytes for a declared, unwritten dataset.
@@ -23,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import gc
 import io
 import json
 import math
@@ -33,7 +37,13 @@ from typing import Any
 import numpy as np
 
 from autograder.sandbox.model_file import CONFIG, DTYPES, FORMAT, MANIFEST, WEIGHTS
-from autograder.sandbox.model_vetting import ArchiveError, ModelLimits, model_cost, vet_config
+from autograder.sandbox.model_vetting import (
+    ArchiveError,
+    ModelLimits,
+    Sized,
+    model_cost,
+    vet_config,
+)
 
 MEMBER_LIMITS = {
     CONFIG: 1 * 2**20,
@@ -201,10 +211,120 @@ def _describe(found: Any) -> str:
     return f"{str(found.get('dtype'))[:20]} of shape {str(found.get('shape'))[:60]}"
 
 
+def build_model(archive: Archive, limits: ModelLimits):
+    """The Keras model of an archive: its config vetted with `limits` (again: it is cheap, and
+    the shape it sized is the one built), built by the grader (safe mode, not compiled) on that
+    shape, checked against the bounds as built, then given the archive's checked arrays.
+    ArchiveError says why not; a model refused after Keras made it is freed before it is raised."""
+    sized = vet_config(archive.config, limits)
+    model, refusal = _deserialize(archive.config, sized)
+    if model is not None:
+        refusal = _fill(model, archive, limits)
+    if refusal is not None:
+        # Nothing refused stays alive: Keras' layers and models refer to each other, so only
+        # the cycle collector frees their weights, and no traceback may still hold them.
+        model = None
+        gc.collect()
+        raise ArchiveError(refusal)
+    return model
+
+
+def _deserialize(config: dict[str, Any], sized: Sized) -> tuple[Any, str | None]:
+    """Keras' model of a vetted config, built on the vetted input shape when the config leaves
+    it unbuilt (a Sequential without an input would otherwise be built by its first call, on
+    whatever it is called with); or None and why not."""
+    import keras
+
+    # tf.nn.softmax is saved under its TensorFlow name; map it back to Keras' own function.
+    aliases = {
+        "softmax_v2": keras.activations.softmax,
+        "log_softmax_v2": keras.activations.log_softmax,
+    }
+    try:
+        # A copy: Keras takes the config apart as it reads it, and the vetted one stays whole.
+        model = keras.saving.deserialize_keras_object(
+            {**copy.deepcopy(config), "compile_config": None},
+            custom_objects=aliases,
+            safe_mode=True,
+        )
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"the config makes a {type(model).__name__}")
+        if not model.built:
+            model.build((None, *sized.input_shape))
+    except Exception as exc:
+        return None, f"the saved model could not be built: {type(exc).__name__}: {str(exc)[:300]}"
+    return model, None
+
+
+def _fill(model, archive: Archive, limits: ModelLimits) -> str | None:
+    """Check the built model against the bounds and give it the archive's weights; None, or
+    why the model is refused."""
+    try:
+        _check_built(model, limits)
+    except ArchiveError as exc:
+        return str(exc)
+    expected = [
+        (layer.name, [(tuple(int(d) for d in w.shape), str(w.dtype)) for w in layer.weights])
+        for layer in model.layers
+    ]
+    try:
+        arrays = layer_weights(archive, expected)
+    except ArchiveError as exc:
+        return f"the saved model's weights cannot be used: {exc}"
+    try:
+        for layer, weights in zip(model.layers, arrays, strict=True):
+            if weights:
+                layer.set_weights(weights)
+    except Exception as exc:
+        return f"the saved model's weights could not be set: {type(exc).__name__}: {str(exc)[:300]}"
+    return None
+
+
+def _check_built(model, limits: ModelLimits) -> None:
+    """What Keras built agrees with the bounds: its parameters, every layer's width and the
+    multiply-adds per example of the graph as built (the config vetting computed them first)."""
+    try:
+        params = int(model.count_params())
+        layers = [
+            (
+                type(layer).__name__,
+                int(layer.count_params()),
+                _example_shape(layer.input),
+                _example_shape(layer.output),
+            )
+            for layer in model.layers
+        ]
+    except Exception as exc:
+        raise ArchiveError(
+            f"the grader cannot measure the model it built ({type(exc).__name__})"
+        ) from None
+    widths = [math.prod(after) for _, _, _, after in layers if after]
+    if params > limits.max_params or any(w > limits.max_width for w in widths):
+        raise ArchiveError(
+            f"the model has {params:,} parameters and layers up to {max(widths, default=0):,} "
+            "values wide, more than the grader runs"
+        )
+    if model_cost(layers) > limits.max_macs:
+        raise ArchiveError(
+            f"running the model takes more than {limits.max_macs:,} multiply-adds per image; "
+            "the grader does not run models that large"
+        )
+
+
+def _example_shape(tensor) -> list[int] | None:
+    """A tensor's shape without its batch axis, or None (unknown, or several tensors)."""
+    shape = getattr(tensor, "shape", None)
+    if shape is None or any(d is None for d in shape[1:]):
+        return None
+    return [int(d) for d in shape[1:]]
+
+
 __all__ = [
     "Archive",
     "ArchiveError",
     "ModelLimits",
+    "Sized",
+    "build_model",
     "layer_weights",
     "model_cost",
     "optimizer_iterations",

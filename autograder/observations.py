@@ -2,7 +2,7 @@
 
 JSON must be an object of bounded size, arrays are `.npy` read with `allow_pickle=False` and must
 be numeric, and models are model files (autograder.sandbox.model_file) whose config names only
-Keras' own classes: the grader builds the model from it in safe mode and copies in plain arrays
+Keras' own classes (the whole tree allow-listed, sized on the exercise's input): the grader builds the model from it in safe mode and copies in plain arrays
 it checked against that model. Anything else raises `ObservationError`, which graders turn into a failed check. What each part
 may contain is declared by the exercise's schema (autograder.sandbox.schema): values of another
 type are dropped as they are read, and looking up an undeclared key is a grader bug
@@ -11,7 +11,6 @@ type are dropped as they are read, and looking up an undeclared key is a grader 
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,7 @@ from autograder.keras_archive import (
     Archive,
     ArchiveError,
     ModelLimits,
-    layer_weights,
-    model_cost,
+    build_model,
     optimizer_iterations,
     parse_json,
     read_archive,
@@ -161,80 +159,12 @@ def load_model(path: Path, limits: ModelLimits):
 
 def model_from_archive(archive: Archive, limits: ModelLimits):
     """The Keras model of an archive already read and vetted with `limits`: built by the grader
-    from the config (safe mode, not compiled), then given the archive's checked arrays."""
-    import keras
-
-    # tf.nn.softmax is saved under its TensorFlow name; map it back to Keras' own function.
-    aliases = {
-        "softmax_v2": keras.activations.softmax,
-        "log_softmax_v2": keras.activations.log_softmax,
-    }
-    config = {**archive.config, "compile_config": None}
+    from the config on the shape the vetting sized (safe mode, not compiled), then given the
+    archive's checked arrays (autograder.keras_archive.build_model)."""
     try:
-        model = keras.saving.deserialize_keras_object(
-            config, custom_objects=aliases, safe_mode=True
-        )
-        if not isinstance(model, keras.Model):
-            raise TypeError(f"the config makes a {type(model).__name__}")
-    except Exception as exc:
-        raise ObservationError(
-            f"the saved model could not be built: {type(exc).__name__}: {str(exc)[:300]}"
-        ) from None
-    _check_loaded(model, limits)
-    expected = [
-        (layer.name, [(tuple(int(d) for d in w.shape), str(w.dtype)) for w in layer.weights])
-        for layer in model.layers
-    ]
-    try:
-        arrays = layer_weights(archive, expected)
-        for layer, weights in zip(model.layers, arrays, strict=True):
-            if weights:
-                layer.set_weights(weights)
+        return build_model(archive, limits)
     except ArchiveError as exc:
-        raise ObservationError(f"the saved model's weights cannot be used: {exc}") from None
-    except Exception as exc:
-        raise ObservationError(
-            f"the saved model's weights could not be set: {type(exc).__name__}: {str(exc)[:300]}"
-        ) from None
-    return model
-
-
-def _check_loaded(model, limits: ModelLimits) -> None:
-    """What Keras built agrees with the bounds: its parameters, every layer's width and the
-    multiply-adds per example of the graph as built (the config vetting estimated them first)."""
-    try:
-        params = int(model.count_params())
-        layers = [
-            (
-                type(layer).__name__,
-                int(layer.count_params()),
-                _example_shape(layer.input),
-                _example_shape(layer.output),
-            )
-            for layer in model.layers
-            if getattr(layer, "_inbound_nodes", None)
-        ]
-    except Exception:  # an unbuilt model has neither: nothing was allocated
-        return
-    widths = [math.prod(after) for _, _, _, after in layers if after]
-    if params > limits.max_params or any(w > limits.max_width for w in widths):
-        raise ObservationError(
-            f"the model has {params:,} parameters and layers up to {max(widths, default=0):,} "
-            "values wide, more than the grader runs"
-        )
-    if model_cost(layers) > limits.max_macs:
-        raise ObservationError(
-            f"running the model takes more than {limits.max_macs:,} multiply-adds per image; "
-            "the grader does not run models that large"
-        )
-
-
-def _example_shape(tensor) -> list[int] | None:
-    """A tensor's shape without its batch axis, or None (unknown, or several tensors)."""
-    shape = getattr(tensor, "shape", None)
-    if shape is None or any(d is None for d in shape[1:]):
-        return None
-    return [int(d) for d in shape[1:]]
+        raise ObservationError(str(exc)) from None
 
 
 def compile_config(path: Path, limits: ModelLimits) -> dict[str, Any]:

@@ -587,6 +587,125 @@ def test_monkeypatching_and_forged_objects_earn_nothing(graders, tmp_path) -> No
     assert "T-shirt/top" in outputs(report, "CLASS_NAMES")
 
 
+# -- models the grader cannot size, or nested inside a layer (issue 31, items 4 and 5) ---------------
+def _build_model_body(new_body: str) -> tuple[str, str]:
+    """The reference build_model's body (from its Sequential to its return) replaced."""
+    source = reference_source()
+    start = source.index(BUILD, source.index("def build_model"))
+    end = source.index("    return model\n", start) + len("    return model\n")
+    return source[start:end], body(new_body)
+
+
+# An unbuilt Sequential without an input shape: Flatten, Dense(16000), Dense(16000), Dense(10).
+# Its `build` is disabled so the probe cannot build it before saving, and train_model does not
+# fit it: the file the grader reads has no shape, and its first call would build 269 M weights.
+UNSIZED_MODEL = """
+model = keras.Sequential([
+    keras.layers.Flatten(),
+    keras.layers.Dense(16000),
+    keras.layers.Dense(16000),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.build = lambda *args, **kwargs: None
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+return model
+"""
+
+# The reference model, saved with its output layer's activation replaced by a nested Sequential
+# (Input(10000), Dense(10000), Dense(10000)): Keras would build its 200 M weights while reading
+# the config.
+NESTED_MODEL = """
+model = keras.Sequential([
+    keras.Input(shape=(28, 28)),
+    keras.layers.Flatten(),
+    keras.layers.Dense(hidden_units, activation="relu"),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+small = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(4), keras.layers.Dense(4)])
+nested = json.loads(json.dumps(keras.saving.serialize_keras_object(small)))
+nested["config"]["layers"][0]["config"]["batch_shape"] = [None, 10000]
+for layer in nested["config"]["layers"][1:]:
+    layer["config"]["units"] = 10000
+    layer.pop("build_config", None)
+own = model.get_config
+def get_config():
+    config = own()
+    config["layers"][-1]["config"]["activation"] = nested
+    return config
+model.get_config = get_config
+return model
+"""
+
+CLI_MEASURE = """
+import json, resource, sys
+from autograder import cli
+code = cli.main(["grade", {path!r}, "--exercise", "fashion_mnist", "--data-dir", {data!r},
+                 "--report", {report!r}])
+report = json.load(open({report!r}))
+print(json.dumps({{
+    "code": code,
+    "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "score": report["score"],
+    "outputs": {{t["name"]: t["output"] for t in report["tests"] if t["score"] < t["max_score"]}},
+    "notes": report.get("part_notes", {{}}),
+}}))
+"""
+
+
+def grade_through_the_cli(source: str, folder: Path, data: Path) -> dict:
+    """`autograder grade` of `source` in a fresh process: its report and its own peak memory
+    (the grading process, not the sandboxed child)."""
+    import subprocess
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path, report = folder / "submission.py", folder / "report.json"
+    path.write_text(source)
+    script = CLI_MEASURE.format(path=str(path), data=str(data), report=str(report))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=1200,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, cwd=folder,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _pipeline_output(measured: dict) -> str:
+    """The pipeline's accuracy line's feedback: the grader evaluates the saved model there."""
+    return next(text for name, text in measured["outputs"].items() if "test accuracy" in name)
+
+
+@pytest.mark.slow
+def test_models_the_grader_cannot_size_or_nested_in_a_layer_are_refused_unbuilt(
+    tmp_path, synthetic_dir
+) -> None:
+    """Items 4 and 5 through `autograder grade`: the unsized model and the nested one are
+    refused with a note naming why, and the grading process's own peak memory stays within
+    25% of grading the reference (it once reached 3.8 GB and 2.1 GB)."""
+    reference = grade_through_the_cli(reference_source(), tmp_path / "reference", synthetic_dir)
+    unsized = grade_through_the_cli(
+        hostile(_build_model_body(UNSIZED_MODEL), (FIT, body("return None"))),
+        tmp_path / "unsized",
+        synthetic_dir,
+    )
+    nested = grade_through_the_cli(
+        hostile(_build_model_body(NESTED_MODEL)), tmp_path / "nested", synthetic_dir
+    )
+    figures = {n: f["peak_mib"] for n, f in (("reference", reference), ("unsized", unsized),
+                                               ("nested", nested))}  # fmt: skip
+    print("grading process peak MiB:", figures)
+    for name, measured in (("unsized", unsized), ("nested", nested)):
+        assert measured["peak_mib"] <= 1.25 * reference["peak_mib"], (name, figures)
+    unsized_text = "\n".join(unsized["outputs"].values())
+    assert "more than 5,000,000 parameters" in _pipeline_output(unsized), unsized_text
+    assert "cannot be graded: the model has more than 5,000,000 parameters" in unsized_text
+    nested_text = "\n".join(nested["outputs"].values())
+    assert "has a Sequential object in 'activation'" in _pipeline_output(nested), nested_text
+    assert "nested models and layers cannot be graded" in nested_text
+    assert not any(name.startswith("build_model") for name in reference["outputs"])
+
+
 # -- nothing left behind -----------------------------------------------------------------------------------
 def test_no_cgroups_or_working_directories_left_behind(graders) -> None:
     """Runs last in this module: every child's cgroups and directories were removed."""

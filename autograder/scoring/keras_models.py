@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import difflib
 import math
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograder.keras_archive import ModelLimits
 from autograder.model_eval import accuracy_and_confusion
 from autograder.observations import MODEL_SUFFIX, ObservationError, compile_config, load_model
 from autograder.scoring.feedback import CheckFailed, raise_for_error
@@ -44,10 +41,19 @@ def normalise(identifier: Any) -> str:
     return str(identifier or "").lower().replace("_", "").replace(" ", "")
 
 
-@lru_cache(maxsize=8)
-def load_saved(path_text: str, limits: ModelLimits):
-    """A model file the child saved, loaded once per grading however many graders ask."""
-    return load_model(Path(path_text), limits)
+def load_saved(obs, key: str):
+    """The model the child saved under `key`, loaded once per part's observations however many
+    graders ask. It lives only as long as those observations (no cache outlives a grading: a
+    model is up to the bounds' size), and a refusal is remembered, not retried."""
+    cache = obs.measured.setdefault("models", {})
+    if key not in cache:
+        try:
+            cache[key] = load_model(obs.path(f"{key}{MODEL_SUFFIX}"), obs.model_limits())
+        except ObservationError as exc:
+            cache[key] = ObservationError(str(exc))
+    if isinstance(cache[key], ObservationError):
+        raise ObservationError(str(cache[key]))
+    return cache[key]
 
 
 def model_for(obs, key: str, call: str):
@@ -63,7 +69,7 @@ def model_for(obs, key: str, call: str):
             hint="return the model object itself (and only built-in Keras layers)",
         )
     try:
-        return load_saved(str(obs.path(f"{key}{MODEL_SUFFIX}")), obs.model_limits())
+        return load_saved(obs, key)
     except ObservationError as exc:
         raise CheckFailed(
             message=f"The model returned by {call} cannot be graded: {exc}."
@@ -231,7 +237,7 @@ def check_test_accuracy(
             + str(obs.get(f"{key}_save_error") or "no model came back")
         )
     try:
-        model = load_saved(str(obs.path(f"{key}{MODEL_SUFFIX}")), obs.model_limits())
+        model = load_saved(obs, key)
     except ObservationError as exc:
         raise CheckFailed(message=f"the trained model cannot be evaluated: {exc}") from None
     accuracy, confusion, outputs = accuracy_and_confusion(model, images, labels, len(class_names))

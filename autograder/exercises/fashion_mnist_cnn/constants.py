@@ -39,6 +39,7 @@ MODEL_LIMITS = ModelLimits(
     max_params=5_000_000,
     max_width=100_000,
     max_macs=100_000_000,
+    input_shape=IMAGE_SHAPE,  # the grader sizes every model on the images it feeds it
 )
 
 

@@ -53,7 +53,9 @@ EXERCISE = Exercise(
         Part("pipeline", timeout=300, calls=PIPELINE, depends=("build_model", "train_model")),
     ),
     dataset=None,
-    model_limits=ModelLimits(layers=frozenset({"InputLayer", "Dense"}), max_params=1_000),
+    model_limits=ModelLimits(
+        layers=frozenset({"InputLayer", "Dense"}), max_params=1_000, input_shape=(1,)
+    ),
     # The pipeline's seed: the same submission trains to the same weights at every grading.
     make_setup=drawn_setup(draw, start_model, seed=20_260_101, model_input_shape=[1]),
 )
