@@ -11,6 +11,7 @@ type are dropped as they are read, and looking up an undeclared key is a grader 
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
