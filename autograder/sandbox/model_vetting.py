@@ -381,7 +381,9 @@ def _shape(value: Any, what: str) -> Shape | None:
 
 
 def _compatible(a: Shape, b: Shape) -> bool:
-    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(
+        x is None or y is None or x == y for x, y in zip(a, b, strict=True)
+    )
 
 
 def _merge(a: Shape, b: Shape) -> Shape:
