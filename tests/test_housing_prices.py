@@ -93,6 +93,46 @@ SUBMISSIONS = {
             "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "model.fit",
         },
     ),
+    # Hostile (issue 31, item 7): the answer written into the weights, the step counter set and
+    # Keras' own History made by hand. The grader replays the training and finds no such one.
+    "answer_written_with_a_keras_history": (
+        [
+            (
+                "    return model.fit(xs, ys, epochs=epochs, verbose=0)",
+                "    model.set_weights([np.array([[0.5]]), np.array([0.5])])\n"
+                "    model.optimizer.iterations.assign(epochs)\n"
+                "    history = keras.callbacks.History()\n"
+                "    history.set_model(model)\n"
+                "    history.epoch = list(range(epochs))\n"
+                "    history.history = {'loss': [0.0] * epochs}\n"
+                "    model.history = history\n"
+                "    return history",
+            )
+        ],
+        {
+            "train_model: trains for the epochs it is given": "the grader replays them",
+            "train_model: the loss goes down": "the grader replays them",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "the grader replays them",
+        },
+    ),
+    # Hostile (item 8): one real epoch, then the step counter and the History say `epochs`.
+    "one_epoch_and_forged_counters": (
+        [
+            (
+                "    return model.fit(xs, ys, epochs=epochs, verbose=0)",
+                "    history = model.fit(xs, ys, epochs=1, verbose=0)\n"
+                "    model.optimizer.iterations.assign(epochs)\n"
+                "    history.epoch = list(range(epochs))\n"
+                "    history.history = {'loss': history.history['loss'] * epochs}\n"
+                "    return history",
+            )
+        ],
+        {
+            "train_model: trains for the epochs it is given": "the grader replays them",
+            "train_model: the loss goes down": "the grader replays them",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "the grader replays them",
+        },
+    ),
     # Hostile: an answer far too big to be a price.
     "huge_answer": (
         [("return float(prediction[0][0])", "return np.zeros(10**7)")],
