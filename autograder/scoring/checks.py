@@ -253,6 +253,41 @@ REPLAYED_LOSSES = frozenset(
 )  # fmt: skip
 
 
+# A real fit stays near where it started: 1 to 20 epochs of Fashion-MNIST's subset from drawn
+# Glorot weights keep the kernels' correlation with their start at 0.99 to 0.91; weights that
+# started elsewhere (another part's fits, another initialisation) correlate about 0.0.
+MIN_START_CORRELATION = 0.5
+# Below this many kernel values a correlation says nothing (one neuron has one).
+MIN_CORRELATED_VALUES = 100
+
+
+def start_correlation(weights: list[np.ndarray], start: list[np.ndarray]) -> float:
+    """The correlation of the kernels that came back with the kernels the call started from."""
+    pairs = [(a, b) for a, b in zip(weights, start, strict=True) if np.ndim(b) > 1]
+    if not pairs or any(np.shape(a) != np.shape(b) for a, b in pairs):
+        return 0.0
+    now = np.concatenate([np.ravel(a) for a, _ in pairs]).astype(np.float64)
+    before = np.concatenate([np.ravel(b) for _, b in pairs]).astype(np.float64)
+    if not np.all(np.isfinite(now)) or now.std() == 0 or before.std() == 0:
+        return 0.0
+    return float(np.corrcoef(now, before)[0, 1])
+
+
+def check_started_from(weights: list[np.ndarray], start: list[np.ndarray]) -> None:
+    """The weights that came back were trained from `start`, the weights the grader gave (their
+    kernels still correlate with it, as a few epochs of training leave them), when the kernels
+    are many enough for a correlation to say so."""
+    kernels = sum(int(np.size(b)) for b in start if np.ndim(b) > 1)
+    if len(weights) == len(start) and kernels < MIN_CORRELATED_VALUES:
+        return
+    if len(weights) != len(start) or start_correlation(weights, start) < MIN_START_CORRELATION:
+        raise CheckFailed(
+            expected="the model that was passed in, trained from its own weights by model.fit",
+            received="weights that did not start from the ones it was given",
+            hint="train the model that was passed in; do not copy, load or keep weights into it",
+        )
+
+
 @dataclass(frozen=True)
 class Training:
     """One training call as the grader knows it, all its own copies: the weights the model
@@ -451,6 +486,7 @@ def training_evidence(obs, model_key: str, call: str, training: Training) -> Tra
             received="a model with other weights than the one it was given",
             hint="train the model that was passed in; do not build another one",
         )
+    check_started_from([np.asarray(w) for w in model.get_weights()], training.start)
     if len(training.xs) != len(training.ys) or not len(training.xs):
         raise CheckFailed(message=f"{call}: no examples the grader can train on.")
     evidence = TrainingEvidence(steps, float("nan"), float("nan"), 1, None, "no step to replay")
@@ -487,10 +523,11 @@ def check_trained(
     obs, model_key: str, call: str, training: Training, *, drop: float = 1.0
 ) -> TrainingEvidence:
     """The model saved under `model_key` was trained by `call`, on the grader's evidence alone:
-    the optimizer stepped; the loss on the grader's data dropped below `drop` x the start
-    weights' loss; and the weights are those the grader's own replay of the compiled optimizer
-    reaches from the start weights in the steps the model file states (never the step counter
-    or a History alone)."""
+    the optimizer stepped; the kernels still correlate with the start weights (when they are
+    many); the weights are those the grader's own replay of the compiled optimizer reaches from
+    the start weights in the steps the model file states (one batch an epoch), or as far from
+    them (several); and the loss on the grader's data dropped below `drop` x the start's.
+    Never the step counter or a History alone."""
     evidence = training_evidence(obs, model_key, call, training)
     if not evidence.steps:
         raise CheckFailed(
