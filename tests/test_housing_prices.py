@@ -133,6 +133,12 @@ SUBMISSIONS = {
             "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "the grader replays them",
         },
     ),
+    # Honest: batches of two (three steps an epoch, shuffled): the grader's replay cannot know
+    # the order, and the length of the move it checks instead keeps full marks.
+    "batches_of_two": (
+        [("epochs=epochs, verbose=0)", "epochs=epochs, verbose=0, batch_size=2)")],
+        {},
+    ),
     # Hostile: an answer far too big to be a price.
     "huge_answer": (
         [("return float(prediction[0][0])", "return np.zeros(10**7)")],

@@ -197,7 +197,7 @@ def test_evidence_is_accepted_only_where_the_replay_ends() -> None:
     one = checks.TrainingEvidence(5, 1.0, 0.5, 1, 0.01, "", 1.0)
     assert one.replayed()
     assert not checks.TrainingEvidence(5, 1.0, 0.5, 1, 0.2, "", 1.0).replayed()
-    many = checks.TrainingEvidence(80, 1.0, 0.5, 16, 0.65, "", 0.99)  # another shuffle
+    many = checks.TrainingEvidence(80, 1.0, 0.5, 16, 0.65, "", 1.14)  # another shuffle
     assert many.replayed()
-    assert not checks.TrainingEvidence(80, 1.0, 0.5, 16, 0.7, "", 0.6).replayed()  # one epoch
+    assert not checks.TrainingEvidence(80, 1.0, 0.5, 16, 0.7, "", 0.6).replayed()  # 1 of 3 epochs
     assert not checks.TrainingEvidence(5, 1.0, 0.5, 1, None, "no replay").replayed()

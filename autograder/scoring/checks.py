@@ -237,9 +237,10 @@ REPLAY_TOLERANCE_ONE_BATCH = 0.02
 # With several, `fit` shuffles them in an order the grader cannot know: two orders end about
 # 0.65 of the move apart, so the position proves little. The length of the move does: from
 # drawn Fashion-MNIST starts, N shuffled epochs moved 0.99-1.02 x the grader's ordered replay of
-# N epochs, N - 1 epochs 0.84-0.93 x and one epoch of N = 3-7 0.43-0.60 x. The move must be
-# within this factor of the replay's either way.
-REPLAY_LENGTH_BAND = 1.25
+# N epochs, N - 1 epochs 0.84-0.93 x and one epoch of N = 3-7 0.43-0.62 x (of N = 2, 0.74 x);
+# housing_prices' six examples in batches of 2 moved 1.14 x. The move must be within this
+# factor of the replay's either way.
+REPLAY_LENGTH_BAND = 1.5
 REPLAY_ATOL = 1e-5
 # The grader's replay costs steps x batch size example passes of a vetted model: bounded.
 MAX_REPLAY_EXAMPLES = 1_000_000
