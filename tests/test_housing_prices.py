@@ -139,6 +139,23 @@ SUBMISSIONS = {
         [("epochs=epochs, verbose=0)", "epochs=epochs, verbose=0, batch_size=2)")],
         {},
     ),
+    # Hostile: a real fit whose step counter then claims 10**8 steps an epoch: the grader
+    # refuses to replay that many rather than spend them.
+    "a_forged_step_counter_too_big_to_replay": (
+        [
+            (
+                "    return model.fit(xs, ys, epochs=epochs, verbose=0)",
+                "    history = model.fit(xs, ys, epochs=epochs, verbose=0)\n"
+                "    model.optimizer.iterations.assign(epochs * 10**8)\n"
+                "    return history",
+            )
+        ],
+        {
+            "train_model: trains for the epochs it is given": "more than the grader replays",
+            "train_model: the loss goes down": "more than the grader replays",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "more than the grader replays",
+        },
+    ),
     # Hostile: an answer far too big to be a price.
     "huge_answer": (
         [("return float(prediction[0][0])", "return np.zeros(10**7)")],

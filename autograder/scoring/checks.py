@@ -242,8 +242,10 @@ REPLAY_TOLERANCE_ONE_BATCH = 0.02
 # factor of the replay's either way.
 REPLAY_LENGTH_BAND = 1.5
 REPLAY_ATOL = 1e-5
-# The grader's replay costs steps x batch size example passes of a vetted model: bounded.
+# The grader's replay costs steps x batch size example passes of a vetted model, each about its
+# parameter count in multiply-adds: both bounded (a forged step counter asks for no more).
 MAX_REPLAY_EXAMPLES = 1_000_000
+MAX_REPLAY_WORK = 10**10  # example passes x parameters: Fashion-MNIST's 5 epochs are 2.6e8
 # Keras' own optimizers and losses, the only ones the grader rebuilds from a compile config.
 REPLAYED_OPTIMIZERS = frozenset(
     {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam"}
@@ -499,7 +501,8 @@ def training_evidence(obs, model_key: str, call: str, training: Training) -> Tra
         start, now = _flat(training.start), _flat(model.get_weights())
         for epochs, batches in _splits(steps, training) if steps else []:
             size = -(-len(training.xs) // batches)
-            if steps * size > MAX_REPLAY_EXAMPLES:
+            work = steps * size * max(1, int(model.count_params()))
+            if steps * size > MAX_REPLAY_EXAMPLES or work > MAX_REPLAY_WORK:
                 raise ValueError(f"{steps:,} steps are more than the grader replays")
             there = _flat(_replayed(model, config, training, epochs, batches))
             moved = max(float(np.linalg.norm(there - start)), REPLAY_ATOL)
