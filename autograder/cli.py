@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -106,7 +107,7 @@ def _current(release: Path | None) -> Path | None:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.exporters import gradescope, text
+    from autograder.exporters import text
     from autograder.grader import Grader
 
     _github_grade_check(args)
@@ -121,33 +122,81 @@ def cmd_grade(args: argparse.Namespace) -> int:
     with Grader(_options(args, exercise)) as grader:
         report = grader.grade(args.submission, release=release)
     print(text.render(report, verbose=args.verbose))
-    if args.results:
-        gradescope.write(report, args.results)
-        print(f"Results written to {args.results}")
-    exporters = (("junit", "junit"), ("html", "html"), ("report", "report_json"))
-    for option, module_name in exporters:
-        target = getattr(args, option, None)
-        if target:
-            module = __import__(f"autograder.exporters.{module_name}", fromlist=["write"])
-            module.write(report, target)
-            print(f"{option.upper()} report written to {target}")
-    _platform_outputs(args, report)
+    _write_outputs(args, report)
     if not Path(args.submission).exists():
         return _fail(f"submission {args.submission!r} not found (a zero score was recorded)")
     return _fail_under_status(args, report)
 
 
-def _platform_outputs(args: argparse.Namespace, report) -> None:
-    """`--github`: the grading reporter's outputs and the step summary (GitHub Actions)."""
-    if not getattr(args, "github", False):
-        return
+EXPORT_NOTE = "exporting"  # the report's note naming the outputs that could not be written
+
+
+def _exporters(args: argparse.Namespace) -> list[tuple[str, Callable[..., str]]]:
+    """The outputs the options ask for, in order, each a name and a function that writes it and
+    returns what to print."""
+    from autograder.exporters import gradescope, html, junit, report_json
+
+    outputs = []
+    for option, module, label in (
+        ("results", gradescope, "Results"),
+        ("junit", junit, "JUNIT report"),
+        ("html", html, "HTML report"),
+        ("report", report_json, "REPORT report"),
+    ):
+        target = getattr(args, option, None)
+        if target:
+            outputs.append((f"--{option}", _writer(module, target, label)))
+    if getattr(args, "github", False):
+        outputs.append(("--github", lambda report: _platform_outputs(args, report)))
+    return outputs
+
+
+def _writer(module, target: str, label: str):
+    def write(report) -> str:
+        module.write(report, target)
+        return f"{label} written to {target}"
+
+    return write
+
+
+def _write_outputs(args: argparse.Namespace, report) -> None:
+    """Every output the options ask for. An exporter that fails never stops the others: its
+    failure is printed and noted in the report at once (the outputs after it carry the note),
+    and the files written before it are written again with the note. `--github`, which appends,
+    comes last and is written once."""
+    exporters = _exporters(args)
+    failed: dict[str, str] = {}
+    written: list[str] = []
+    for name, write in exporters:
+        try:
+            done = write(report)
+        except Exception as exc:  # a noted failure, never a lost grading
+            failed[name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            print(f"autograder: {name} could not be written ({failed[name]})", file=sys.stderr)
+            report.part_notes[EXPORT_NOTE] = "not written: " + "; ".join(
+                f"{option} ({reason})" for option, reason in failed.items()
+            )
+            continue
+        written.append(name)
+        print(done)
+    for name, write in exporters:
+        if failed and name in written and name != "--github":
+            try:
+                write(report)
+            except Exception as exc:  # written once already, without the note
+                print(f"autograder: {name} could not be rewritten ({exc!s:.300})", file=sys.stderr)
+
+
+def _platform_outputs(args: argparse.Namespace, report) -> str:
+    """`--github`: the grading reporter's outputs and the step summary (GitHub Actions); what
+    to print."""
     from autograder.platforms import github
 
     results = github.write_outputs(
         report, os.environ["GITHUB_OUTPUT"], os.environ.get("GITHUB_STEP_SUMMARY")
     )
     totals = github.reporter_totals(results)
-    print(
+    return (
         f"GitHub Classroom: {totals['classroom_points']:g}/{totals['classroom_max']:g} points "
         f"in {len(results)} runners ({', '.join(results)}) written to $GITHUB_OUTPUT"
     )

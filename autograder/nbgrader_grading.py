@@ -299,7 +299,15 @@ def render_html(report, part: str, tampered: list[str], *, first: bool = False) 
         if accuracy is not None:
             notes.append(f"Pipeline test accuracy measured by the grader: {accuracy:.4f}")
     note_html = "".join(f"<p style='color:#8d6e00'>{html.escape(printable(n))}</p>" for n in notes)
-    figures = plots_html(report) if part == "pipeline" else ""
+    figures = ""
+    if part == "pipeline":
+        try:  # a figure that cannot be drawn never costs the cell its feedback
+            figures = plots_html(report)
+        except Exception as exc:
+            figures = (
+                f"<p style='color:#8d6e00'>The plots could not be drawn "
+                f"({html.escape(printable(type(exc).__name__))}).</p>"
+            )
     return (
         f"<div class='autograder-feedback'><p><b>{html.escape(part)}</b>: "
         f"<b style='color:{colour}'>{score:g}/{maximum:g}</b> points</p>"

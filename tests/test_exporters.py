@@ -210,3 +210,55 @@ def test_a_reason_shared_by_several_checks_is_said_once_and_pointed_to_from_each
     assert rendered.count("(the same as above)") == 2
     nbgrader = render_html(report, "build_model", [])
     assert nbgrader.count("ValueError: no") == 1 and nbgrader.count("(the same as above)") == 2
+
+
+# -- Student text in plots is plain text; a figure that fails never costs the page (issue 31, 9) --
+MATH_KEY = "$\\undefinedcommand$"  # matplotlib's math text raises on it
+
+
+def test_a_history_key_in_math_text_is_drawn_as_its_literal_text():
+    from matplotlib import rc_context
+
+    history = {MATH_KEY: [0.9, 0.5], "loss": [1.0, 0.4], "$x^2$ acc": [0.1, 0.3]}
+    page = html.render(make_report(history=history))
+    assert len(_png_images(page)) == 1 and "not drawn" not in page
+    with rc_context(html.PLAIN_TEXT):  # as the exporter draws it
+        figure = html._history_figure(history)
+    legends = [t for axes in figure.axes for t in axes.get_legend().get_texts()]
+    assert {t.get_text() for t in legends} == set(history)
+    assert not any(t.get_parse_math() for t in legends)  # "$x^2$ acc" shown as typed
+    texts = [axes.title for axes in figure.axes] + [axes.xaxis.label for axes in figure.axes]
+    assert not any(t.get_parse_math() for t in texts)
+
+
+def test_class_names_in_math_text_are_plain_tick_labels():
+    names = [MATH_KEY, *NAMES[1:]]
+    page = html.render(make_report(confusion_matrix=CONFUSION, class_names=names))
+    assert len(_png_images(page)) == 1 and "not drawn" not in page
+
+
+def test_a_figure_that_cannot_be_drawn_is_noted_and_the_page_still_written(tmp_path, monkeypatch):
+    def broken(history):
+        raise ValueError("a figure that cannot be drawn <b>")
+
+    monkeypatch.setattr(html, "_history_png", broken)
+    report = make_report(history=HISTORY, confusion_matrix=CONFUSION, class_names=NAMES)
+    page = html.write(report, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert len(_png_images(page)) == 1  # the confusion matrix is still there
+    assert "not drawn (ValueError: a figure that cannot be drawn &lt;b&gt;)" in page
+    assert "<h2>Checks</h2>" in page
+
+
+def test_nbgrader_feedback_survives_a_math_key_and_a_broken_figure(monkeypatch):
+    from autograder.nbgrader_grading import render_html
+
+    body = render_html(make_report(history={MATH_KEY: [0.9, 0.5]}), "pipeline", [])
+    assert "data:image/png;base64," in body and "not drawn" not in body
+
+    def broken(report):
+        raise RuntimeError("no figures today")
+
+    monkeypatch.setattr("autograder.nbgrader_grading.plots", broken)
+    body = render_html(make_report(history=HISTORY), "pipeline", [])
+    assert "The plots could not be drawn (RuntimeError)" in body
+    assert "pipeline: accuracy" in body  # the part's checks are still shown

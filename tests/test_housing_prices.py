@@ -93,6 +93,69 @@ SUBMISSIONS = {
             "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "model.fit",
         },
     ),
+    # Hostile (issue 31, item 7): the answer written into the weights, the step counter set and
+    # Keras' own History made by hand. The grader replays the training and finds no such one.
+    "answer_written_with_a_keras_history": (
+        [
+            (
+                "    return model.fit(xs, ys, epochs=epochs, verbose=0)",
+                "    model.set_weights([np.array([[0.5]]), np.array([0.5])])\n"
+                "    model.optimizer.iterations.assign(epochs)\n"
+                "    history = keras.callbacks.History()\n"
+                "    history.set_model(model)\n"
+                "    history.epoch = list(range(epochs))\n"
+                "    history.history = {'loss': [0.0] * epochs}\n"
+                "    model.history = history\n"
+                "    return history",
+            )
+        ],
+        {
+            "train_model: trains for the epochs it is given": "the grader replays them",
+            "train_model: the loss goes down": "the grader replays them",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "the grader replays them",
+        },
+    ),
+    # Hostile (item 8): one real epoch, then the step counter and the History say `epochs`.
+    "one_epoch_and_forged_counters": (
+        [
+            (
+                "    return model.fit(xs, ys, epochs=epochs, verbose=0)",
+                "    history = model.fit(xs, ys, epochs=1, verbose=0)\n"
+                "    model.optimizer.iterations.assign(epochs)\n"
+                "    history.epoch = list(range(epochs))\n"
+                "    history.history = {'loss': history.history['loss'] * epochs}\n"
+                "    return history",
+            )
+        ],
+        {
+            "train_model: trains for the epochs it is given": "the grader replays them",
+            "train_model: the loss goes down": "the grader replays them",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "the grader replays them",
+        },
+    ),
+    # Honest: batches of two (three steps an epoch, shuffled): the grader's replay cannot know
+    # the order, and the length of the move it checks instead keeps full marks.
+    "batches_of_two": (
+        [("epochs=epochs, verbose=0)", "epochs=epochs, verbose=0, batch_size=2)")],
+        {},
+    ),
+    # Hostile: a real fit whose step counter then claims 10**8 steps an epoch: the grader
+    # refuses to replay that many rather than spend them.
+    "a_forged_step_counter_too_big_to_replay": (
+        [
+            (
+                "    return model.fit(xs, ys, epochs=epochs, verbose=0)",
+                "    history = model.fit(xs, ys, epochs=epochs, verbose=0)\n"
+                "    model.optimizer.iterations.assign(epochs * 10**8)\n"
+                "    return history",
+            )
+        ],
+        {
+            "train_model: trains for the epochs it is given": "more than the grader replays",
+            "train_model: the loss goes down": "more than the grader replays",
+            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "more than the grader replays",
+        },
+    ),
     # Hostile: an answer far too big to be a price.
     "huge_answer": (
         [("return float(prediction[0][0])", "return np.zeros(10**7)")],

@@ -180,15 +180,38 @@ def _failed_check(test: TestResult) -> str:
 
 @dataclass(frozen=True)
 class Plot:
-    """One figure of a report: its PNG and the text that stands for it."""
+    """One figure of a report: its PNG and the text that stands for it; `error` says why a
+    figure that should be there could not be drawn (then `png` is empty)."""
 
     alt: str
     png: bytes
+    error: str = ""
 
     def img(self, attributes: str = 'class="plot"') -> str:
-        """The figure as an inline `<img>` (a data URI), `attributes` added as they are."""
+        """The figure as an inline `<img>` (a data URI), `attributes` added as they are; a
+        figure that could not be drawn is a sentence saying so."""
+        if self.error:
+            return f"<p class='notes'>{_e(self.alt)}: not drawn ({_e(self.error)}).</p>"
         data = base64.b64encode(self.png).decode("ascii")
         return f'<img {attributes} alt="{_e(self.alt)}" src="data:image/png;base64,{data}">'
+
+
+# Text in the figures comes from the submission (History keys, class names a grader recorded):
+# drawn as plain text, never as matplotlib math text or TeX, whose parser raises on input such
+# as `$\undefinedcommand$` (and would render `$x$` as a formula).
+PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
+def _drawn(alt: str, draw, *args) -> Plot:
+    """The Plot `draw(*args)` makes; a figure that fails to draw is noted, never raised: the
+    page, and every other output of the grading, is still written."""
+    from matplotlib import rc_context
+
+    try:
+        with rc_context(PLAIN_TEXT):
+            return Plot(alt, draw(*args))
+    except Exception as exc:  # any failure of a figure leaves the page without it
+        return Plot(alt, b"", error=f"{type(exc).__name__}: {xml_text(exc)[:200]}")
 
 
 def plots(report: GradingReport) -> list[Plot]:
@@ -197,18 +220,22 @@ def plots(report: GradingReport) -> list[Plot]:
     history = _history(report.artifacts.get("history"))
     if history:
         figures.append(
-            Plot(
+            _drawn(
                 "Training curves from the grader's own 5-epoch run of your pipeline: loss and metrics per epoch",
-                _history_png(history),
+                _history_png,
+                history,
             )
         )
     names = _class_names(report.artifacts.get("class_names"))
     matrix = _confusion(report.artifacts.get("confusion_matrix"), len(names))
     if matrix is not None:
         figures.append(
-            Plot(
+            _drawn(
                 "Confusion matrix of your pipeline's model on the grader's 10,000 test images: true class by predicted class",
-                _confusion_png(matrix, _test_accuracy(report), names),
+                _confusion_png,
+                matrix,
+                _test_accuracy(report),
+                names,
             )
         )
     return figures
@@ -261,6 +288,10 @@ def _png(figure: Any) -> bytes:
 
 
 def _history_png(history: dict[str, list[float]]) -> bytes:
+    return _png(_history_figure(history))
+
+
+def _history_figure(history: dict[str, list[float]]) -> Any:
     from matplotlib.figure import Figure
 
     # Loss on its own axes: its scale has nothing to do with accuracy's 0..1.
@@ -292,7 +323,7 @@ def _history_png(history: dict[str, list[float]]) -> bytes:
         axes.grid(alpha=0.3)
         axes.legend()
     figure.tight_layout()
-    return _png(figure)
+    return figure
 
 
 def _confusion_png(matrix: np.ndarray, accuracy: float | None, names: list[str]) -> bytes:

@@ -11,6 +11,7 @@ Example (a regression exercise's graders):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -210,9 +211,13 @@ def outputs(obs, model_key: str, call: str, inputs: np.ndarray) -> np.ndarray:
     return predict_probabilities(model, np.asarray(inputs, dtype="float32"))
 
 
-def check_epochs(obs, key: str, call: str, model_key: str, epochs: int) -> None:
+def check_epochs(
+    obs, key: str, call: str, model_key: str, epochs: int, training: Training | None = None
+) -> None:
     """The History `call` returned ran `epochs` epochs, and the model it trained (saved as
-    `model_key`) took the same number of optimizer steps in each (any batch size)."""
+    `model_key`) took the same number of optimizer steps in each (any batch size). With the
+    call's `training` (`declared_training`), the steps are proven by the grader's replay
+    (`check_trained`), not taken from the step counter alone."""
     seen, steps = trained_epochs(obs, key, call), optimizer_steps(obs, model_key)
     if seen != list(range(epochs)) or not steps or steps % epochs:
         raise CheckFailed(
@@ -220,6 +225,8 @@ def check_epochs(obs, key: str, call: str, model_key: str, epochs: int) -> None:
             received=f"{len(seen)} epochs in the History, {steps} optimizer steps",
             hint="pass the argument on: model.fit(..., epochs=epochs)",
         )
+    if training is not None:
+        check_trained(obs, model_key, call, training)
 
 
 def check_loss_drops(obs, model_key: str, call: str, xs, ys, before: float) -> None:
@@ -287,3 +294,348 @@ def check_accuracy(obs, model_key: str, call: str, images, labels, at_least: flo
             hint=hint,
         )
     return accuracy
+
+
+# -- Training is proven by the grader's own evidence ---------------------------------------------
+# The child controls everything it saves: the weights, the optimizer's step counter, the History.
+# None of them alone proves a training. What does is a computation the grader makes itself: it
+# replays the optimizer the model was compiled with, from the start weights it knows, on its own
+# copy of the data, for the steps the model file claims, and the weights that came back must be
+# the ones that replay reaches; and the loss on the grader's data must have dropped from the
+# start's. Weights written by hand (the known answer), one epoch with forged counters, or a model
+# trained from other weights reach none of them: passing means computing that training.
+
+# With one batch per epoch the order of the examples does not matter and the replay is the same
+# computation: the returned weights must be the replay's, within this fraction of how far the
+# replay moved from the start (float32 rounding only).
+REPLAY_TOLERANCE_ONE_BATCH = 0.02
+# With several, `fit` shuffles them in an order the grader cannot know: two orders end about
+# 0.65 of the move apart, so the position proves little. The length of the move does: from
+# drawn Fashion-MNIST starts, N shuffled epochs moved 0.99-1.02 x the grader's ordered replay of
+# N epochs, N - 1 epochs 0.84-0.93 x and one epoch of N = 3-7 0.43-0.62 x (of N = 2, 0.74 x);
+# housing_prices' six examples in batches of 2 moved 1.14 x. The move must be within this
+# factor of the replay's either way.
+REPLAY_LENGTH_BAND = 1.5
+REPLAY_ATOL = 1e-5
+# The grader's replay costs steps x batch size example passes of a vetted model, each about its
+# parameter count in multiply-adds: both bounded (a forged step counter asks for no more).
+MAX_REPLAY_EXAMPLES = 1_000_000
+MAX_REPLAY_WORK = 10**10  # example passes x parameters: Fashion-MNIST's 5 epochs are 2.6e8
+# Keras' own optimizers and losses, the only ones the grader rebuilds from a compile config.
+REPLAYED_OPTIMIZERS = frozenset(
+    {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam"}
+)
+REPLAYED_LOSSES = frozenset(
+    {"MeanSquaredError", "MeanAbsoluteError", "SparseCategoricalCrossentropy",
+     "CategoricalCrossentropy", "BinaryCrossentropy", "Huber"}
+)  # fmt: skip
+
+
+# A real fit stays near where it started: 1 to 20 epochs of Fashion-MNIST's subset from drawn
+# Glorot weights keep the kernels' correlation with their start at 0.99 to 0.91; weights that
+# started elsewhere (another part's fits, another initialisation) correlate about 0.0.
+MIN_START_CORRELATION = 0.5
+# Below this many kernel values a correlation says nothing (one neuron has one).
+MIN_CORRELATED_VALUES = 100
+
+
+def start_correlation(weights: list[np.ndarray], start: list[np.ndarray]) -> float:
+    """The correlation of the kernels that came back with the kernels the call started from."""
+    pairs = [(a, b) for a, b in zip(weights, start, strict=True) if np.ndim(b) > 1]
+    if not pairs or any(np.shape(a) != np.shape(b) for a, b in pairs):
+        return 0.0
+    now = np.concatenate([np.ravel(a) for a, _ in pairs]).astype(np.float64)
+    before = np.concatenate([np.ravel(b) for _, b in pairs]).astype(np.float64)
+    if not np.all(np.isfinite(now)) or now.std() == 0 or before.std() == 0:
+        return 0.0
+    return float(np.corrcoef(now, before)[0, 1])
+
+
+def check_started_from(weights: list[np.ndarray], start: list[np.ndarray]) -> None:
+    """The weights that came back were trained from `start`, the weights the grader gave (their
+    kernels still correlate with it, as a few epochs of training leave them), when the kernels
+    are many enough for a correlation to say so."""
+    kernels = sum(int(np.size(b)) for b in start if np.ndim(b) > 1)
+    if len(weights) == len(start) and kernels < MIN_CORRELATED_VALUES:
+        return
+    if len(weights) != len(start) or start_correlation(weights, start) < MIN_START_CORRELATION:
+        raise CheckFailed(
+            expected="the model that was passed in, trained from its own weights by model.fit",
+            received="weights that did not start from the ones it was given",
+            hint="train the model that was passed in; do not copy, load or keep weights into it",
+        )
+
+
+@dataclass(frozen=True)
+class Training:
+    """One training call as the grader knows it, all its own copies: the weights the model
+    started from, the examples it was given and the epochs it was asked for."""
+
+    start: list[np.ndarray]
+    xs: np.ndarray
+    ys: np.ndarray
+    epochs: int
+
+
+@dataclass(frozen=True)
+class TrainingEvidence:
+    """What the grader measured of one training: the optimizer steps the model file states, the
+    loss on the grader's data before and after, the batches per epoch those steps imply, and how
+    far the returned weights are from the grader's replay (a fraction of the replay's move)."""
+
+    steps: int
+    start_loss: float
+    loss: float
+    batches: int
+    replay_distance: float | None  # None: the replay could not be made (`replay_error` says why)
+    replay_error: str = ""
+    length_ratio: float = float("nan")  # the returned weights' move / the replay's move
+
+    def replayed(self) -> bool:
+        """The returned weights are where the grader's replay says the training ends: the
+        replay's position (one batch an epoch), the length of its move (several)."""
+        if self.replay_distance is None:
+            return False
+        if self.batches == 1:
+            return self.replay_distance <= REPLAY_TOLERANCE_ONE_BATCH
+        band = REPLAY_LENGTH_BAND
+        return bool(1 / band <= self.length_ratio <= band)
+
+
+def declared_training(obs, ctx, call) -> Training:
+    """The `Training` of a declared training call (autograder/declare.py), resolved from the
+    grader's own values: the model argument's start (`StartModel(weights=name)` is `ctx.<name>`,
+    `Returned(key)` the model the child saved under `key` before the call), the examples (the
+    next two arguments: `Input` is `ctx.<name>`, `Returned(key, i)` the array saved under
+    `key_item_i`) and `epochs` (a `Setting`, or a plain number)."""
+    from autograder.declare import Input, Returned, Setting, StartModel
+
+    model, xs, ys = call.args[:3]
+    if isinstance(model, StartModel) and model.weights:
+        start = [np.asarray(w) for w in getattr(ctx, model.weights)]
+    elif isinstance(model, Returned):
+        built = model_for(obs, model.key, f"{model.key}()")
+        start = [np.asarray(w) for w in built.get_weights()]
+    else:
+        raise ValueError(f"{call!r}: its model must be StartModel(weights=...) or Returned(...)")
+
+    def value(argument):
+        if isinstance(argument, (Input, Setting)):
+            return getattr(ctx, argument.name)
+        if isinstance(argument, Returned):
+            return obs.array(f"{argument.key}_item_{argument.index}")
+        return argument
+
+    epochs = int(value(call.kwargs.get("epochs", 1)))
+    return Training(start, np.asarray(value(xs)), np.asarray(value(ys)), epochs)
+
+
+def _plain_config(config: Any) -> dict | None:
+    """An optimizer's or loss's config with only plain values (numbers, booleans, short
+    strings, None); None when anything else is in it (a schedule, a nested object)."""
+    if not isinstance(config, dict) or len(config) > 40:
+        return None
+    plain = (bool, int, float, type(None))
+    for value in config.values():
+        if not isinstance(value, plain) and not (isinstance(value, str) and len(value) <= 100):
+            return None
+    return dict(config)
+
+
+def _keras_object(spec: Any, module, allowed: frozenset[str], what: str):
+    """One of Keras' own optimizers or losses from a compile config's entry: a name (`"sgd"`)
+    or a serialized object of an allowed class with plain settings. ValueError otherwise."""
+    if isinstance(spec, str) and len(spec) <= 100:
+        return module.get(spec)
+    if isinstance(spec, dict):
+        name, config = spec.get("class_name"), _plain_config(spec.get("config"))
+        module_name = spec.get("module")
+        if name in allowed and config is not None and module_name in (None, module.__name__):
+            return getattr(module, name).from_config(config)
+    raise ValueError(f"a {what} the grader cannot replay (one of Keras' own, plain settings)")
+
+
+def _batches(steps: int, epochs: int, examples: int) -> int | None:
+    """The batches per epoch `steps` over `epochs` epochs imply, when a batch size of the
+    `examples` gives exactly that many; None otherwise."""
+    if epochs < 1 or steps % epochs:
+        return None
+    batches = steps // epochs
+    if not 1 <= batches <= examples:
+        return None
+    size = -(-examples // batches)
+    return batches if -(-examples // size) == batches else None
+
+
+def _flat(weights: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(w) for w in weights]).astype(np.float64)
+
+
+# The grader's replay runs as one fit over the batches laid end to end (the per-epoch start of
+# Keras' fit costs 20-40 ms: 500 one-batch epochs took seconds) when they fit in this memory.
+MAX_REPLAY_BYTES = 64 * 2**20
+EAGER_REPLAY_STEPS = 50
+
+
+def _compiled_copy(model, config: dict, steps_per_execution: int = 1, eager: bool = False):
+    """A copy of `model`'s architecture compiled as the model file says, with a fresh optimizer
+    (Keras' own optimizers and losses only: ValueError for anything else), and its loss."""
+    import keras
+
+    optimizer = _keras_object(
+        config.get("optimizer"), keras.optimizers, REPLAYED_OPTIMIZERS, "optimizer"
+    )
+    loss = _keras_object(config.get("loss"), keras.losses, REPLAYED_LOSSES, "loss")
+    replay = keras.models.clone_model(model)
+    replay.compile(
+        optimizer=optimizer,
+        loss=loss,
+        steps_per_execution=steps_per_execution,
+        run_eagerly=eager,
+    )
+    return replay, loss
+
+
+def _inputs(model, xs: np.ndarray) -> np.ndarray:
+    """`xs` shaped as the model's input (one number per example: (n,) becomes (n, 1))."""
+    shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else ()
+    if None not in shape and int(np.prod(shape)) * len(xs) == xs.size:
+        return xs.reshape((len(xs), *shape))
+    return xs
+
+
+def _loss(model, loss, weights: list[np.ndarray], training: Training) -> float:
+    """The loss of `model` at `weights` on the grader's examples, computed here."""
+    import keras
+
+    model.set_weights(weights)
+    outputs = model(_inputs(model, training.xs).astype("float32"), training=False)
+    return float(np.mean(keras.ops.convert_to_numpy(loss(training.ys, outputs))))
+
+
+def _replayed(model, config: dict, training: Training, epochs: int, batches: int) -> list:
+    """The weights a copy of `model`, compiled as the model file says, reaches from the start
+    weights in `epochs` x `batches` optimizer steps, the examples in their order."""
+    xs, ys = _inputs(model, training.xs), training.ys
+    size = -(-len(xs) // batches)
+    steps = epochs * batches
+    if (
+        steps > EAGER_REPLAY_STEPS
+        and len(xs) % size == 0
+        and (xs.nbytes + ys.nbytes) * epochs <= MAX_REPLAY_BYTES
+    ):
+        # Every batch full: the epochs laid end to end are the same batches, in one fit.
+        replay, _ = _compiled_copy(model, config, steps_per_execution=min(steps, 1000))
+        replay.set_weights(training.start)
+        tiled = (np.concatenate([xs] * epochs), np.concatenate([ys] * epochs))
+        replay.fit(*tiled, batch_size=size, epochs=1, shuffle=False, verbose=0)
+        return replay.get_weights()
+    # Any other: batch by batch (eagerly when they are few: tracing a step costs about a second).
+    replay, _ = _compiled_copy(model, config, eager=steps <= EAGER_REPLAY_STEPS)
+    replay.set_weights(training.start)
+    for _ in range(epochs):
+        for first in range(0, len(xs), size):
+            replay.train_on_batch(xs[first : first + size], ys[first : first + size])
+    return replay.get_weights()
+
+
+def _splits(steps: int, training: Training) -> list[tuple[int, int]]:
+    """How the steps may have been taken, as (epochs, batches per epoch): the epochs asked for,
+    in batches of one size, when the steps split so; and the steps as that many epochs of one
+    batch (a fit given other epochs than asked, which the epochs line alone judges)."""
+    batches = _batches(steps, training.epochs, len(training.xs))
+    asked = [(training.epochs, batches)] if batches else []
+    return [*asked, (steps, 1)] if (steps, 1) not in asked else asked
+
+
+def training_evidence(obs, model_key: str, call: str, training: Training) -> TrainingEvidence:
+    """What the grader measures of the model saved under `model_key` after `call` trained it
+    (see the section's comment); measured once per part and shared by its graders."""
+    cache = getattr(obs, "measured", None)
+    cached = cache.get(("training", model_key)) if isinstance(cache, dict) else None
+    if cached is not None:
+        return cached
+    model = model_for(obs, model_key, call)
+    config = compiled(obs, model_key, call)
+    steps = optimizer_steps(obs, model_key)
+    if [np.shape(w) for w in model.get_weights()] != [np.shape(w) for w in training.start]:
+        raise CheckFailed(
+            expected="the model that was passed in, trained from its own weights",
+            received="a model with other weights than the one it was given",
+            hint="train the model that was passed in; do not build another one",
+        )
+    check_started_from([np.asarray(w) for w in model.get_weights()], training.start)
+    if len(training.xs) != len(training.ys) or not len(training.xs):
+        raise CheckFailed(message=f"{call}: no examples the grader can train on.")
+    evidence = TrainingEvidence(steps, float("nan"), float("nan"), 1, None, "no step to replay")
+    try:
+        measure, loss = _compiled_copy(model, config)
+        before = _loss(measure, loss, training.start, training)
+        after = _loss(measure, loss, model.get_weights(), training)
+        evidence = TrainingEvidence(steps, before, after, 1, None, "no step to replay")
+        start, now = _flat(training.start), _flat(model.get_weights())
+        for epochs, batches in _splits(steps, training) if steps else []:
+            size = -(-len(training.xs) // batches)
+            work = steps * size * max(1, int(model.count_params()))
+            if steps * size > MAX_REPLAY_EXAMPLES or work > MAX_REPLAY_WORK:
+                raise ValueError(f"{steps:,} steps are more than the grader replays")
+            there = _flat(_replayed(model, config, training, epochs, batches))
+            moved = max(float(np.linalg.norm(there - start)), REPLAY_ATOL)
+            distance = float(np.linalg.norm(now - there)) / moved
+            ratio = float(np.linalg.norm(now - start)) / moved
+            if not (np.isfinite(distance) and np.isfinite(ratio)):
+                evidence = TrainingEvidence(steps, before, after, batches, None, "weights that are not finite")  # fmt: skip
+                break
+            found = TrainingEvidence(steps, before, after, batches, distance, "", ratio)
+            if evidence.replay_distance is None or found.replayed():
+                evidence = found
+            if found.replayed():
+                break
+    except Exception as exc:  # a replay the grader cannot make proves nothing: a failed check
+        evidence = TrainingEvidence(steps, evidence.start_loss, evidence.loss, 1, None, str(exc)[:200])  # fmt: skip
+    if isinstance(cache, dict):
+        cache[("training", model_key)] = evidence
+    return evidence
+
+
+def check_trained(
+    obs, model_key: str, call: str, training: Training, *, drop: float = 1.0
+) -> TrainingEvidence:
+    """The model saved under `model_key` was trained by `call`, on the grader's evidence alone:
+    the optimizer stepped; the kernels still correlate with the start weights (when they are
+    many); the weights are those the grader's own replay of the compiled optimizer reaches from
+    the start weights in the steps the model file states (one batch an epoch), or as far from
+    them (several); and the loss on the grader's data dropped below `drop` x the start's.
+    Never the step counter or a History alone."""
+    evidence = training_evidence(obs, model_key, call, training)
+    if not evidence.steps:
+        raise CheckFailed(
+            expected="model.fit to train the model that was passed in",
+            received="no training step ran (the optimizer never updated the weights)",
+            hint="return model.fit(...); do not set weights or build a History yourself",
+        )
+    if evidence.replay_distance is None:
+        raise CheckFailed(
+            expected="a training the grader can replay",
+            received=evidence.replay_error or "a model it cannot replay",
+            hint="train the model that was passed in, with model.fit and its own optimizer",
+        )
+    if not evidence.replayed():
+        received = f"weights {evidence.replay_distance:.2g} x the training's move away from them"
+        if evidence.batches > 1:
+            received = f"weights moved {evidence.length_ratio:.2g} x as far from the start"
+        raise CheckFailed(
+            expected=f"the weights {evidence.steps} optimizer step(s) from the start weights "
+            "reach on the data given (the grader replays them)",
+            received=received,
+            hint="train the model that was passed in with model.fit; do not write weights, "
+            "the step counter or a History yourself",
+        )
+    if not evidence.loss < drop * evidence.start_loss:
+        raise CheckFailed(
+            expected=f"a loss below {drop * evidence.start_loss:.4g} (the model's before "
+            f"training{'' if drop == 1 else f', x {drop:g}'})",
+            received=f"{evidence.loss:.4g}",
+            hint="train the model you are given, on the data you are given",
+        )
+    return evidence

@@ -18,7 +18,7 @@ from autograder.observations import (
     PartObservation,
     trained_model,
 )
-from autograder.scoring import CheckFailed, grader, raise_for_error
+from autograder.scoring import CheckFailed, checks, grader, raise_for_error
 from autograder.scoring.feedback import unscaled_training_cause
 from autograder.scoring.keras_models import (
     check_agreement,
@@ -41,27 +41,9 @@ def _expected_epochs(key: str, ctx: Context) -> int:
 LOSS_DROP = 0.8  # one real epoch on the subset takes the loss below 40 % of the start's
 
 
-# How far a real fit stays from where it started: 1 to 20 epochs of the subset from drawn
-# Glorot weights keep the kernels' correlation with their start at 0.99 to 0.91; weights that
-# started elsewhere (another part's fits, another initialisation) correlate about 0.0.
-MIN_START_CORRELATION = 0.5
-
-
 def training_loss(model, start: TrainStart) -> float:
     """Sparse categorical cross-entropy of `model` on the call's images, computed here."""
     return mean_loss(model, start.images.astype(np.float32) / 255.0, start.labels)
-
-
-def start_correlation(weights: list[np.ndarray], start: list[np.ndarray]) -> float:
-    """The correlation of the kernels that came back with the kernels the call started from."""
-    pairs = [(a, b) for a, b in zip(weights, start, strict=True) if b.ndim > 1]
-    if not pairs or any(a.shape != b.shape for a, b in pairs):
-        return 0.0
-    now = np.concatenate([a.ravel() for a, _ in pairs]).astype(np.float64)
-    before = np.concatenate([b.ravel() for _, b in pairs]).astype(np.float64)
-    if not np.all(np.isfinite(now)) or now.std() == 0 or before.std() == 0:
-        return 0.0
-    return float(np.corrcoef(now, before)[0, 1])
 
 
 def _measure(path) -> tuple[int | None, list[np.ndarray], object]:
@@ -100,14 +82,7 @@ def _training(obs: PartObservation, key: str, ctx: Context) -> dict:
             received="no training step ran (the optimizer never updated the weights)",
             hint="return model.fit(...); do not build or fake a History yourself",
         )
-    if len(weights) != len(start.weights) or start_correlation(weights, start.weights) < (
-        MIN_START_CORRELATION
-    ):
-        raise CheckFailed(
-            expected="the model that was passed in, trained from its own weights by model.fit",
-            received="weights that did not start from the ones it was given",
-            hint="train the model that was passed in; do not copy, load or keep weights into it",
-        )
+    checks.check_started_from(weights, start.weights)  # the generic rule's start evidence
     if loss is None or not loss < LOSS_DROP * start.loss:
         raise CheckFailed(
             expected=f"training to lower the loss on the training images (from {start.loss:.3f})",
