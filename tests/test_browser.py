@@ -11,7 +11,7 @@ notebook` with nbgrader's formgrader: the assignments are listed, Manage Submiss
 the submission and generates its feedback, and the feedback page names every entry of its table
 of contents and shows the pipeline's plots.
 
-Both use the small synthetic data set (conftest.py), so every cell of the notebook runs, the
+Both use conftest's small synthetic data set (600 training images), so every cell of the notebook runs, the
 5-epoch exploratory training and the pipeline's check included; the real-data routes are
 tests/test_nbgrader.py and tests/test_routes.py. The student's install runs in the background
 while the instructor's route runs. A step that fails leaves a screenshot, the page's text and
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PARTS, ROOT, SOLUTION
+from conftest import PARTS, ROOT, SOLUTION, write_synthetic_dataset
 from nbgrader_course import (
     ASSIGNMENT,
     BIN,
@@ -77,6 +77,15 @@ STUDENT = "alice"
 STUDENT_NAMES = ("Ada", "Lovelace")  # first, last: in the course's gradebook before grading
 UNANSWERED = "predict_classes"  # the part the instructor's submission leaves as released
 MISTAKE = ("scale_images", "    return images / 256.0\n", "not 256")  # part, body, its hint
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """conftest's learnable synthetic images, with a test set of the real one's 10,000 images:
+    the notebook's own cells pick test image 333 and say "10,000 test images"."""
+    return write_synthetic_dataset(
+        tmp_path_factory.mktemp("browser-fashion-mnist"), n_train=600, n_test=10_000
+    )
 
 
 def _in_ci() -> bool:
@@ -268,11 +277,11 @@ def student_install(webdriver_module, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def course_server(driver, synthetic_dir: Path, tmp_path_factory):
+def course_server(driver, data_dir: Path, tmp_path_factory):
     """A copy of the course with one submission (every part answered but one), served by
     `jupyter notebook` with nbgrader's formgrader."""
     root = make_course(tmp_path_factory.mktemp("browser-course") / "course")
-    env = nbgrader_env(synthetic_dir)
+    env = nbgrader_env(data_dir)
     env.update(HOME=str(tmp_path_factory.mktemp("instructor-home")),
                NBGRADER_EXCHANGE=str(tmp_path_factory.mktemp("exchange")))  # fmt: skip
     nbgrader(root, env, "generate_assignment", ASSIGNMENT, "--force")
@@ -487,7 +496,7 @@ class NotebookPage:
 
 
 @pytest.fixture(scope="module")
-def student_page(driver, student_install, synthetic_dir: Path, tmp_path_factory):
+def student_page(driver, student_install, data_dir: Path, tmp_path_factory):
     """The released notebook open in Notebook 7, in the student's own install."""
     bin_dir, notebook = student_install.result(timeout=1500)
     home = tmp_path_factory.mktemp("student-home")
@@ -495,7 +504,7 @@ def student_page(driver, student_install, synthetic_dir: Path, tmp_path_factory)
         HOME=str(home),
         PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         VIRTUAL_ENV=str(bin_dir.parent),
-        FASHION_MNIST_DIR=str(synthetic_dir),
+        FASHION_MNIST_DIR=str(data_dir),
     )
     log = tmp_path_factory.mktemp("student-jupyter") / "jupyter.log"
     with jupyter_notebook(bin_dir / "jupyter", notebook.parent, env, log) as server:
