@@ -33,14 +33,22 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-# bubblewrap is the sandbox; without it the grader falls back to resource limits (and says so).
+# Debian packages, each with the command that shows it is there: bubblewrap is the sandbox
+# (without it the grader falls back to resource limits, and says so); chromium and its driver run
+# the real-browser test (tests/test_browser.py), which fails in CI (CI=true) without them.
+SYSTEM_DEPS := bwrap:bubblewrap chromium:chromium chromedriver:chromium-driver
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300
+
 system-deps:
-	@command -v bwrap >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1)) \
-	    && echo "installed bubblewrap" || echo "note: could not install bubblewrap; grading without it"; \
-	  else echo "note: bubblewrap (bwrap) not found; install it for the strongest sandbox"; fi; }
+	@missing=""; for pair in $(SYSTEM_DEPS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  ($(APT_GET) install$$missing >/dev/null 2>&1 || \
+	   ($(APT_GET) update >/dev/null 2>&1 && $(APT_GET) install$$missing >/dev/null 2>&1)) \
+	  && echo "installed$$missing" \
+	  || echo "note: could not install$$missing (no bubblewrap: grading without the sandbox; no chromium: the browser test skips, fails in CI)"; \
+	else echo "note: not installed:$$missing (apt-get install them as root: bubblewrap is the strongest sandbox; chromium and chromium-driver run tests/test_browser.py)"; fi
 
 grade: install
 	$(BIN)/autograder grade $(SUBMISSION) --exercise $(EXERCISE) --results $(RESULTS)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import html
 import os
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -50,6 +51,7 @@ CELL_METADATA_KEY = "autograder"
 # A figure's PNG is bounded by its fixed size; one over this is left out, never the feedback.
 MAX_PLOT_BYTES = 400_000
 MAX_TITLE_CHECK = 80  # characters of a failed check's name in a table of contents entry
+MAX_LOGGED_NAME = 80  # characters of a student's id or name in the autograde log
 
 
 class GradingUnavailable(RuntimeError):
@@ -157,9 +159,21 @@ class GradeInSandbox(SaveAutoGrades):
     course that lists it cannot save a grade that did not come from the grader, and one that
     leaves it out saves none."""
 
+    last_report: GradingReport | None = None  # the notebook score_cells graded last (the log)
+
     def preprocess(self, nb, resources):
+        started, self.last_report = time.monotonic(), None
+        student = student_label(resources)
+        notebook = resources.get("nbgrader", {}).get("notebook") or "the notebook"
+        # The formgrader shows only a spinner until autograding ends; the server's log says this.
+        self.log.info("Grading %s's %s in the sandbox", student, notebook)
         nb, resources = self.score_cells(nb, resources)
-        return super().preprocess(nb, resources)
+        nb, resources = super().preprocess(nb, resources)
+        if self.last_report is not None:
+            self.log.info(
+                score_line(self.last_report, student, notebook, time.monotonic() - started)
+            )
+        return nb, resources
 
     def score_cells(self, nb, resources):
         """Grade the notebook in the sandbox and write each test cell's single output."""
@@ -202,8 +216,56 @@ class GradeInSandbox(SaveAutoGrades):
                         traceback=[],
                     )
                 ]
-        self.log.info("Graded %s in the sandbox: %g/%g", name, report.score, report.max_score)
+        self.last_report = report
         return nb, resources
+
+
+def student_label(resources: dict) -> str:
+    """The student being autograded, for the log: the id, then the gradebook's names when it
+    has any (`alice (Ada Lovelace)`), never `None, None`; `the student` when nbgrader says none."""
+    info = resources.get("nbgrader", {}) if isinstance(resources, dict) else {}
+    student = info.get("student")
+    if not student:
+        return "the student"
+    label = _bounded(str(student))
+    names = _gradebook_names(info.get("db_url"), str(student))
+    return f"{label} ({_bounded(names)})" if names else label
+
+
+def _gradebook_names(db_url, student: str) -> str:
+    """`First Last` from the gradebook, either one alone, or '' (no gradebook, no names)."""
+    if not db_url:
+        return ""
+    try:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url) as gradebook:
+            record = gradebook.find_student(student)
+            names = [record.first_name, record.last_name]
+    except Exception:  # a log line never fails the grading
+        return ""
+    return " ".join(str(n).strip() for n in names if n is not None and str(n).strip())
+
+
+def _bounded(text: str) -> str:
+    text = printable(one_line(text))
+    return text if len(text) <= MAX_LOGGED_NAME else text[: MAX_LOGGED_NAME - 1] + "…"
+
+
+def score_line(report: GradingReport, student: str, notebook: str, seconds: float) -> str:
+    """The autograde log's one line for a student: who, the score, and where points were lost,
+    e.g. `alice (Ada Lovelace): fashion_mnist scored 94/100 (lost points: predict_classes
+    0/6), graded in the sandbox in 41.2 s`."""
+    lost = []
+    for part in report.parts():
+        score, maximum = report.part_score(part)
+        if score < maximum:
+            lost.append(f"{part} {score:g}/{maximum:g}")
+    where = f" (lost points: {', '.join(lost)})" if lost else ""
+    return (
+        f"{student}: {notebook} scored {report.score:g}/{report.max_score:g}{where}, "
+        f"graded in the sandbox in {seconds:.1f} s"
+    )
 
 
 class RestoreLockedCells(OverwriteCells):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -290,3 +292,51 @@ def test_only_sqlalchemys_warnings_about_nbgraders_new_submissions_are_ignored()
         "implicitly coercing SELECT obj",
         harmless[:30],
     ]
+
+
+def test_the_table_of_contents_names_each_comment_by_its_cell() -> None:
+    """nbgrader's entry was a bare "Comment" linking to an answer cell (the one a student left
+    as released, with nbgrader's automatic "No response."): each now names its cell."""
+    notebook = read(SOLUTION)
+    answers = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    answers[-1].metadata["nbgrader"]["comment"] = "No response."
+    answers[0].metadata["nbgrader"]["comment"] = "Good <b>work</b>\non the names. " + "x" * 100
+    page = feedback_page(notebook)
+    comments = re.findall(r'<li><a href="#comment-(\w+)">([^<]*)</a></li>', page)
+    first, last = answers[0].metadata.nbgrader.grade_id, answers[-1].metadata.nbgrader.grade_id
+    assert comments[-1] == (last, f"{last}: not answered (the cell is as released)")
+    grade_id, title = comments[0]
+    assert grade_id == first and title.startswith(f"Comment on {first}: Good &lt;b&gt;work")
+    assert "\n" not in title and title.endswith("…") and len(title) < 130
+    assert ">Comment</a>" not in page
+
+
+def test_the_autograde_log_names_the_student_and_gives_the_score_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The formgrader showed "None, None" for a student without names and buried the score in
+    DEBUG lines: the log's INFO line names the student (with the gradebook's names, if any)."""
+    from nbgrader.api import Gradebook
+
+    # nbgrader's gradebook runs alembic from the environment's bin, as `make test` puts on PATH
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+    db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(db_url) as gradebook:
+        gradebook.add_student("ada", first_name="Ada", last_name="Lovelace")
+        gradebook.add_student("alice")
+    resources = {"nbgrader": {"student": "ada", "db_url": db_url}}
+    assert nbgrader_grading.student_label(resources) == "ada (Ada Lovelace)"
+    resources["nbgrader"]["student"] = "alice"
+    assert nbgrader_grading.student_label(resources) == "alice"
+    resources["nbgrader"].update(student="bob", db_url=f"sqlite:///{tmp_path / 'none' / 'x.db'}")
+    assert nbgrader_grading.student_label(resources) == "bob"  # no gradebook: the id alone
+    assert nbgrader_grading.student_label({}) == "the student"
+    line = nbgrader_grading.score_line(
+        pipeline_report(), "ada (Ada Lovelace)", "fashion_mnist", 41.23
+    )
+    assert line == (
+        "ada (Ada Lovelace): fashion_mnist scored 16/23 (lost points: build_model 5/12), "
+        "graded in the sandbox in 41.2 s"
+    )
+    assert "None" not in line and "\n" not in line
