@@ -5,12 +5,10 @@ did not earn, and a batch grades them all (two jobs) with the same verdicts."""
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
-
-from autograder import cli
+from submission_batch import grade_edits, rubric_lines
 
 SOLUTION = """
 import numpy as np
@@ -173,32 +171,11 @@ SUBMISSIONS = {
 }
 
 
-def submission_text(replacements: list[tuple[str, str]]) -> str:
-    text = SOLUTION
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    return text
-
-
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every submission above and the solution, graded by `autograder batch --jobs 2`."""
-    root = tmp_path_factory.mktemp("housing")
-    folder = root / "submissions"
-    folder.mkdir()
-    (folder / "solution.py").write_text(SOLUTION)
-    for name, (replacements, _) in SUBMISSIONS.items():
-        (folder / f"{name}.py").write_text(submission_text(replacements))
-    out = root / "out"
-    args = ["batch", str(folder), "--out", str(out), "--jobs", "2", "--exercise", "housing_prices"]
-    assert cli.main(args) == 0
-    return out
-
-
-def rubric_lines(out: Path, name: str) -> dict[str, dict]:
-    report = json.loads((out / name / "results.json").read_text())
-    return {test["name"]: test for test in report["tests"]}
+    edits = {name: replacements for name, (replacements, _) in SUBMISSIONS.items()}
+    return grade_edits(tmp_path_factory.mktemp("housing"), "housing_prices", SOLUTION, edits)
 
 
 def test_the_solution_earns_full_marks_in_the_batch(batch: Path) -> None:
