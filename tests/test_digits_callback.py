@@ -151,3 +151,35 @@ def test_the_exercise_takes_at_most_150_lines_of_python() -> None:
         for path in sorted(folder.rglob("*.py"))
     }
     assert sum(counted.values()) <= 150, counted
+
+
+def test_the_gradescope_bundle_grades_with_the_solutions_callback(tmp_path: Path) -> None:
+    """Gradescope's server has no solutions/: the instructor's bundle carries the solution's
+    definition of myCallback (never in the students' kit), and grading a reversed callback
+    there costs the callback part alone; without it, the training part would fail too and
+    say that it ran with the student's own callback."""
+    import zipfile
+
+    import nbformat
+
+    from autograder.platforms import gradescope
+
+    root = tmp_path / "autograder"
+    bundle = gradescope.build_bundle(tmp_path / "gs.zip", exercise="digits_callback")
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+    config = json.loads((root / "source" / gradescope.CONFIG_NAME).read_text())
+    assert list(config["solution_definitions"]) == ["myCallback"]
+    assert "stop_training = True" in config["solution_definitions"]["myCallback"]
+    notebook = nbformat.read(
+        Path(__file__).parents[1] / "solutions/digits_callback/digits_callback.ipynb", 4
+    )
+    for cell in notebook.cells:
+        cell.source = cell.source.replace(
+            'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99'
+        )
+    (root / "submission").mkdir()
+    nbformat.write(notebook, root / "submission" / "digits_callback.ipynb")
+    results = gradescope.run(root)
+    failed = {t["name"].split(":")[0] for t in results["tests"] if t["score"] < t["max_score"]}
+    assert failed == {"myCallback"}, [t["output"] for t in results["tests"]]

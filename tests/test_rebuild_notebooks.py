@@ -91,3 +91,41 @@ def test_grading_with_a_release_older_than_its_source_names_the_release(
     code = cli.main(["grade", str(notebook(course)), "--release", str(release)])
     error = capsys.readouterr().err
     assert code != 0 and str(release) in error and "rebuild-notebooks" in error, error
+
+
+def test_nbgrader_autograde_with_a_release_older_than_its_source_names_the_release(
+    course: Path,
+) -> None:
+    """nbgrader's route finds the release itself (the course's assignments/): a stale one
+    stops the grading with the same error, naming it, before any notebook is graded or any
+    locked cell restored from it."""
+    from types import SimpleNamespace
+
+    from autograder import nbgrader_grading
+    from autograder.exercise_spec import load_exercise
+
+    pytest.importorskip("nbgrader")
+    nb = nbformat.read(notebook(course), as_version=4)
+    nb.cells[1].source += "\nimport math"  # the locked imports cell changed since the release
+    nbformat.write(nb, notebook(course))
+    folder = course / "autograded" / "student" / NAME
+    folder.mkdir(parents=True)
+    shutil.copy(notebook(course), folder)
+
+    def grade(*args, **kwargs):
+        raise AssertionError("graded with a stale release")
+
+    nbgrader_grading.set_grader(SimpleNamespace(exercise=load_exercise(NAME), grade=grade))
+    resources = {
+        "metadata": {"path": str(folder)},
+        "nbgrader": {"notebook": NAME, "assignment": NAME},
+    }
+    try:
+        with pytest.raises(nbgrader_grading.GradingUnavailable, match="older than its source"):
+            nbgrader_grading.GradeInSandbox().score_cells(nb, resources)
+        # The same release, current again: the grading goes on (here, to the stand-in grader).
+        shutil.copy(ROOT / "solutions" / NAME / f"{NAME}.ipynb", notebook(course))
+        with pytest.raises(AssertionError, match="graded with a stale release"):
+            nbgrader_grading.GradeInSandbox().score_cells(nb, resources)
+    finally:
+        nbgrader_grading.set_grader(None)
