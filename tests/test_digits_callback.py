@@ -183,3 +183,21 @@ def test_the_gradescope_bundle_grades_with_the_solutions_callback(tmp_path: Path
     results = gradescope.run(root)
     failed = {t["name"].split(":")[0] for t in results["tests"] if t["score"] < t["max_score"]}
     assert failed == {"myCallback"}, [t["output"] for t in results["tests"]]
+
+
+def test_the_self_check_runs_the_students_own_callback_and_says_so() -> None:
+    """The self-check runs in the student's kernel: the solution's callback never goes there
+    (not even in the instructor's checkout), so train_mnist runs with the student's own, and
+    its failed checks say so instead of blaming train_mnist alone."""
+    from autograder.grader import Grader, GraderOptions
+
+    namespace: dict = {}
+    exec(submission_text([("> 0.99", "< 0.99")]), namespace)  # noqa: S102
+    with Grader(GraderOptions(exercise="digits_callback")) as grader:
+        assert "myCallback" in grader.definitions  # the checkout's solution: the grader has it
+        report = grader.check_namespace(namespace, ["myCallback", "train_mnist"])
+    failed = [t for t in report.tests if not t.passed]
+    assert {t.part for t in failed} == {"myCallback", "train_mnist"}
+    for test in failed:
+        said = "This check ran with your own `myCallback`" in test.feedback.hint
+        assert said == (test.part == "train_mnist"), test.feedback.hint
