@@ -201,3 +201,41 @@ def test_the_self_check_runs_the_students_own_callback_and_says_so() -> None:
     for test in failed:
         said = "This check ran with your own `myCallback`" in test.feedback.hint
         assert said == (test.part == "train_mnist"), test.feedback.hint
+
+
+def test_nbgrader_autograde_grades_with_the_solutions_callback(tmp_path: Path) -> None:
+    """nbgrader's route (the kit's GradeInSandbox, in nbgrader's process, from the course
+    folder): the grader reads the solution's callback there too, so a reversed callback costs
+    the myCallback cell alone."""
+    import nbformat
+    from nbgrader.utils import determine_grade
+
+    from autograder import nbgrader_grading
+    from autograder.grader import Grader, GraderOptions
+
+    root = Path(__file__).parents[1]
+    notebook = nbformat.read(root / "solutions/digits_callback/digits_callback.ipynb", 4)
+    for cell in notebook.cells:
+        cell.source = cell.source.replace(
+            'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99'
+        )
+    folder = tmp_path / "autograded" / "student" / "digits_callback"
+    folder.mkdir(parents=True)
+    nbformat.write(notebook, folder / "digits_callback.ipynb")
+    resources = {
+        "metadata": {"path": str(folder)},
+        "nbgrader": {"notebook": "digits_callback", "assignment": "digits_callback"},
+    }
+    grader = Grader(GraderOptions(exercise="digits_callback"))
+    nbgrader_grading.set_grader(grader)
+    try:
+        graded, _ = nbgrader_grading.GradeInSandbox().score_cells(notebook, resources)
+    finally:
+        nbgrader_grading.set_grader(None)
+        grader.close()
+    scores = {
+        cell.metadata["nbgrader"]["grade_id"]: determine_grade(cell)
+        for cell in nbgrader_grading.autograded_cells(graded)
+    }
+    lost = {grade_id for grade_id, (score, most) in scores.items() if score < most}
+    assert lost == {"test_myCallback"}, scores
