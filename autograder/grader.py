@@ -228,7 +228,10 @@ class Grader:
         scoring = time.monotonic()
         try:
             tests = score(self.exercise, outcome.found, self.parts)
-            tests = ran_with_own(tests, own_definitions(self.exercise, self.definitions))
+            own = own_definitions(self.exercise, self.definitions)
+            tests = ran_with_own(tests, own)
+            if own:  # the instructor's grading is meant to substitute: say it did not
+                outcome.notes["solution"] = solution_missing(self.exercise, own)
         except Exception as exc:  # a fault of the grader's own: record it, never lose the grade
             return self._not_graded(str(submission), f"Not graded: {_unexpected(exc)}.", started)
         finally:
@@ -489,6 +492,17 @@ def observe_for_pytest(
     return found, close
 
 
+def solution_missing(exercise: Exercise, own: dict[str, list[str]]) -> str:
+    """The report's note when the parts in `own` ran with the submission's own definitions
+    (part -> names) because the solution notebook was not found."""
+    names = sorted({name for listed in own.values() for name in listed})
+    return (
+        f"{', '.join(own)} ran with the submission's own {', '.join(names)}, not the "
+        f"solution's: solutions/{exercise.name}/{exercise.notebook_name} is not in the current "
+        "directory nor the kit's checkout"
+    )
+
+
 def ran_with_own(tests: list[TestResult], own: dict[str, list[str]]) -> list[TestResult]:
     """`tests`, each failed check of a part in `own` (part -> names its calls would take from
     the solution, which was not available) saying that it ran with the student's own
@@ -499,8 +513,9 @@ def ran_with_own(tests: list[TestResult], own: dict[str, list[str]]) -> list[Tes
         if names and not test.passed:
             listed = ", ".join(f"`{name}`" for name in names)
             said = (
-                f"This check ran with your own {listed}; the grader runs this part with its "
-                f"own {listed}, so a mistake there costs only its own part: check {listed} first."
+                f"This check ran with your own {listed} (the solution's is not available "
+                f"here); the course's grading runs this part with the solution's, so a mistake "
+                f"in {listed} costs only its own part: check {listed} first."
             )
             hint = test.feedback.hint.strip()
             hint = f"{hint}{'' if not hint or hint.endswith(('.', '!', '?')) else '.'} {said}"

@@ -18,7 +18,7 @@ import pytest
 from autograder.declare import Call, DriveCallback, Input, Reference, part_schema
 from autograder.drawn import GraderOnly, drawn_setup, files_dataset
 from autograder.exercise_spec import Part
-from autograder.grader import ran_with_own
+from autograder.grader import ran_with_own, solution_missing
 from autograder.inputs import COMPARISONS, CallbackCase, DrawnFit, threshold_cases
 from autograder.results import Feedback, TestResult
 from autograder.sandbox.declared import _call_with_references
@@ -136,11 +136,15 @@ def test_a_failed_check_run_with_the_students_own_definition_says_so() -> None:
     other = TestResult("Stop: decides", "Stop", 10, 0, Feedback(hint="compare with >"))
     said = ran_with_own([failed, passed, other], {"train": ["Stop"]})
     assert said[0].feedback.hint.startswith(
-        "pass the callback. This check ran with your own `Stop`"
+        "pass the callback. This check ran with your own `Stop` (the solution's is not"
     )
     assert "check `Stop` first" in said[0].feedback.hint
     assert said[1:] == [passed, other]
     assert ran_with_own([failed], {}) == [failed]
+    exercise = SimpleNamespace(name="demo", notebook_name="demo.ipynb")
+    note = solution_missing(exercise, {"train": ["Stop"]})
+    assert note.startswith("train ran with the submission's own Stop, not the solution's")
+    assert "solutions/demo/demo.ipynb" in note
 
 
 def draw_cases(rng: np.random.Generator) -> dict:
