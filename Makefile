@@ -73,10 +73,12 @@ format: install
 # The student's notebook: assignments/ from the instructor's solutions/ (commit the result).
 # Only the releases older than their source are written again (FORCE=1: all of them); nbgrader
 # writes the same bytes for the same source, so an unchanged exercise's release never changes.
+# Each source is checked first as `autograder rebuild-notebooks` checks it (no points rewritten).
 release: install
 	for exercise in $(EXERCISES); do \
 	  source=solutions/$$exercise/$$exercise.ipynb; target=assignments/$$exercise/$$exercise.ipynb; \
 	  if [ -z "$(FORCE)" ] && [ "$$target" -nt "$$source" ]; then echo "$$target is up to date"; continue; fi; \
+	  $(BIN)/python -m autograder.authoring.rebuild $$exercise || exit 1; \
 	  $(BIN)/nbgrader generate_assignment $$exercise --force || exit 1; done
 
 # Gradescope's autograder zip; the data goes in when FASHION_MNIST_DIR (or the grader's search)

@@ -44,10 +44,11 @@ model of the History it returns is saved as model `name`, and the graders judge 
 curves the child reports:
 
     Call("train_mnist", Input("images"), Input("labels"), returns="history", training=True,
-         keep_model="trained", references=(Reference("myCallback", CALLBACK),))
+         keep_model="trained", references=(Reference("myCallback"),))
 
 `references`: during the call the student's name (here the class `myCallback`) is the grader's
-own definition (`Reference(name, source)`), so a wrong callback fails its own part only.
+own definition, the solution notebook's (`Reference(name)`), so a wrong callback fails its own
+part only.
 
 A callback part drives the student's `keras.callbacks.Callback` class (`DriveCallback`): made
 with each drawn case's arguments, `on_epoch_end` is called once with the case's logs on a
@@ -122,21 +123,31 @@ Argument = Input | Setting | StartModel | Returned
 
 @dataclass(frozen=True)
 class Reference:
-    """The grader's own definition of the student's name `name`: `source` (Python text defining
-    `name`; `keras` and `np` are imported for it), used in the child in place of the student's
-    definition for the length of one call (`Call(..., references=(Reference(...),))`).
+    """The grader's own definition of the student's name `name`, used in the child in place of
+    the student's definition for the length of one call (`Call(..., references=(Reference(...),))`).
 
-    Example: a training part judged with the reference callback, so that a wrong callback
+    Without `source` (the usual form) the definition is the instructor's solution's: the
+    top-level definition of `name` in `solutions/<exercise>/<exercise>.ipynb`, read in the
+    grader's process when it builds the grading's config (autograder.solution_definitions), so
+    no answer sits in the kit students install. Where the solution is not available (a
+    student's own check, the self-check in a kernel) the call runs with the student's own
+    definition, and a failed check of the part says so. `source` (Python text defining `name`;
+    `keras` and `np` are imported for it) is for a definition that is no part's answer: it
+    ships with the kit.
+
+    Example: a training part judged with the solution's callback, so that a wrong callback
     costs the callback part alone:
-        Reference("myCallback", "class myCallback(keras.callbacks.Callback): ...")
+        Reference("myCallback")
     """
 
     name: str
-    source: str
+    source: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValueError(f"Reference name must be a Python identifier, received {self.name!r}")
+        if self.source is None:
+            return
         try:
             compile(self.source, f"<reference {self.name}>", "exec")
         except SyntaxError as exc:
@@ -217,6 +228,7 @@ class Call:
             "max_elements": self.max_elements,
             "default_max_elements": DEFAULT_MAX_ELEMENTS,
             "keep_model": self.keep_model,
+            # None: the solution's definition, filled in by the grader (or left out: see Reference)
             "references": {r.name: r.source for r in self.references},
         }
 

@@ -45,6 +45,7 @@ from autograder.scoring.feedback import part_failure
 from autograder.scoring.observed import Observed
 from autograder.scoring.run import rubric, score
 from autograder.scratch import scratch_dir
+from autograder.solution_definitions import own_definitions, resolved_calls, solution_definitions
 from autograder.student_text import one_line
 from autograder.submission import Chunk, SubmissionError, load_submission
 from autograder.threads import fix_threads
@@ -94,6 +95,10 @@ class GraderOptions:
     # The released notebook (its bytes, so a batch can ship it to workers): notebook submissions'
     # locked cells are graded as released unless `grade` is given another release.
     release: bytes | None = None
+    # The solution's definitions of the names declared calls take from it (`Reference(name)`,
+    # autograder.solution_definitions); default: read from the course's solution notebook (the
+    # current directory's, else the kit checkout's), none when there is none.
+    solution_definitions: dict[str, str] | None = None
 
 
 def default_timeouts(exercise: Exercise) -> dict[str, float]:
@@ -119,6 +124,9 @@ class Grader:
             self.data_dir = locate_data(self.exercise.dataset, self.options.data_dir)
             self.dataset = read_dataset(self.data_dir, self.exercise.dataset)
         self.sandbox = choose_sandbox(self.options.sandbox)
+        self.definitions = self.options.solution_definitions
+        if self.definitions is None:
+            self.definitions = solution_definitions(self.exercise)
         self.secret = self.options.secret or load_secret()
         self.inputs_dir = scratch_dir("inputs")
         # Removed by close(), or when the grader is garbage-collected or the interpreter exits
@@ -183,8 +191,10 @@ class Grader:
         return folder
 
     def _child_config(self, inputs: GradingInputs, *, in_sandbox: bool = True) -> dict:
-        """What the child is told: the inputs' config, and where each data set file is (in
-        the child's Keras cache; for a self-check, the grader's own copy)."""
+        """What the child is told: the inputs' config, where each data set file is (in
+        the child's Keras cache; for a self-check, the grader's own copy), and the declared
+        calls with the solution's definitions they use (never in a self-check: that runs in
+        the student's kernel)."""
         spec = self.exercise.dataset
         files = {
             key: spec.cache_path(name) if in_sandbox else str((self.data_dir / name).resolve())
@@ -196,7 +206,9 @@ class Grader:
             **inputs.config,
             "dataset_files": files,
             "model_limits": limits,
-            "declared": self.exercise.declared,
+            "declared": resolved_calls(
+                self.exercise.declared, self.definitions if in_sandbox else {}
+            ),
             "declared_schema": self.exercise.declared_schema,
         }
 
@@ -216,6 +228,10 @@ class Grader:
         scoring = time.monotonic()
         try:
             tests = score(self.exercise, outcome.found, self.parts)
+            own = own_definitions(self.exercise, self.definitions)
+            tests = ran_with_own(tests, own)
+            if own:  # the instructor's grading is meant to substitute: say it did not
+                outcome.notes["solution"] = solution_missing(self.exercise, own)
         except Exception as exc:  # a fault of the grader's own: record it, never lose the grade
             return self._not_graded(str(submission), f"Not graded: {_unexpected(exc)}.", started)
         finally:
@@ -410,6 +426,7 @@ class Grader:
             found = self._observed(out_dir, runs, parts, inputs.context, [], _sizes(inputs.arrays))
             found.code = _namespace_sources(namespace)
             tests = score(self.exercise, found, tuple(parts))
+            tests = ran_with_own(tests, own_definitions(self.exercise, {}))
             artifacts = dict(found.artifacts)
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
@@ -473,6 +490,39 @@ def observe_for_pytest(
         grader.close()
 
     return found, close
+
+
+def solution_missing(exercise: Exercise, own: dict[str, list[str]]) -> str:
+    """The report's note when the parts in `own` ran with the submission's own definitions
+    (part -> names) because the solution notebook was not found."""
+    names = sorted({name for listed in own.values() for name in listed})
+    return (
+        f"{', '.join(own)} ran with the submission's own {', '.join(names)}, not the "
+        f"solution's: solutions/{exercise.name}/{exercise.notebook_name} is not in the current "
+        "directory nor the kit's checkout"
+    )
+
+
+def ran_with_own(tests: list[TestResult], own: dict[str, list[str]]) -> list[TestResult]:
+    """`tests`, each failed check of a part in `own` (part -> names its calls would take from
+    the solution, which was not available) saying that it ran with the student's own
+    definitions, which the grader replaces by its own."""
+    result = []
+    for test in tests:
+        names = own.get(test.part)
+        if names and not test.passed:
+            listed = ", ".join(f"`{name}`" for name in names)
+            said = (
+                f"This check ran with your own {listed} (the solution's is not available "
+                f"here); the course's grading runs this part with the solution's, so a mistake "
+                f"in {listed} costs only its own part: check {listed} first."
+            )
+            hint = test.feedback.hint.strip()
+            hint = f"{hint}{'' if not hint or hint.endswith(('.', '!', '?')) else '.'} {said}"
+            hint = hint.strip()
+            test = dataclasses.replace(test, feedback=dataclasses.replace(test.feedback, hint=hint))
+        result.append(test)
+    return result
 
 
 def _unexpected(exc: BaseException) -> str:

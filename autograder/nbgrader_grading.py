@@ -103,6 +103,20 @@ def _grader(assignment: str, notebook: Path):
         raise GradingUnavailable(str(exc)) from None
 
 
+def _current_release(release: Path | None) -> Path | None:
+    """`release`, unless it is older than its source in the course: then no notebook is graded
+    (GradingUnavailable naming it, as `autograder grade` refuses), never restored from it."""
+    from autograder.authoring.rebuild import check_release_current
+    from autograder.exercise_spec import ExerciseError
+
+    if release is not None:
+        try:
+            check_release_current(release)
+        except ExerciseError as exc:
+            raise GradingUnavailable(str(exc)) from None
+    return release
+
+
 def set_grader(grader) -> None:
     """Grade this grader's exercise with it from now on (tests)."""
     from autograder.grader import share_grader
@@ -187,7 +201,7 @@ class GradeInSandbox(SaveAutoGrades):
             copy = Path(scratch) / f"{name}.ipynb"
             nbformat.write(nb, str(copy))
             grader = _grader(assignment, copy)
-            release = find_release(notebook_path, grader.exercise)
+            release = _current_release(find_release(notebook_path, grader.exercise))
             report = grader.grade(copy, release=release)
         report.submission = str(notebook_path)
         tampered = _tampered(notebook_path, release)

@@ -18,10 +18,13 @@ import pytest
 from autograder.declare import Call, DriveCallback, Input, Reference, part_schema
 from autograder.drawn import GraderOnly, drawn_setup, files_dataset
 from autograder.exercise_spec import Part
+from autograder.grader import ran_with_own, solution_missing
 from autograder.inputs import COMPARISONS, CallbackCase, DrawnFit, threshold_cases
+from autograder.results import Feedback, TestResult
 from autograder.sandbox.declared import _call_with_references
 from autograder.scoring.callbacks import CallbackRule, check_drawn_decisions, check_drawn_fits
 from autograder.scoring.feedback import CheckFailed
+from autograder.solution_definitions import own_definitions, resolved_calls, solution_definitions
 
 CALLBACK = "class Stop:\n    pass\n"
 
@@ -87,6 +90,61 @@ def test_during_the_call_the_student_name_is_the_graders_and_is_put_back_after()
     exec("def broken():\n    raise ValueError(Stop)\n", namespace)  # noqa: S102
     ok, _ = _call_with_references(h, None, "r", {"Stop": CALLBACK}, namespace["broken"], [], {})
     assert not ok and "Stop" not in namespace
+
+
+def test_a_reference_without_source_is_the_solutions_definition_read_by_the_grader(
+    tmp_path: Path,
+) -> None:
+    """`Reference(name)`: the kit holds no text; the grader reads the solution notebook's
+    top-level definition of `name` (not the rest of its cell) and fills it in, or leaves it
+    out when there is no solution (the call then keeps the student's own)."""
+    call = Call("train", returns="history", references=(Reference("Stop"),))
+    declared = {"train": [call.to_json()]}
+    assert declared["train"][0]["references"] == {"Stop": None}
+    notebook = tmp_path / "solutions" / "demo" / "demo.ipynb"
+    notebook.parent.mkdir(parents=True)
+    cell = "import keras\n\n" + CALLBACK + "\nprint('not the definition')\n"
+    notebook.write_text(json.dumps({"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "class Stop: nothing"},
+        {"cell_type": "code", "metadata": {}, "source": cell.splitlines(keepends=True)},
+        {"cell_type": "code", "metadata": {}, "source": "%time 1"},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))  # fmt: skip
+    exercise = SimpleNamespace(
+        name="demo", notebook_name="demo.ipynb", parts=[Part("train", timeout=9, calls=(call,))]
+    )
+    definitions = solution_definitions(exercise, [tmp_path])
+    assert definitions == {"Stop": CALLBACK.strip()}
+    assert resolved_calls(declared, definitions)["train"][0]["references"] == definitions
+    assert own_definitions(exercise, definitions) == {}
+    assert solution_definitions(exercise, [tmp_path / "elsewhere"]) == {}
+    assert resolved_calls(declared, {})["train"][0]["references"] == {}
+    assert own_definitions(exercise, {}) == {"train": ["Stop"]}
+
+
+def test_a_reference_the_grader_could_not_fill_keeps_the_students_own() -> None:
+    namespace: dict = {"Stop": "the student's"}
+    exec("def train():\n    return Stop\n", namespace)  # noqa: S102
+    ok, value = _call_with_references(
+        FakeHarness(namespace), None, "r", {"Stop": None}, namespace["train"], [], {}
+    )
+    assert (ok, value) == (True, "the student's")
+
+
+def test_a_failed_check_run_with_the_students_own_definition_says_so() -> None:
+    failed = TestResult("train: stops", "train", 10, 0, Feedback(hint="pass the callback"))
+    passed = TestResult("train: history", "train", 10, 10)
+    other = TestResult("Stop: decides", "Stop", 10, 0, Feedback(hint="compare with >"))
+    said = ran_with_own([failed, passed, other], {"train": ["Stop"]})
+    assert said[0].feedback.hint.startswith(
+        "pass the callback. This check ran with your own `Stop` (the solution's is not"
+    )
+    assert "check `Stop` first" in said[0].feedback.hint
+    assert said[1:] == [passed, other]
+    assert ran_with_own([failed], {}) == [failed]
+    exercise = SimpleNamespace(name="demo", notebook_name="demo.ipynb")
+    note = solution_missing(exercise, {"train": ["Stop"]})
+    assert note.startswith("train ran with the submission's own Stop, not the solution's")
+    assert "solutions/demo/demo.ipynb" in note
 
 
 def draw_cases(rng: np.random.Generator) -> dict:

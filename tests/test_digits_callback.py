@@ -128,3 +128,91 @@ def test_the_exercise_takes_at_most_150_lines_of_python() -> None:
         for path in sorted(folder.rglob("*.py"))
     }
     assert sum(counted.values()) <= 150, counted
+
+
+def test_the_gradescope_bundle_grades_with_the_solutions_callback(tmp_path: Path) -> None:
+    """Gradescope's server has no solutions/: the instructor's bundle carries the solution's
+    definition of myCallback (never in the students' kit), and grading a reversed callback
+    there costs the callback part alone; without it, the training part would fail too and
+    say that it ran with the student's own callback."""
+    import zipfile
+
+    import nbformat
+
+    from autograder.platforms import gradescope
+
+    root = tmp_path / "autograder"
+    bundle = gradescope.build_bundle(tmp_path / "gs.zip", exercise="digits_callback")
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+    config = json.loads((root / "source" / gradescope.CONFIG_NAME).read_text())
+    assert list(config["solution_definitions"]) == ["myCallback"]
+    assert "stop_training = True" in config["solution_definitions"]["myCallback"]
+    notebook = nbformat.read(
+        Path(__file__).parents[1] / "solutions/digits_callback/digits_callback.ipynb", 4
+    )
+    for cell in notebook.cells:
+        cell.source = cell.source.replace(
+            'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99'
+        )
+    (root / "submission").mkdir()
+    nbformat.write(notebook, root / "submission" / "digits_callback.ipynb")
+    results = gradescope.run(root)
+    failed = {t["name"].split(":")[0] for t in results["tests"] if t["score"] < t["max_score"]}
+    assert failed == {"myCallback"}, [t["output"] for t in results["tests"]]
+
+
+def test_the_self_check_runs_the_students_own_callback_and_says_so() -> None:
+    """The self-check runs in the student's kernel: the solution's callback never goes there
+    (not even in the instructor's checkout), so train_mnist runs with the student's own, and
+    its failed checks say so instead of blaming train_mnist alone."""
+    from autograder.grader import Grader, GraderOptions
+
+    namespace: dict = {}
+    exec(submission_text([("> 0.99", "< 0.99")]), namespace)  # noqa: S102
+    with Grader(GraderOptions(exercise="digits_callback")) as grader:
+        assert "myCallback" in grader.definitions  # the checkout's solution: the grader has it
+        report = grader.check_namespace(namespace, ["myCallback", "train_mnist"])
+    failed = [t for t in report.tests if not t.passed]
+    assert {t.part for t in failed} == {"myCallback", "train_mnist"}
+    for test in failed:
+        said = "This check ran with your own `myCallback`" in test.feedback.hint
+        assert said == (test.part == "train_mnist"), test.feedback.hint
+
+
+def test_nbgrader_autograde_grades_with_the_solutions_callback(tmp_path: Path) -> None:
+    """nbgrader's route (the kit's GradeInSandbox, in nbgrader's process, from the course
+    folder): the grader reads the solution's callback there too, so a reversed callback costs
+    the myCallback cell alone."""
+    import nbformat
+    from nbgrader.utils import determine_grade
+
+    from autograder import nbgrader_grading
+    from autograder.grader import Grader, GraderOptions
+
+    root = Path(__file__).parents[1]
+    notebook = nbformat.read(root / "solutions/digits_callback/digits_callback.ipynb", 4)
+    for cell in notebook.cells:
+        cell.source = cell.source.replace(
+            'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99'
+        )
+    folder = tmp_path / "autograded" / "student" / "digits_callback"
+    folder.mkdir(parents=True)
+    nbformat.write(notebook, folder / "digits_callback.ipynb")
+    resources = {
+        "metadata": {"path": str(folder)},
+        "nbgrader": {"notebook": "digits_callback", "assignment": "digits_callback"},
+    }
+    grader = Grader(GraderOptions(exercise="digits_callback"))
+    nbgrader_grading.set_grader(grader)
+    try:
+        graded, _ = nbgrader_grading.GradeInSandbox().score_cells(notebook, resources)
+    finally:
+        nbgrader_grading.set_grader(None)
+        grader.close()
+    scores = {
+        cell.metadata["nbgrader"]["grade_id"]: determine_grade(cell)
+        for cell in nbgrader_grading.autograded_cells(graded)
+    }
+    lost = {grade_id for grade_id, (score, most) in scores.items() if score < most}
+    assert lost == {"test_myCallback"}, scores

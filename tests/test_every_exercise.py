@@ -164,3 +164,84 @@ def test_no_solution_is_spelt_out_in_the_kit(name: str) -> None:
         if region and region in text
     ]
     assert leaked == []
+
+
+def solution_cell_names(name: str) -> set[str]:
+    """The names the solution notebook's solution cells define at top level (the parts'
+    answers: functions, classes, constants)."""
+    import ast
+
+    notebook = json.loads(notebooks(name)["solution"].read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code" or not cell["metadata"].get("nbgrader", {}).get("solution"):
+            continue
+        for node in ast.parse("".join(cell["source"])).body:
+            if isinstance(node, ast.ClassDef | ast.FunctionDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_no_reference_in_the_kit_defines_a_parts_answer(name: str) -> None:
+    """A declared call's `Reference` whose definition is an answer (a name a solution cell
+    defines) takes it from the solution notebook (`Reference(name)`, no source), never from a
+    text in the kit: the kit ships to students and runs in their kernel. (A literal source
+    with the right callback, spelt differently from the solution, slipped past the test
+    above.)"""
+    answers = solution_cell_names(name)
+    in_kit = [
+        (part.name, reference.name)
+        for part in load_exercise(name).parts
+        for call in part.calls
+        for reference in getattr(call, "references", ())
+        if reference.source is not None
+        and (reference.name in answers or answers & defined(reference.source))
+    ]
+    assert in_kit == []
+
+
+def defined(source: str) -> set[str]:
+    import ast
+
+    return {
+        node.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ClassDef | ast.FunctionDef)
+    }
+
+
+@pytest.mark.parametrize("name", [n for n in EXERCISES if "release" in notebooks(n)])
+def test_the_student_bundle_holds_no_solution_definition(name: str, tmp_path: Path) -> None:
+    """The students' bundle, built as `autograder student-bundle` builds it: no solutions/,
+    and no file holding the solution's definition of any part (the text the grader substitutes
+    with `Reference(name)`) or any `Reference` source."""
+    import zipfile
+
+    from autograder.platforms.student import build_student_bundle
+    from autograder.solution_definitions import definitions_in_notebook
+
+    exercise = load_exercise(name)
+    solution = notebooks(name)["solution"]
+    secrets = list(definitions_in_notebook(solution, sorted(solution_cell_names(name))).values())
+    assert secrets, "the solution notebook defines the parts' answers"
+    secrets += [
+        r.source
+        for part in exercise.parts
+        for call in part.calls
+        for r in getattr(call, "references", ())
+        if r.source
+    ]
+    bundle = build_student_bundle(tmp_path / "student.zip", exercise=name)
+    with zipfile.ZipFile(bundle) as archive:
+        members = {m: archive.read(m).decode("utf-8", "replace") for m in archive.namelist()}
+    assert [m for m in members if "solutions/" in m] == []
+    leaked = [
+        (member, secret[:60])
+        for member, text in members.items()
+        for secret in secrets
+        if secret.strip() in text
+    ]
+    assert leaked == []

@@ -115,15 +115,41 @@ def check_release_current(release: Path | str) -> None:
         )
 
 
+def checked_source(name: str, course: Path) -> Path:
+    """The source notebook a release of exercise `name` is made from, checked as every release
+    is (`rebuild-notebooks`, `make release`): ExerciseError when it is missing or when a
+    solution region would leave a class body raising, naming the cell."""
+    source = Path(course) / "solutions" / name / load_exercise(name).notebook_name
+    if not source.is_file():
+        raise ExerciseError(f"{source} does not exist: `autograder new-exercise {name}` writes it")
+    refuse_class_body_stubs(nbformat.read(source, as_version=4), str(source))
+    return source
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m autograder.authoring.rebuild NAME... [--course DIR]`: check each source as a
+    release is made from it (what `make release` runs before nbgrader; no points rewritten)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.authoring.rebuild")
+    parser.add_argument("names", nargs="+", help="the exercises about to be released")
+    parser.add_argument("--course", default=".", help="the course folder (solutions/)")
+    args = parser.parse_args(argv)
+    try:
+        for name in args.names:
+            checked_source(name, Path(args.course))
+    except ExerciseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def rebuild_notebooks(name: str, course: Path, *, release: bool = True) -> list[Path]:
     """Set each part's points in the source notebook from the rubric, refuse a class-body stub,
     then write the release (nbgrader, run in `course`); the files written."""
     exercise = load_exercise(name)
-    source = course / "solutions" / name / exercise.notebook_name
-    if not source.is_file():
-        raise ExerciseError(f"{source} does not exist: `autograder new-exercise {name}` writes it")
+    source = checked_source(name, course)
     notebook = nbformat.read(source, as_version=4)
-    refuse_class_body_stubs(notebook, str(source))
     points, cells = points_per_part(name), {}
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
@@ -150,3 +176,7 @@ def rebuild_notebooks(name: str, course: Path, *, release: bool = True) -> list[
             )
         written.append(exercise.release_notebook(course))
     return written
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -220,11 +220,29 @@ def _grade(chosen: Path, name: str, config: dict[str, Any], data_dir: Path | Non
         limits=Limits(memory_mib=int(config.get("memory_mib", 4096))),
         timeouts={k: v * scale for k, v in default_timeouts(exercise).items()},
         release=_release(config),
+        # The solution's definitions the bundle was built with (instructor-side; see build_bundle)
+        solution_definitions=config.get("solution_definitions") or {},
     )
     with Grader(options) as grader:
         report = grader.grade(chosen)
     report.submission = name
     return report
+
+
+def _solution_definitions(exercise, checkout: Path) -> dict[str, str]:
+    """The definitions the exercise's calls take from its solution (`Reference(name)`), read
+    from the checkout's solution notebook: Gradescope's server has no solutions/, and this
+    bundle is the instructor's (students never see it). ValueError when one is missing."""
+    from autograder.solution_definitions import solution_definitions, solution_names
+
+    definitions = solution_definitions(exercise, [checkout])
+    missing = sorted(set(solution_names(exercise)) - set(definitions))
+    if missing:
+        raise ValueError(
+            f"solutions/{exercise.name}/{exercise.notebook_name} in {checkout} does not define "
+            f"{', '.join(missing)}, which {exercise.name}'s grading takes from the solution"
+        )
+    return definitions
 
 
 def run(root: str | os.PathLike[str]) -> dict[str, Any]:
@@ -334,6 +352,7 @@ def build_bundle(
             "locked cells as released)"
         )
     config["release"] = "release.ipynb"
+    config["solution_definitions"] = _solution_definitions(chosen, package.parent)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipes = RECIPES / "gradescope"

@@ -132,7 +132,9 @@ def _reference(h, name: str, source: str):
 
 def _call_with_references(h, rec, key: str, references: dict, function, args, kwargs):
     """`h.call`, with the student's names in `references` bound to the grader's definitions
-    for the length of the call (their own are put back after)."""
+    for the length of the call (their own are put back after). A name without a definition
+    (the solution was not available to the grader) keeps the student's own."""
+    references = {name: text for name, text in references.items() if _type(text) is str}
     saved = {name: h.namespace.get(name, _MISSING) for name in references}
     try:
         for name, source in references.items():

@@ -14,13 +14,6 @@ from autograder.sandbox.model_vetting import ModelLimits
 FONT = (31599, 11415, 29671, 29647, 23497, 31183, 31215, 29257, 31727, 31695)  # 3x5, by rows
 GLYPHS = np.array([[(f >> (14 - i)) & 1 for i in range(15)] for f in FONT]).reshape(10, 5, 3)
 THRESHOLD = 0.99
-# The graders' callback: the training part runs with it, so a wrong callback costs its own part.
-CALLBACK = """
-class myCallback(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if (logs or {}).get("accuracy", 0) > 0.99:
-            self.model.stop_training = True
-"""
 
 
 def digits(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,8 +46,9 @@ def start_model():
     return model
 
 
+# Trained with the solution's callback (read by the grader, never in the kit): a wrong one costs its part.
 TRAIN = Call("train_mnist", Input("scaled"), Input("labels"), returns="history", training=True,
-             keep_model="trained", references=(Reference("myCallback", CALLBACK),))  # fmt: skip
+             keep_model="trained", references=(Reference("myCallback"),))  # fmt: skip
 EXERCISE = Exercise(
     name="digits_callback",
     title="Digits: stop training at 99% accuracy with a callback",
