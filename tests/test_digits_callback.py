@@ -6,10 +6,11 @@ within 150 lines of Python."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from submission_batch import grade_edits, rubric_lines
+from submission_batch import edited, grade_edits, rubric_lines
 
 SOLUTION = """
 import numpy as np
@@ -169,7 +170,7 @@ def test_the_self_check_runs_the_students_own_callback_and_says_so() -> None:
     from autograder.grader import Grader, GraderOptions
 
     namespace: dict = {}
-    exec(submission_text([("> 0.99", "< 0.99")]), namespace)  # noqa: S102
+    exec(edited(SOLUTION, [("> 0.99", "< 0.99")]), namespace)  # noqa: S102
     with Grader(GraderOptions(exercise="digits_callback")) as grader:
         assert "myCallback" in grader.definitions  # the checkout's solution: the grader has it
         report = grader.check_namespace(namespace, ["myCallback", "train_mnist"])

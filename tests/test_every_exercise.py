@@ -245,3 +245,7 @@ def test_the_student_bundle_holds_no_solution_definition(name: str, tmp_path: Pa
         if secret.strip() in text
     ]
     assert leaked == []
+    others = [n for n in EXERCISES if n != name]
+    assert [m for m in members if m.split("/")[3:4] and m.split("/")[3] in others] == [], (
+        "a bundle made for one exercise carries no other exercise's folder"
+    )

@@ -422,12 +422,16 @@ def test_bundle_has_what_gradescope_expects(bundle: Path, tmp_path: Path) -> Non
 
 def test_bundle_refuses_data_that_is_not_the_official(synthetic_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not the official"):
-        gradescope.build_bundle(tmp_path / "x.zip", data_dir=synthetic_dir)
+        gradescope.build_bundle(
+            tmp_path / "x.zip", data_dir=synthetic_dir, exercise="fashion_mnist"
+        )
 
 
 @pytest.mark.real_data
 def test_bundle_carries_the_official_data(real_data_dir: Path, tmp_path: Path) -> None:
-    out = gradescope.build_bundle(tmp_path / "x.zip", data_dir=real_data_dir)
+    out = gradescope.build_bundle(
+        tmp_path / "x.zip", data_dir=real_data_dir, exercise="fashion_mnist"
+    )
     with zipfile.ZipFile(out) as archive:
         archive.extractall(tmp_path / "source", [n for n in archive.namelist() if "data/" in n])
     done = subprocess.run(
@@ -526,7 +530,7 @@ def test_find_submission_ignores_links_and_hidden_folders(tmp_path: Path) -> Non
     (tmp_path / "fashion_mnist.ipynb").symlink_to("/etc/hostname")
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "mine.ipynb").write_text("{}")
-    chosen, notes = gradescope.find_submission(tmp_path)
+    chosen, notes = gradescope.find_submission(tmp_path, "fashion_mnist.ipynb")
     assert chosen == tmp_path / "work" / "mine.ipynb"
     assert "Graded work/mine.ipynb" in notes[0] and len(notes) == 1
 

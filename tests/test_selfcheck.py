@@ -286,3 +286,20 @@ def test_the_slow_check_shows_its_training_as_it_goes(
     from keras.callbacks import CallbackList
 
     assert "hooked" not in CallbackList.on_epoch_end.__qualname__  # put back afterwards
+
+
+def test_the_self_check_takes_the_exercise_the_running_notebook_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two exercises have a `scale_images` part; a Fashion-MNIST notebook that has defined only
+    `scale_images` so far is still checked as fashion_mnist (its metadata says so), not as the
+    exercise of which it happens to define a larger share of the names."""
+    namespace = {"scale_images": lambda images: images / 255.0}
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.delenv("AUTOGRADER_NOTEBOOK", raising=False)
+    assert selfcheck.exercise_for("scale_images", namespace).name == "digits_callback"
+    notebook = tmp_path / "fashion_mnist.ipynb"
+    notebook.write_bytes(RELEASE.read_bytes())
+    monkeypatch.setenv("AUTOGRADER_NOTEBOOK", str(notebook))
+    assert selfcheck.exercise_for("scale_images", namespace).name == "fashion_mnist"
+    assert selfcheck.exercise_for("scale_images", {}).name == "fashion_mnist"

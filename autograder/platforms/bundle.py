@@ -75,9 +75,11 @@ def add(
     archive.writestr(info, payload)
 
 
-def add_kit(archive: zipfile.ZipFile, prefix: str = "kit") -> None:
+def add_kit(archive: zipfile.ZipFile, prefix: str = "kit", exercise: str | None = None) -> None:
     """The kit's installable source (`pip install ./kit`): pyproject.toml and the package, no
-    tests, no solutions, no caches."""
+    tests, no solutions, no caches; with `exercise`, that exercise's folder alone, so a bundle
+    made for one exercise knows no other (its self-checks and `autograder check` need no
+    `--exercise`, and no other exercise's names can be mistaken for its own)."""
     package, pyproject = kit_source()
     add(archive, f"{prefix}/pyproject.toml", pyproject.read_bytes())
     # The license travels with the code (BSD-3-Clause), and pyproject's license-files names it.
@@ -86,5 +88,12 @@ def add_kit(archive: zipfile.ZipFile, prefix: str = "kit") -> None:
         add(archive, f"{prefix}/LICENSE", license_file.read_bytes())
     for path in sorted(package.rglob("*")):
         relative = path.relative_to(package.parent)
+        if exercise and _other_exercise(relative.parts, exercise):
+            continue
         if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc":
             add(archive, f"{prefix}/{relative.as_posix()}", path.read_bytes())
+
+
+def _other_exercise(parts: tuple[str, ...], exercise: str) -> bool:
+    """Whether a path of the package (`autograder/exercises/<name>/...`) is another exercise's."""
+    return len(parts) > 3 and parts[1] == "exercises" and parts[2] != exercise

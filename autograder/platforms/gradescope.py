@@ -36,10 +36,11 @@ CONFIG_NAME = "gradescope.json"
 
 
 def _exercise(name: str | None = None):
-    """The exercise the bundle grades: `name`, else the only one, else the first one listed."""
-    from autograder.exercise_spec import available_exercises, load_exercise
+    """The exercise the bundle grades: `name` (the instructor's `--exercise`, kept in the
+    bundle's config), else the kit's only one; else an error naming `--exercise`."""
+    from autograder.exercise_spec import instructor_exercise
 
-    return load_exercise(name or available_exercises()[0])
+    return instructor_exercise(name)
 
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -153,14 +154,13 @@ def _names(paths: list[Path], folder: Path, limit: int = 8) -> str:
     return ", ".join(shown) + more
 
 
-def find_submission(folder: Path, expected: str | None = None) -> tuple[Path | None, list[str]]:
+def find_submission(folder: Path, expected: str) -> tuple[Path | None, list[str]]:
     """The notebook to grade in `folder` and notes for the student; None when there is none.
 
     The file named `expected` wins (the shallowest, if the upload has folders); otherwise a
     single notebook under another name is graded, with a note; several notebooks without the
     expected name, or none, are not graded, with a message saying what was found.
     """
-    expected = expected or _exercise().notebook_name
     if not folder.is_dir():
         return None, [f"No submission folder was found (expected {expected})."]
     files = _visible_files(folder)
@@ -361,7 +361,7 @@ def build_bundle(
         add(archive, "run_autograder", (recipes / "run_autograder").read_bytes(), 0o755)
         add(archive, CONFIG_NAME, json.dumps(config, indent=2).encode() + b"\n")
         add(archive, "release.ipynb", release.read_bytes())
-        add_kit(archive)
+        add_kit(archive, exercise=chosen.name)
         if folder is not None:
             for name in sorted(chosen.dataset.files.values()):
                 add(archive, f"data/{name}", (folder / name).read_bytes())

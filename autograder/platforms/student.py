@@ -90,7 +90,7 @@ def build_student_bundle(
             data_step=_data_step(chosen.dataset),
         )
         add(archive, "README.md", readme.encode())
-        add_kit(archive)
+        add_kit(archive, exercise=chosen.name)
     return out
 
 
