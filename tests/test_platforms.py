@@ -362,21 +362,25 @@ PIPELINE_CHECK = next(c.name for c in rubric() if c.part == "pipeline")
 
 
 def test_visibility_default_overrides_and_typos() -> None:
-    default = gradescope.load_visibility(None)
+    default = gradescope.load_visibility(None, "fashion_mnist")
     assert default == {"default": "visible", "tests": {}}
-    assert gradescope.load_visibility(recipe_path("gradescope-visibility"))["default"] == "visible"
+    assert (
+        gradescope.load_visibility(recipe_path("gradescope-visibility"), "fashion_mnist")["default"]
+        == "visible"
+    )
     setting = gradescope.load_visibility(
         {"default": "after_published", "tests": {"build_model": "after_due_date",
-                                                  PIPELINE_CHECK: "visible"}}
+                                                  PIPELINE_CHECK: "visible"}},
+        "fashion_mnist",
     )  # fmt: skip
     by_name = {t.name: gradescope.visibility_of(t, setting) for t in full_report().tests}
     assert by_name[PIPELINE_CHECK] == "visible"
     assert by_name["build_model: optimizer Adam"] == "after_due_date"
     assert by_name["CLASS_NAMES: ten class names in label order"] == "after_published"
     with pytest.raises(ValueError, match="neither a part nor a check"):
-        gradescope.load_visibility({"tests": {"build_modle": "hidden"}})
+        gradescope.load_visibility({"tests": {"build_modle": "hidden"}}, "fashion_mnist")
     with pytest.raises(ValueError, match="not one of"):
-        gradescope.load_visibility({"default": "later"})
+        gradescope.load_visibility({"default": "later"}, "fashion_mnist")
 
 
 @pytest.fixture(scope="module")
