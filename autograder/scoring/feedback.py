@@ -258,11 +258,10 @@ def unscaled_training_cause(
             f"test images itself: {fix}"
         )
     from autograder.model_eval import accuracy_and_confusion
-    from autograder.observations import MODEL_SUFFIX
     from autograder.scoring.keras_models import load_saved
 
     try:
-        model = load_saved(str(obs.path(f"{key}{MODEL_SUFFIX}")), obs.model_limits())
+        model = load_saved(obs, key)
         raw, _, _ = accuracy_and_confusion(
             model, np.asarray(raw_images, dtype=np.float32), labels, int(np.max(labels)) + 1
         )
