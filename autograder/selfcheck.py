@@ -57,8 +57,9 @@ def _caller_namespace(depth: int) -> dict:
 
 
 def exercise_for(part: str, namespace: dict) -> Exercise:
-    """The exercise a notebook's `check(part)` means: of the exercises with that part, the one
-    whose names the notebook defines most of (a notebook defines its own exercise's stubs)."""
+    """The exercise a notebook's `check(part)` means: the one the running notebook's metadata
+    names, else of the exercises with that part the one whose names the notebook defines most of
+    (a notebook defines its own exercise's stubs), else the course's first."""
     from autograder.grader import shared_exercises
 
     candidates = [
@@ -75,10 +76,13 @@ def exercise_for(part: str, namespace: dict) -> Exercise:
             return exercise
     prepared = set(shared_exercises())
 
-    def defined(exercise: Exercise) -> tuple[float, bool, bool]:
+    def defined(exercise: Exercise) -> tuple[int, float, bool, bool]:
+        # Most names defined first: a notebook that has run only `scale_images` so far is no
+        # more the smallest exercise with that part than any other.
         names = {n for p in exercise.parts for n in p.names}
-        fraction = len(names & set(namespace)) / len(names)
-        return (fraction, exercise.name in prepared, exercise.name == DEFAULT_EXERCISE)
+        count = len(names & set(namespace))
+        prefer = (exercise.name in prepared, exercise.name == DEFAULT_EXERCISE)
+        return (count, *prefer, count / len(names))
 
     return max(candidates, key=defined)
 
