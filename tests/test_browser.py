@@ -208,9 +208,17 @@ def step(driver, name: str, server: Jupyter | None = None) -> Iterator[None]:
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
+    """`condition()`'s first true value within `timeout` seconds. An element the page replaced
+    while the condition read it (selenium's StaleElementReferenceException: a dialog closing
+    between `find_elements` and `is_displayed`) means "not yet": the condition is asked again."""
     deadline = time.monotonic() + timeout
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except Exception as exc:  # selenium is imported lazily, so its class is matched by name
+            if type(exc).__name__ != "StaleElementReferenceException":
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
