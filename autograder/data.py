@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.child.idx import IdxError, idx_bytes
+from autograder.child.idx import read_idx as _read_idx
 from autograder.exercise_spec import DatasetFiles
-from autograder.sandbox.idx import IdxError, idx_bytes
-from autograder.sandbox.idx import read_idx as _read_idx
 
 
 class DataError(RuntimeError):

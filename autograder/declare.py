@@ -2,7 +2,7 @@
 
 Most parts of a Keras exercise are one or a few calls. An exercise declares them on its `Part`
 instead of writing a probe and its schema; the engine runs the calls in the sandboxed child
-(autograder/sandbox/declared.py), records each result by its kind, and derives the schema the
+(autograder/child/declared.py), records each result by its kind, and derives the schema the
 graders read. Hand-written probes (`probes.py`) stay possible for unusual parts.
 
     Part("predict_price", timeout=60, calls=(
@@ -217,7 +217,7 @@ class Call:
         return max(DEFAULT_MAX_ELEMENTS, given)
 
     def to_json(self) -> dict[str, Any]:
-        """What the child is told (autograder/sandbox/declared.py): plain JSON."""
+        """What the child is told (autograder/child/declared.py): plain JSON."""
         return {
             "function": self.function,
             "args": [_argument_json(a) for a in self.args],
@@ -233,7 +233,7 @@ class Call:
         }
 
     def schema(self) -> dict[str, str]:
-        """The keys this call records and their kinds (autograder.sandbox.schema)."""
+        """The keys this call records and their kinds (autograder.child.schema)."""
         k = self.key
         keys = {
             "array": {k: "array"},

@@ -4,9 +4,9 @@ An exercise is one folder, `autograder/exercises/<name>/`, whose `__init__.py` d
 `EXERCISE`, an `Exercise`. The folder also holds:
 
 - `probes.py`: one `probe_<part>(h, rec)` function per part, run inside the sandboxed child by
-  `autograder/sandbox/harness.py` (it imports nothing from the grader);
+  `autograder/child/harness.py` (it imports nothing from the grader);
 - `schema.py`: `OBSERVATIONS`, what each part's probe may record (used by the probe and by the
-  reader, see `autograder/sandbox/schema.py`);
+  reader, see `autograder/child/schema.py`);
 - `graders/test_*.py`: the rubric, as pytest tests marked with `autograder.scoring.grader`.
 
 Its notebooks live where nbgrader wants them: `solutions/<name>/<name>.ipynb` (the instructor's
@@ -31,9 +31,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from autograder.child.model_vetting import ModelLimits
+from autograder.child.schema import check_schema
 from autograder.declare import Call, check_calls, part_schema, student_names
-from autograder.keras_archive import ModelLimits
-from autograder.sandbox.schema import check_schema
 
 EXERCISES_PACKAGE = "autograder.exercises"
 EXERCISES_DIR = Path(__file__).with_name("exercises")
@@ -188,7 +188,7 @@ class Exercise:
 
     @property
     def schema(self) -> dict[str, dict[str, str]]:
-        """The exercise's observation schema (see autograder.sandbox.schema): its `schema.py`,
+        """The exercise's observation schema (see autograder.child.schema): its `schema.py`,
         if any, and what its declared parts record."""
         written = load_schema(self.schema_file) if self.schema_file.is_file() else {}
         return {**written, **self.declared_schema}

@@ -36,7 +36,7 @@ from autograder.exercise_spec import (
     instructor_exercise,
 )
 from autograder.inputs import grading_seed, load_secret
-from autograder.observations import read_import_errors, read_observations
+from autograder.readers.observations import read_import_errors, read_observations
 from autograder.results import GradingReport, TestResult
 from autograder.sandbox.isolation import Limits, choose_sandbox
 from autograder.sandbox.outcome import PartRun
@@ -404,7 +404,7 @@ class Grader:
         Same probes, same graders and same feedback as `grade`, without the sandbox: only for
         students checking their own work. Grades always come from `grade`.
         """
-        from autograder.sandbox import harness
+        from autograder.child import harness
 
         started = time.monotonic()
         out_dir = Path(tempfile.mkdtemp(prefix="autograder-selfcheck-"))

@@ -23,7 +23,7 @@ def main() -> None:
     import keras
     import tensorflow as tf
 
-    from autograder.sandbox.keras_tools import KerasTools
+    from autograder.child.keras_tools import KerasTools
 
     tf.config.experimental.enable_op_determinism()
     xs = np.arange(1.0, 7.0)

@@ -32,10 +32,10 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
+    from autograder.child.keras_tools import KerasTools
     from autograder.data import locate_data, read_dataset
     from autograder.exercises.datasets import FASHION_MNIST
     from autograder.exercises.fashion_mnist import constants as exercise
-    from autograder.sandbox.keras_tools import KerasTools
 
     fast_training = KerasTools().fast_training
     from autograder.submission import load_chunks

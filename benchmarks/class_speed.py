@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from table import record  # noqa: E402
 
-from autograder.sandbox.keras_tools import PIPELINE_STEPS_PER_EXECUTION  # noqa: E402
+from autograder.child.keras_tools import PIPELINE_STEPS_PER_EXECUTION  # noqa: E402
 from autograder.threads import fix_threads  # noqa: E402
 
 fix_threads()

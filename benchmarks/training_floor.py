@@ -45,10 +45,10 @@ def main() -> None:
     import keras
     import tensorflow as tf
 
+    from autograder.child.keras_tools import KerasTools
     from autograder.data import locate_data, read_dataset
     from autograder.exercises.datasets import FASHION_MNIST
     from autograder.exercises.fashion_mnist.reference import reference_model  # seeded
-    from autograder.sandbox.keras_tools import KerasTools
 
     tools = KerasTools()
     tf.config.experimental.enable_op_determinism()

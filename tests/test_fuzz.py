@@ -23,15 +23,16 @@ import numpy as np
 import pytest
 from conftest import RELEASE, rubric
 
+from autograder.child.keras_tools import write_keras_model
+from autograder.child.model_vetting import ModelLimits
 from autograder.grader import describe_import_errors
-from autograder.keras_archive import ArchiveError, ModelLimits, read_archive, vet_config
-from autograder.observations import (
+from autograder.readers.keras_archive import ArchiveError, read_archive, vet_config
+from autograder.readers.observations import (
     ObservationError,
     load_model,
     read_import_errors,
     trained_steps,
 )
-from autograder.sandbox.keras_tools import write_keras_model
 from autograder.sandbox.outcome import PartRun
 from autograder.scoring.run import score
 from autograder.submission import SubmissionError, load_submission
@@ -132,7 +133,7 @@ def memory_bound(grader, tmp_path_factory):
     # Warm up what loads lazily on first use (Keras' loading and calling code), so that a
     # one-time import is not counted against the first example.
     from autograder.model_eval import predict_probabilities
-    from autograder.observations import load_model, trained_steps
+    from autograder.readers.observations import load_model, trained_steps
     from autograder.scoring.observed import Observed
     from autograder.scoring.run import score
 
@@ -494,7 +495,7 @@ npy_headers = st.fixed_dictionaries(
 def test_array_headers_of_any_shape_are_read_within_their_bound_or_refused(
     tmp_path_factory, header, data, max_elements
 ) -> None:
-    from autograder.observations import read_array
+    from autograder.readers.observations import read_array
 
     path = tmp_path_factory.mktemp("npy") / "a.npy"
     with path.open("wb") as handle:

@@ -28,7 +28,7 @@ import pytest
 
 from autograder import submission
 from autograder.declare import DEFAULT_MAX_ELEMENTS, Call, Input, Returned, array_bounds
-from autograder.observations import ObservationError, PartObservation, read_array
+from autograder.readers.observations import ObservationError, PartObservation, read_array
 from autograder.sandbox.outcome import PartRun
 from autograder.scoring.checks import check_close
 from autograder.scoring.feedback import CheckFailed

@@ -30,8 +30,8 @@ RUNTIME_PATH = (
     "autograder.cli",
     "autograder.grader",
     "autograder.selfcheck",
-    "autograder.sandbox.harness",
-    "autograder.sandbox.keras_tools",
+    "autograder.child.harness",
+    "autograder.child.keras_tools",
     "autograder.platforms.gradescope",
     "autograder.platforms.github",
 )

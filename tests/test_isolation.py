@@ -224,7 +224,7 @@ def test_jail_reports_a_signal_like_bubblewrap_and_cleans_up(tmp_path: Path) -> 
 
 # -- what the child leaves in its own directory ---------------------------------------------------------
 def test_observations_are_read_only_from_regular_files(tmp_path: Path) -> None:
-    from autograder.observations import ObservationError, read_array, read_json
+    from autograder.readers.observations import ObservationError, read_array, read_json
 
     secret = tmp_path / "secret.json"
     secret.write_text('{"value": "host file"}')
@@ -238,7 +238,7 @@ def test_observations_are_read_only_from_regular_files(tmp_path: Path) -> None:
 
 
 def test_forged_error_records_cannot_break_the_feedback(tmp_path: Path) -> None:
-    from autograder.observations import read_observations
+    from autograder.readers.observations import read_observations
     from autograder.scoring.feedback import part_failure
 
     (tmp_path / "import.json").write_text(json.dumps({"errors": [5, {"frames": "x", "label": 1}]}))

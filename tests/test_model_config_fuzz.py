@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import keras_archive
+from autograder.child.keras_tools import write_keras_model
+from autograder.child.model_vetting import ModelLimits
 from autograder.exercises.fashion_mnist.constants import MODEL_LIMITS
-from autograder.keras_archive import Archive, ArchiveError, ModelLimits, build_model, vet_config
-from autograder.observations import ObservationError, load_model
-from autograder.sandbox.keras_tools import write_keras_model
+from autograder.readers import keras_archive
+from autograder.readers.keras_archive import Archive, ArchiveError, build_model, vet_config
+from autograder.readers.observations import ObservationError, load_model
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -370,7 +371,7 @@ def test_a_loaded_model_is_freed_once_its_observations_are(tmp_path) -> None:
     lives in that part's observations, and a model is collected once they are dropped."""
     import keras
 
-    from autograder.observations import PartObservation
+    from autograder.readers.observations import PartObservation
     from autograder.sandbox.outcome import PartRun
     from autograder.scoring.keras_models import load_saved
 
@@ -520,7 +521,7 @@ def test_no_model_the_grader_loads_outlives_the_grading(grader, tmp_path, monkey
     from conftest import reference_source
     from test_hostile import grade
 
-    from autograder import observations
+    from autograder.readers import observations
 
     made: list[weakref.ref] = []
     original = observations.build_model

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.child.model_vetting import ModelLimits
+from autograder.child.schema import SchemaError
 from autograder.exercise_spec import load_exercise
 from autograder.exercises.fashion_mnist.constants import MODEL_LIMITS
-from autograder.keras_archive import ModelLimits
-from autograder.observations import (
+from autograder.readers.observations import (
     ObservationError,
     read_array,
     read_json,
@@ -21,7 +22,6 @@ from autograder.observations import (
     read_observations,
 )
 from autograder.sandbox.outcome import PartRun
-from autograder.sandbox.schema import SchemaError
 from autograder.scoring.feedback import CheckFailed, format_error, part_failure
 from autograder.scoring.keras_models import normalise
 from autograder.scoring.observed import Observed
@@ -106,7 +106,7 @@ def test_a_grader_reading_an_undeclared_key_is_a_grader_bug(tmp_path: Path) -> N
 
 
 def test_the_probe_cannot_record_an_undeclared_key(tmp_path: Path) -> None:
-    from autograder.sandbox.harness import Recorder
+    from autograder.child.harness import Recorder
 
     rec = Recorder(str(tmp_path), "scale_images", EXERCISE.schema)
     rec.data["input_modified"] = True
@@ -201,7 +201,7 @@ def _layer(kind: str, **config) -> dict:
 
 
 def test_convolutions_are_bounded_by_their_weights_width_and_work() -> None:
-    from autograder.keras_archive import ArchiveError, vet_config
+    from autograder.readers.keras_archive import ArchiveError, vet_config
 
     conv = _layer("Conv2D", filters=64, kernel_size=[3, 3], strides=[1, 1], padding="valid")
     pool = _layer("MaxPooling2D", pool_size=[2, 2], strides=[2, 2], padding="valid")
@@ -224,7 +224,7 @@ def test_convolutions_are_bounded_by_their_weights_width_and_work() -> None:
 
 
 def test_a_schema_with_an_unknown_kind_is_refused_when_loaded() -> None:
-    from autograder.sandbox.schema import check_schema
+    from autograder.child.schema import check_schema
 
     check_schema(EXERCISE.schema)
     with pytest.raises(SchemaError, match="unknown kind 'arry'"):
@@ -232,7 +232,7 @@ def test_a_schema_with_an_unknown_kind_is_refused_when_loaded() -> None:
 
 
 def _model_file(path: Path, model) -> Path:
-    from autograder.sandbox.keras_tools import write_keras_model
+    from autograder.child.keras_tools import write_keras_model
 
     with path.open("wb") as handle:
         write_keras_model(handle, model)
@@ -255,7 +255,7 @@ def test_a_saved_model_is_rebuilt_from_its_config_and_plain_arrays_without_hdf5(
 ) -> None:
     import h5py
 
-    from autograder.observations import compile_config, load_model, trained_steps
+    from autograder.readers.observations import compile_config, load_model, trained_steps
 
     model = _small_model()
     images = np.random.default_rng(0).random((32, 28, 28), dtype=np.float32)
@@ -286,7 +286,7 @@ def test_hdf5_tricks_in_a_model_file_read_nothing_and_allocate_nothing(tmp_path:
     (it made the grader read any host file, the secret included) and an unwritten dataset of
     160 million values (HDF5 filled 5.5 GiB from its fill value). In a model file HDF5 bytes are
     only bytes: they never reach h5py, and their length is checked against the model's own."""
-    from autograder.observations import load_model, trained_steps
+    from autograder.readers.observations import load_model, trained_steps
 
     secret = tmp_path / "secret"
     secret.write_bytes(b"S" * 32)
@@ -314,7 +314,7 @@ def test_hdf5_tricks_in_a_model_file_read_nothing_and_allocate_nothing(tmp_path:
 
 
 def test_a_manifest_that_lies_is_refused_with_what_differs(tmp_path: Path) -> None:
-    from autograder.observations import load_model
+    from autograder.readers.observations import load_model
 
     real = _model_file(tmp_path / "real.model", _small_model())
     with zipfile.ZipFile(real) as archive:
@@ -336,7 +336,7 @@ def test_a_config_that_understates_its_shapes_is_refused_once_built(tmp_path: Pa
     import keras
 
     from autograder.exercises.fashion_mnist_cnn.constants import MODEL_LIMITS as CNN_LIMITS
-    from autograder.observations import load_model
+    from autograder.readers.observations import load_model
 
     model = keras.Sequential(
         [keras.Input((316, 316, 1)), keras.layers.Conv2D(1, 41, padding="same"), keras.layers.Flatten(),
@@ -360,7 +360,7 @@ def test_a_config_that_understates_its_shapes_is_refused_once_built(tmp_path: Pa
 
 def test_json_of_too_many_values_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
     """4 MiB of `{},` would be 1.4 million objects (about 100 MB) once parsed: counted first."""
-    from autograder.observations import MAX_JSON_BYTES, MAX_JSON_VALUES
+    from autograder.readers.observations import MAX_JSON_BYTES, MAX_JSON_VALUES
 
     path = tmp_path / "part.json"
     path.write_text('{"x": [' + ",".join(["{}"] * 1_000_000) + "]}")  # 3 MB, 70 MB parsed

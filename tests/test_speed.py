@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from conftest import SOLUTION, fast_options, write_synthetic_dataset
 
+from autograder.child import keras_tools
 from autograder.exercises.fashion_mnist import constants as exercise
 from autograder.grader import Grader
-from autograder.sandbox import keras_tools
 from autograder.scoring.keras_models import reported_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ import hashlib, json, sys
 import keras, tensorflow as tf
 from autograder.data import read_dataset
 from autograder.exercises.datasets import FASHION_MNIST
-from autograder.sandbox.keras_tools import KerasTools
+from autograder.child.keras_tools import KerasTools
 from autograder.submission import load_chunks
 
 fast_training = KerasTools().fast_training

@@ -282,7 +282,7 @@ class _BombZip:
         return _io.BytesIO()
 
 
-_sys.modules["model_file"]._ZipFile = _BombZip
+_sys.modules["child.model_file"]._ZipFile = _BombZip
 '''
 
 EVAL_BOMB_MODEL = """

@@ -16,6 +16,7 @@ import stat
 import sys
 from pathlib import Path
 
+from autograder import child
 from autograder.sandbox.files import read_plain
 from autograder.sandbox.isolation import (
     NOBODY,
@@ -29,26 +30,27 @@ from autograder.sandbox.isolation import (
 from autograder.scratch import scratch_dir
 from autograder.threads import thread_environment
 
-HERE = Path(__file__).parent
-# The harness and its siblings: the child-side code of the engine (see harness.py).
-HARNESS_FILES = (
-    "harness.py",
-    "bindings.py",
-    "schema.py",
-    "idx.py",
-    "keras_tools.py",
-    "model_file.py",
-    "model_vetting.py",
-    "declared.py",
+# The child-side code of the engine (autograder/child/), copied into the grader folder as the
+# package `child` and started as `child.harness`.
+CHILD_PACKAGE = Path(child.__file__).parent
+CHILD_PACKAGE_NAME = "child"
+EMPTY = CHILD_PACKAGE / "empty_exercise_module.py"
+# The child's `sys.path[0]` is the read-only grader folder, as for a script there (`python -m`
+# would put its writable working directory first); then `child.harness` runs as `python -m`
+# runs a module, with the config's path as sys.argv[1].
+LAUNCH = (
+    "import runpy, sys; sys.path[0] = sys.argv.pop(1); "
+    f"runpy.run_module('{CHILD_PACKAGE_NAME}.harness', run_name='__main__', alter_sys=True)"
 )
-EMPTY = HERE / "empty_exercise_module.py"
 MAX_NETWORK_LOG_BYTES = 64 * 1024
 
 
 def child_files(exercise) -> dict[str, Path]:
-    """What the child's read-only grader folder holds: the harness and the exercise's probes
-    and schema (named so that they cannot shadow the harness's own modules)."""
-    files = {name: HERE / name for name in HARNESS_FILES}
+    """What the child's read-only grader folder holds: the child package and the exercise's
+    probes and schema (named so that they cannot shadow the package)."""
+    files = {
+        f"{CHILD_PACKAGE_NAME}/{path.name}": path for path in sorted(CHILD_PACKAGE.glob("*.py"))
+    }
     # An exercise whose parts are all declared (autograder/declare.py) needs neither file.
     files["exercise_probes.py"] = exercise.probes_file if exercise.probes_file.is_file() else EMPTY
     files["exercise_schema.py"] = exercise.schema_file if exercise.schema_file.is_file() else EMPTY
@@ -108,6 +110,7 @@ class Workdir:
                 (keras_home / name).symlink_to(source)
         self.grader_dir.mkdir(mode=0o755, exist_ok=True)
         for name, source in self.grader_files.items():
+            (self.grader_dir / name).parent.mkdir(mode=0o755, exist_ok=True)
             shutil.copy(source, self.grader_dir / name)
         (self.grader_dir / "chunks.json").write_text(json.dumps(self.chunks))
         owner = self.child_owner()
@@ -243,7 +246,9 @@ class Workdir:
         argv = [
             os.path.abspath(sys.executable),
             "-B",
-            str(grader / "harness.py"),
+            "-c",
+            LAUNCH,
+            str(grader),
             str(grader / "config.json"),
         ]
         if not self.sandbox.private_root:

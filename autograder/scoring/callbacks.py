@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from autograder.inputs import CallbackCase, DrawnFit, Expectations
-from autograder.observations import MODEL_SUFFIX, ObservationError, trained_steps
+from autograder.readers.observations import MODEL_SUFFIX, ObservationError, trained_steps
 from autograder.scoring.feedback import (
     ACC_KEY,
     CheckFailed,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from autograder.model_eval import predict_probabilities
-from autograder.observations import MODEL_SUFFIX, trained_steps
+from autograder.readers.observations import MODEL_SUFFIX, trained_steps
 from autograder.scoring.feedback import CheckFailed, raise_for_error
 from autograder.scoring.keras_models import (
     check_optimizer,
@@ -81,7 +81,7 @@ def returned_items(obs, key: str, call: str, count: int) -> list[np.ndarray]:
 
 def _raise_over_bound(info: dict) -> None:
     """CheckFailed when the child left an array unsaved for holding more values than the
-    grader reads (autograder/sandbox/declared.py); the grader's reader bounds a saved one."""
+    grader reads (autograder/child/declared.py); the grader's reader bounds a saved one."""
     bound = info.get("over_bound")
     if type(bound) is int:
         raise CheckFailed(

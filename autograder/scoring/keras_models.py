@@ -19,7 +19,12 @@ from typing import Any
 import numpy as np
 
 from autograder.model_eval import accuracy_and_confusion
-from autograder.observations import MODEL_SUFFIX, ObservationError, compile_config, load_model
+from autograder.readers.observations import (
+    MODEL_SUFFIX,
+    ObservationError,
+    compile_config,
+    load_model,
+)
 from autograder.scoring.feedback import CheckFailed, raise_for_error
 
 COMPILE_HINT = (

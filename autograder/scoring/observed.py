@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.observations import PartObservation
+from autograder.readers.observations import PartObservation
 from autograder.results import TestResult
 
 

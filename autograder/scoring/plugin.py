@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from autograder.observations import ObservationError
+from autograder.child.schema import SchemaError
+from autograder.readers.observations import ObservationError
 from autograder.results import Feedback, TestResult
-from autograder.sandbox.schema import SchemaError
 from autograder.scoring.feedback import CheckFailed, source_cause, ungraded_cause
 from autograder.scoring.markers import MARKER, rubric_line
 from autograder.scoring.observed import Observed

@@ -5,11 +5,11 @@ Every part is declared (autograder/declare.py); the rubric is in graders/."""
 
 import numpy as np
 
+from autograder.child.model_vetting import ModelLimits
 from autograder.declare import Call, DriveCallback, Input, Reference
 from autograder.drawn import drawn_setup
 from autograder.exercise_spec import Exercise, Part
 from autograder.inputs import DrawnFit, threshold_cases
-from autograder.sandbox.model_vetting import ModelLimits
 
 FONT = (31599, 11415, 29671, 29647, 23497, 31183, 31215, 29257, 31727, 31695)  # 3x5, by rows
 GLYPHS = np.array([[(f >> (14 - i)) & 1 for i in range(15)] for f in FONT]).reshape(10, 5, 3)

@@ -6,8 +6,8 @@ grader, the self-check and nbgrader agree on one definition of "correct".
 
 from __future__ import annotations
 
+from autograder.child.model_vetting import ModelLimits
 from autograder.exercises.datasets import FASHION_MNIST_CLASSES
-from autograder.keras_archive import ModelLimits
 
 CLASS_NAMES: tuple[str, ...] = FASHION_MNIST_CLASSES
 
@@ -19,7 +19,7 @@ DEFAULT_LOSS_THRESHOLD = 0.4  # StopOnLoss(): stop when logs["loss"] < 0.4
 DEFAULT_ACCURACY_TARGET = 0.9  # StopOnAccuracy(): stop when logs["accuracy"] >= 0.9
 
 
-# What the grader will load and run of a student's model (see autograder.keras_archive): the
+# What the grader will load and run of a student's model (see autograder.readers.keras_archive): the
 # layer classes a student of this exercise may reasonably use, and size bounds far above the
 # exercise's model (407,050 parameters, 784 values wide) but far below what would strain it.
 MODEL_LIMITS = ModelLimits(

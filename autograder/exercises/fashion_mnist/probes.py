@@ -2,7 +2,7 @@
 inputs and record what comes back. No probe decides anything: the graders do, in the grader.
 
 The declared parts (add_batch_dimension, build_model, predict_classes: see __init__.py) have no
-probe here: the engine runs their calls. Each `probe_<part>(h, rec)` receives the harness (`h`, see autograder/sandbox/harness.py and
+probe here: the engine runs their calls. Each `probe_<part>(h, rec)` receives the harness (`h`, see autograder/child/harness.py and
 keras_tools.py) and the part's recorder (`rec`), whose keys `schema.py` declares. Copied into the
 child and loaded by the harness: it imports nothing from the grader.
 """

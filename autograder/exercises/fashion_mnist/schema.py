@@ -1,4 +1,4 @@
-"""What each hand-written probe records (declared parts derive theirs, see __init__.py) (see autograder/sandbox/schema.py for the kinds).
+"""What each hand-written probe records (declared parts derive theirs, see __init__.py) (see autograder/child/schema.py for the kinds).
 
 Read by the probe in the child and by the graders' reader in the grader: a key used on one side
 and not declared here fails the part. Plain literals only (copied into the child).

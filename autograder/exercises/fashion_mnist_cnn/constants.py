@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from autograder.child.model_vetting import ModelLimits
 from autograder.exercises.datasets import FASHION_MNIST_CLASSES
-from autograder.keras_archive import ModelLimits
 
 CLASS_NAMES: tuple[str, ...] = FASHION_MNIST_CLASSES
 IMAGE_SHAPE = (28, 28, 1)  # one grey channel
@@ -13,7 +13,7 @@ SMALL_FILTERS = 32  # build_model(filters=32)
 DENSE_UNITS = 128
 DEFAULT_TARGET = 0.9  # StopAtAccuracy(): stop when logs["accuracy"] >= 0.9
 
-# What the grader will load and run of a student's model (see autograder.keras_archive):
+# What the grader will load and run of a student's model (see autograder.readers.keras_archive):
 # convolutions and pooling besides the dense layers, bounded in parameters (the exercise's model
 # has 243,786), width (43,264 values after the first convolution) and work per image (about
 # 5 million multiply-adds; at most 100 million).

@@ -1,5 +1,5 @@
 """The convolutional exercise's probes: inside the sandboxed child, call the student's code on
-the grader's inputs and record what comes back (see autograder/sandbox/harness.py). Copied into
+the grader's inputs and record what comes back (see autograder/child/harness.py). Copied into
 the child and loaded by the harness: it imports nothing from the grader.
 """
 

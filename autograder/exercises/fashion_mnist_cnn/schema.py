@@ -1,4 +1,4 @@
-"""What each part's probe records (see autograder/sandbox/schema.py for the kinds).
+"""What each part's probe records (see autograder/child/schema.py for the kinds).
 
 Read by the probe in the child and by the graders' reader in the grader. Plain literals only.
 """

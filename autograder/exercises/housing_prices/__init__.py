@@ -4,10 +4,10 @@ per bedroom. Every part is declared (autograder/declare.py), every input drawn p
 
 import numpy as np
 
+from autograder.child.model_vetting import ModelLimits
 from autograder.declare import Call, Input, Returned, Setting, StartModel
 from autograder.drawn import drawn_setup
 from autograder.exercise_spec import Exercise, Part
-from autograder.sandbox.model_vetting import ModelLimits
 
 
 def price(bedrooms) -> np.ndarray:

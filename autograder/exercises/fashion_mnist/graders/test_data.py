@@ -6,7 +6,7 @@ import numpy as np
 
 from autograder.exercises.fashion_mnist.constants import CLASS_NAMES
 from autograder.exercises.fashion_mnist.reference import Context
-from autograder.observations import PartObservation
+from autograder.readers.observations import PartObservation
 from autograder.scoring import CheckFailed, grader, raise_for_error
 from autograder.scoring.feedback import SHAPE_CHANGED_HINT
 

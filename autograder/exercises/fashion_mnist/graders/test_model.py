@@ -10,7 +10,7 @@ from autograder.exercises.fashion_mnist.constants import (
     dense_params,
 )
 from autograder.exercises.fashion_mnist.reference import Context
-from autograder.observations import PartObservation
+from autograder.readers.observations import PartObservation
 from autograder.scoring import CheckFailed, grader
 from autograder.scoring.keras_models import (
     activation_name,

@@ -12,7 +12,7 @@ from autograder.exercises.fashion_mnist.constants import (
 )
 from autograder.exercises.fashion_mnist.reference import Context, TrainStart
 from autograder.model_eval import mean_loss
-from autograder.observations import (
+from autograder.readers.observations import (
     MODEL_SUFFIX,
     ObservationError,
     PartObservation,

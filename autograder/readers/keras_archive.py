@@ -1,13 +1,13 @@
 """Bounded reading and vetting of the model files the child writes.
 
-A model file (autograder.sandbox.model_file) is a zip of `config.json` (the model as Keras
+A model file (autograder.child.model_file) is a zip of `config.json` (the model as Keras
 serialises it), `weights.json` (a manifest: each layer's weights' shapes and dtypes, the
 optimizer's step counter) and `weights.bin` (those arrays' raw bytes). The child controls every
 byte, so the grader:
 
 1. reads only those member names, each within its own size bound, counting the bytes actually
    inflated (a 1 MiB zip can declare or hold 1 GiB);
-2. vets the config as plain JSON (autograder.sandbox.model_vetting): every object in the whole
+2. vets the config as plain JSON (autograder.child.model_vetting): every object in the whole
    tree from an allow-list (no nested models or layers, only the layer classes the exercise
    allows), and a parameter count, layer width and work per example it can afford, computed
    on the exercise's own input shape *before* Keras allocates a single weight (a
@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.sandbox.model_file import CONFIG, DTYPES, FORMAT, MANIFEST, WEIGHTS
-from autograder.sandbox.model_vetting import (
+from autograder.child.model_file import CONFIG, DTYPES, FORMAT, MANIFEST, WEIGHTS
+from autograder.child.model_vetting import (
     ArchiveError,
     ModelLimits,
     Sized,
@@ -322,7 +322,6 @@ def _example_shape(tensor) -> list[int] | None:
 __all__ = [
     "Archive",
     "ArchiveError",
-    "ModelLimits",
     "Sized",
     "build_model",
     "layer_weights",

@@ -1,9 +1,8 @@
 """The child's harness: runs inside the sandbox, executes the submission, records what it does.
 
-This file and its siblings (`bindings.py`, `schema.py`, `idx.py`, `keras_tools.py`,
-`declared.py`) are copied
-into the child's read-only grader folder with the exercise's `probes.py` and `schema.py`, and run
-as a script: they import nothing from the grader. The harness computes no score. It loads the
+This file and its siblings (the package `autograder/child/`) are copied into the child's
+read-only grader folder as the package `child`, with the exercise's `probes.py` and `schema.py`,
+and run there: they import nothing from the grader. The harness computes no score. It loads the
 submission chunk by chunk, then for each part calls the exercise's `probe_<part>(h, rec)` (or
 runs the part's declared calls, see declared.py), where
 `h` is the `Probe` (the student's namespace, guarded calls, the grader's inputs, Keras tools) and
@@ -13,8 +12,8 @@ exercise's schema declares, for the trusted parent to read.
 Security-relevant here: what is bound before student code runs, the fork guard, files created
 without following planted links, the progress protocol (`say`), and the run loop.
 
-Usage (the grader builds this command):
-    python harness.py CONFIG_JSON
+Usage (the grader builds this command, see autograder/sandbox/workdir.py):
+    python -m child.harness CONFIG_JSON   (with the grader folder, not the cwd, on sys.path)
 """
 
 from __future__ import annotations
@@ -31,16 +30,10 @@ import traceback
 
 import numpy
 
-try:  # in the child, these are siblings of this file; in the grader, modules of its package
-    from bindings import bind_builtins
-    from declared import run_calls
-    from keras_tools import KerasTools, bind_keras
-    from schema import SchemaError, kind_of
-except ImportError:
-    from autograder.sandbox.bindings import bind_builtins
-    from autograder.sandbox.declared import run_calls
-    from autograder.sandbox.keras_tools import KerasTools, bind_keras
-    from autograder.sandbox.schema import SchemaError, kind_of
+from .bindings import bind_builtins
+from .declared import run_calls
+from .keras_tools import KerasTools, bind_keras
+from .schema import SchemaError, kind_of
 
 # Bind what the harness needs before student code can monkeypatch anything. Student code shares
 # this interpreter: rebinding `builtins.bool`, `numpy.array_equal`, `builtins.open` or `os.write`

@@ -12,16 +12,10 @@ import contextlib
 import json
 import os
 
-try:  # a sibling in the child, a module of the grader's package in the grader
-    from bindings import bind_builtins
-    from idx import read_idx
-    from model_file import SUFFIX, write_model_file
-    from model_vetting import ArchiveError, ModelLimits, vet_config
-except ImportError:
-    from autograder.sandbox.bindings import bind_builtins
-    from autograder.sandbox.idx import read_idx
-    from autograder.sandbox.model_file import SUFFIX, write_model_file
-    from autograder.sandbox.model_vetting import ArchiveError, ModelLimits, vet_config
+from .bindings import bind_builtins
+from .idx import read_idx
+from .model_file import SUFFIX, write_model_file
+from .model_vetting import ArchiveError, ModelLimits, vet_config
 
 bind_builtins(globals())
 _isinstance = isinstance
@@ -56,7 +50,7 @@ def _fix_thread_pools(tf) -> None:
 
 def write_keras_model(handle, model) -> None:
     """Write a Keras model to the binary file object `handle` as a model file
-    (autograder.sandbox.model_file): its config, each layer's weights, its optimizer's steps."""
+    (autograder.child.model_file): its config, each layer's weights, its optimizer's steps."""
     config = bind_keras()["serialize"](model)
     layers = [(layer.name, layer.get_weights()) for layer in model.layers]
     write_model_file(handle, config, layers, _optimizer_steps(model))
@@ -143,7 +137,7 @@ class KerasTools:
 
     def save_model(self, rec, key: str, model) -> None:
         """Save a student's model as `<part>.<key>.model` for the grader to read and vet: its
-        Keras config and its weights as plain arrays (autograder.sandbox.model_file), never an
+        Keras config and its weights as plain arrays (autograder.child.model_file), never an
         HDF5 file."""
         path = rec.path(f"{key}{SUFFIX}")
         try:

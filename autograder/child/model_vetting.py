@@ -17,7 +17,7 @@ Plain JSON in, a verdict out, before Keras sees a byte of it:
    a missing or symbolic input shape, a layer saved as built for another shape than it
    receives, a reshape that does not fit.
 
-Standard library only: the grader vets every model the child saves (autograder.keras_archive),
+Standard library only: the grader vets every model the child saves (autograder.readers.keras_archive),
 and the child, which is copied this file, vets the student's model before training it, so that a
 model the grader will refuse costs seconds instead of a training's time limit. Only the grader's
 verdict counts.

@@ -8,10 +8,7 @@ grader.
 
 from __future__ import annotations
 
-try:  # a sibling in the child, a module of the grader's package in the grader
-    from bindings import bind_builtins
-except ImportError:
-    from autograder.sandbox.bindings import bind_builtins
+from .bindings import bind_builtins
 
 bind_builtins(globals())
 _isinstance = isinstance

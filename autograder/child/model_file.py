@@ -10,7 +10,7 @@ A zip of three members, written uncompressed:
 The grader never hands a file the child wrote to HDF5 or to Keras' loader: HDF5 can read other
 files of the machine through external storage and allocate gigabytes for a declared, unwritten
 dataset. It vets the config, builds the model from it, checks the manifest against the model it
-built and only then copies in the bytes (autograder.keras_archive, autograder.observations).
+built and only then copies in the bytes (autograder.readers.keras_archive, autograder.readers.observations).
 
 Standard library and numpy only: copied into the child next to the harness, whose functions are
 bound before the submission runs.

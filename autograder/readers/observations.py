@@ -1,10 +1,10 @@
 """Validated reading of what the child wrote: the only way data crosses back into the grader.
 
 JSON must be an object of bounded size, arrays are `.npy` read with `allow_pickle=False` and must
-be numeric, and models are model files (autograder.sandbox.model_file) whose config names only
+be numeric, and models are model files (autograder.child.model_file) whose config names only
 Keras' own classes (the whole tree allow-listed, sized on the exercise's input): the grader builds the model from it in safe mode and copies in plain arrays
 it checked against that model. Anything else raises `ObservationError`, which graders turn into a failed check. What each part
-may contain is declared by the exercise's schema (autograder.sandbox.schema): values of another
+may contain is declared by the exercise's schema (autograder.child.schema): values of another
 type are dropped as they are read, and looking up an undeclared key is a grader bug
 (`SchemaError`).
 """
@@ -19,10 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from autograder.keras_archive import (
+from autograder.child.model_file import SUFFIX as MODEL_SUFFIX
+from autograder.child.model_vetting import ModelLimits
+from autograder.child.schema import SchemaError, kind_of, valid
+from autograder.readers.keras_archive import (
     Archive,
     ArchiveError,
-    ModelLimits,
     build_model,
     optimizer_iterations,
     parse_json,
@@ -30,9 +32,7 @@ from autograder.keras_archive import (
     vet_config,
 )
 from autograder.sandbox.files import open_plain
-from autograder.sandbox.model_file import SUFFIX as MODEL_SUFFIX
 from autograder.sandbox.outcome import PartRun
-from autograder.sandbox.schema import SchemaError, kind_of, valid
 
 MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_JSON_DEPTH = 32  # the probe writes objects a few levels deep
@@ -142,7 +142,7 @@ def _array_header(handle, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
 
 
 def read_keras_archive(path: Path, limits: ModelLimits) -> Archive:
-    """The vetted members of a model file the child wrote (see autograder.keras_archive)."""
+    """The vetted members of a model file the child wrote (see autograder.readers.keras_archive)."""
     with open_observation(path, MAX_MODEL_BYTES) as handle:
         try:
             archive = read_archive(handle, path.name)
@@ -161,7 +161,7 @@ def load_model(path: Path, limits: ModelLimits):
 def model_from_archive(archive: Archive, limits: ModelLimits):
     """The Keras model of an archive already read and vetted with `limits`: built by the grader
     from the config on the shape the vetting sized (safe mode, not compiled), then given the
-    archive's checked arrays (autograder.keras_archive.build_model)."""
+    archive's checked arrays (autograder.readers.keras_archive.build_model)."""
     try:
         return build_model(archive, limits)
     except ArchiveError as exc:
