@@ -17,7 +17,7 @@ from autograder.exercise_spec import Exercise
 from autograder.results import TestResult
 from autograder.scoring.markers import RubricLine, rubric_line
 from autograder.scoring.observed import Observed
-from autograder.scoring.plugin import Scorer
+from autograder.scoring.scorer import Scorer
 
 # A quiet, side-effect-free run: no cache folder written into the exercise, no terminal output,
 # no other installed plugin, none of the project's own pytest options.
