@@ -1,5 +1,5 @@
-"""The in-kernel self-check: a grader's probes and graders run on objects already defined in
-the caller's own process (a student's kernel), without the sandbox.
+"""The in-kernel self-check: a `Grader`'s probes and its exercise's graders run on objects
+already defined in the caller's own process (a student's kernel), without the sandbox.
 
 Same probes, same graders and same feedback as `Grader.grade`, only for students checking their
 own work: grades always come from `Grader.grade`. `autograder.selfcheck` is the student's side

@@ -1,4 +1,4 @@
-"""The process's graders, one per exercise, shared by the self-checks and nbgrader's autograde
+"""The process's `Grader` instances, one per exercise, shared by the self-checks and nbgrader's autograde
 step (a process-global registry: made on first use with `autograder grade`'s defaults)."""
 
 from __future__ import annotations

@@ -90,7 +90,8 @@ def _kit_sources_digest() -> str:
 
 
 def grader_version(options: Any = None) -> str:
-    """The kit's version, a hash of its grading code and of the options that change grades.
+    """The kit's version, a hash of its grading code and of the options that change grades
+    (the version of what grades, not of one `Grader`; the name is kept: records store it).
 
     The data is not part of it: after changing the data set, regrade with `--force`.
     """

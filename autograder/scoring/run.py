@@ -1,4 +1,5 @@
-"""Run an exercise's graders through pytest, in this process: scoring and the rubric.
+"""Run an exercise's graders (the `@grader` tests of its `graders/` folder) through pytest, in
+this process: scoring and the rubric.
 
 Example:
     >>> lines = rubric(load_exercise("fashion_mnist"))
