@@ -310,7 +310,7 @@ class Grader:
             import_errors = read_import_errors(result.out_dir)
             found = self.read_observed(
                 result.out_dir, result.runs, self.parts, inputs.context, import_errors,
-                input_sizes(inputs.arrays),
+                array_sizes(inputs.arrays),
             )  # fmt: skip
             found.ungraded = loaded.ungraded
             found.code = [c.source for c in loaded.chunks]
@@ -410,7 +410,7 @@ def _unexpected(exc: BaseException) -> str:
     return f"the grader could not read it ({type(exc).__name__}{': ' + text if text else ''})"
 
 
-def input_sizes(arrays: dict[str, Any]) -> dict[str, int]:
+def array_sizes(arrays: dict[str, Any]) -> dict[str, int]:
     """Input array name -> its values (what a declared call given it may return)."""
     return {name: int(getattr(array, "size", 0)) for name, array in arrays.items()}
 

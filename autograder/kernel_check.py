@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.grader import Grader, input_sizes
+from autograder.grader import Grader, array_sizes
 from autograder.namespace_source import code_filenames, namespace_sources
 from autograder.results import GradingReport
 from autograder.sandbox.outcome import PartRun
@@ -51,7 +51,7 @@ def check_namespace(
         harness.run_in_process(config, namespace)
         runs = {part: PartRun("ok") for part in parts}
         found = grader.read_observed(
-            out_dir, runs, parts, inputs.context, [], input_sizes(inputs.arrays)
+            out_dir, runs, parts, inputs.context, [], array_sizes(inputs.arrays)
         )
         found.code = namespace_sources(namespace)
         tests = score(grader.exercise, found, tuple(parts))
