@@ -26,4 +26,5 @@ def share_grader(grader: Grader | None) -> None:
 
 
 def shared_exercises() -> list[str]:
+    """The exercises that have a shared grader in this process."""
     return list(_SHARED)

@@ -15,12 +15,12 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.exporters import gradebooks, gradescope, html, junit, report_json
 from autograder.results import GradingReport
 
 # One grading's report -> the file at the path given.
@@ -43,8 +43,16 @@ class Exporter:
     per_student: bool = True  # batch writes `write`'s file in each student's folder
 
 
-def _junit_class(graded: Sequence[tuple[Any, GradingReport]], path: Path, _max: float) -> object:
-    return junit.write([report for _, report in graded], path)
+def lazy(reference: str) -> Callable[..., object]:
+    """The function `"module:name"`, imported when first called: the CLI builds its options
+    from this registry, and `autograder --help` need not import NumPy for the HTML report."""
+    module, _, name = reference.partition(":")
+
+    def call(*args: Any) -> object:
+        return getattr(importlib.import_module(module), name)(*args)
+
+    call.__qualname__ = call.__name__ = reference
+    return call
 
 
 EXPORTERS: list[Exporter] = [
@@ -53,22 +61,22 @@ EXPORTERS: list[Exporter] = [
         "results.json",
         help="write Gradescope results.json here",
         label="Results",
-        write=gradescope.write,
+        write=lazy("autograder.exporters.gradescope:write"),
     ),
     Exporter(
         "junit",
         "junit.xml",
         help="write a JUnit XML report here",
         label="JUNIT report",
-        write=junit.write,
-        write_class=_junit_class,
+        write=lazy("autograder.exporters.junit:write"),
+        write_class=lazy("autograder.exporters.junit:write_class"),
     ),
     Exporter(
         "html",
         "report.html",
         help="write an HTML feedback report here",
         label="HTML report",
-        write=html.write,
+        write=lazy("autograder.exporters.html:write"),
     ),
     Exporter(
         "report",
@@ -76,11 +84,15 @@ EXPORTERS: list[Exporter] = [
         help="write the whole grading report here as JSON (every check, the notes, and "
         "artifacts such as each part's seconds in the sandbox)",
         label="REPORT report",
-        write=report_json.write,
+        write=lazy("autograder.exporters.report_json:write"),
         per_student=False,  # a batch keeps the same report in each student's record.json
     ),
-    Exporter("grades", "grades.csv", write_class=gradebooks.write_nbgrader_grades),
-    Exporter("parts", "parts.csv", write_class=gradebooks.write_parts),
+    Exporter(
+        "grades",
+        "grades.csv",
+        write_class=lazy("autograder.exporters.gradebooks:write_nbgrader_grades"),
+    ),
+    Exporter("parts", "parts.csv", write_class=lazy("autograder.exporters.gradebooks:write_parts")),
 ]
 
 
