@@ -133,28 +133,24 @@ EXPORT_NOTE = "exporting"  # the report's note naming the outputs that could not
 
 def _exporters(args: argparse.Namespace) -> list[tuple[str, Callable[..., str]]]:
     """The outputs the options ask for, in order, each a name and a function that writes it and
-    returns what to print."""
-    from autograder.exporters import gradescope, html, junit, report_json
+    returns what to print: the registry's exporters (autograder.exporters.registry), then
+    `--github`, which is a platform's outputs, not a file."""
+    from autograder.exporters.registry import grading_exporters
 
     outputs = []
-    for option, module, label in (
-        ("results", gradescope, "Results"),
-        ("junit", junit, "JUNIT report"),
-        ("html", html, "HTML report"),
-        ("report", report_json, "REPORT report"),
-    ):
-        target = getattr(args, option, None)
+    for exporter in grading_exporters():
+        target = getattr(args, exporter.name, None)
         if target:
-            outputs.append((f"--{option}", _writer(module, target, label)))
+            outputs.append((f"--{exporter.name}", _writer(exporter, target)))
     if getattr(args, "github", False):
         outputs.append(("--github", lambda report: _platform_outputs(args, report)))
     return outputs
 
 
-def _writer(module, target: str, label: str):
+def _writer(exporter, target: str):
     def write(report) -> str:
-        module.write(report, target)
-        return f"{label} written to {target}"
+        exporter.write(report, target)
+        return f"{exporter.label or exporter.name} written to {target}"
 
     return write
 
@@ -520,20 +516,16 @@ def _platform_commands(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from autograder.exporters.registry import grading_exporters
+
     parser = argparse.ArgumentParser(
         prog="autograder", description="Grade the course's Keras exercises in a sandbox."
     )
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one .ipynb or .py submission")
     grade.add_argument("submission", help="the student's notebook (.ipynb) or module (.py)")
-    grade.add_argument("--results", help="write Gradescope results.json here")
-    grade.add_argument("--junit", help="write a JUnit XML report here")
-    grade.add_argument("--html", help="write an HTML feedback report here")
-    grade.add_argument(
-        "--report",
-        help="write the whole grading report here as JSON (every check, the notes, and "
-        "artifacts such as each part's seconds in the sandbox)",
-    )
+    for exporter in grading_exporters():
+        grade.add_argument(f"--{exporter.name}", dest=exporter.name, help=exporter.help)
     grade.add_argument(
         "--release",
         help="the released notebook: locked cells are graded as released "

@@ -1,9 +1,13 @@
-"""Grade a submission: sandboxed run -> observations -> the exercise's graders -> one report.
+"""The grader: grade a submission, sandboxed run -> observations -> the exercise's graders -> one
+report.
 
-The engine's pipeline, for any exercise (see autograder.exercise_spec): the submission is read,
-the exercise draws this grading's inputs, the harness runs the exercise's probes in the sandbox,
-the observations are read and validated here, and the exercise's graders score them through
-pytest (autograder.scoring).
+"Grader" here is the `Grader` class, the engine's pipeline for any exercise (see
+autograder.exercise_spec): the submission is read, the exercise draws this grading's inputs, the
+harness runs the exercise's probes in the sandbox, the observations are read and validated here,
+and the exercise's graders (the `@grader` tests in its `graders/` folder) score them through
+pytest (autograder.scoring). Around it, each in its own module: the process's shared graders
+(autograder.shared_graders), the pytest bridge (autograder.scoring.direct_run), the in-kernel
+self-check (autograder.kernel_check) and the source it rebuilds (autograder.namespace_source).
 
 Example:
     >>> grader = Grader(GraderOptions(exercise="fashion_mnist", data_dir="../shared/data/fashion-mnist"))
@@ -17,9 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import secrets
 import shutil
-import tempfile
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -45,7 +47,13 @@ from autograder.scoring.feedback import part_failure
 from autograder.scoring.observed import Observed
 from autograder.scoring.run import rubric, score
 from autograder.scratch import scratch_dir
-from autograder.solution_definitions import own_definitions, resolved_calls, solution_definitions
+from autograder.solution_definitions import (
+    own_definitions,
+    ran_with_own,
+    resolved_calls,
+    solution_definitions,
+    solution_missing,
+)
 from autograder.student_text import one_line
 from autograder.submission import Chunk, SubmissionError, load_submission
 from autograder.threads import fix_threads
@@ -175,7 +183,7 @@ class Grader:
         return rubric(self.exercise, self.parts)
 
     # -- the grader's own inputs --------------------------------------------------------------
-    def _write_inputs(self, inputs: GradingInputs, folder: Path | None = None) -> Path:
+    def write_inputs(self, inputs: GradingInputs, folder: Path | None = None) -> Path:
         """This grading's inputs in `folder` (default: a new one; removed by the caller), made
         read-only."""
         import numpy as np
@@ -190,7 +198,7 @@ class Grader:
         folder.chmod(0o555)
         return folder
 
-    def _child_config(self, inputs: GradingInputs, *, in_sandbox: bool = True) -> dict:
+    def child_config(self, inputs: GradingInputs, *, in_sandbox: bool = True) -> dict:
         """What the child is told: the inputs' config, where each data set file is (in
         the child's Keras cache; for a self-check, the grader's own copy), and the declared
         calls with the solution's definitions they use (never in a self-check: that runs in
@@ -295,14 +303,14 @@ class Grader:
             # at the first grading, imports TensorFlow and builds the reference itself).
             session.start()
             inputs = self.setup.draw(grading_seed(self.secret, _code_bytes(loaded.chunks)))
-            self._write_inputs(inputs, inputs_dir)
+            self.write_inputs(inputs, inputs_dir)
             prepared = time.monotonic()
-            result = session.run(list(self.parts), self._child_config(inputs))
+            result = session.run(list(self.parts), self.child_config(inputs))
             ran = time.monotonic()
             import_errors = read_import_errors(result.out_dir)
-            found = self._observed(
+            found = self.read_observed(
                 result.out_dir, result.runs, self.parts, inputs.context, import_errors,
-                _sizes(inputs.arrays),
+                array_sizes(inputs.arrays),
             )  # fmt: skip
             found.ungraded = loaded.ungraded
             found.code = [c.source for c in loaded.chunks]
@@ -347,7 +355,7 @@ class Grader:
                 shutil.rmtree(inputs_dir, ignore_errors=True)
         return observation
 
-    def _observed(
+    def read_observed(
         self,
         out_dir: Path,
         runs: dict[str, PartRun],
@@ -396,141 +404,13 @@ class Grader:
             exercise=self.exercise.name,
         )
 
-    def check_namespace(
-        self, namespace: dict, parts: tuple[str, ...] | list[str], label: str = "notebook"
-    ) -> GradingReport:
-        """Self-check objects already defined in the caller's process (a student's kernel).
-
-        Same probes, same graders and same feedback as `grade`, without the sandbox: only for
-        students checking their own work. Grades always come from `grade`.
-        """
-        from autograder.child import harness
-
-        started = time.monotonic()
-        out_dir = Path(tempfile.mkdtemp(prefix="autograder-selfcheck-"))
-        inputs = self.setup.draw(secrets.randbits(64))
-        inputs_dir = self._write_inputs(inputs)
-        files = child_files(self.exercise)
-        try:
-            config = {
-                **self._child_config(inputs, in_sandbox=False),
-                "out_dir": str(out_dir),
-                "inputs_dir": str(inputs_dir),
-                "parts": list(parts),
-                "source_names": sorted({f for f in _code_filenames(namespace)}),
-                "probes_file": str(files["exercise_probes.py"]),
-                "schema_file": str(files["exercise_schema.py"]),
-            }
-            harness.run_in_process(config, namespace)
-            runs = {part: PartRun("ok") for part in parts}
-            found = self._observed(out_dir, runs, parts, inputs.context, [], _sizes(inputs.arrays))
-            found.code = _namespace_sources(namespace)
-            tests = score(self.exercise, found, tuple(parts))
-            tests = ran_with_own(tests, own_definitions(self.exercise, {}))
-            artifacts = dict(found.artifacts)
-        finally:
-            shutil.rmtree(out_dir, ignore_errors=True)
-            shutil.rmtree(inputs_dir, ignore_errors=True)
-        return GradingReport(
-            label,
-            tests,
-            time.monotonic() - started,
-            "none (self-check in your own kernel)",
-            {},
-            artifacts,
-            exercise=self.exercise.name,
-        )
-
-
-_SHARED: dict[str, Grader] = {}
-
-
-def shared_grader(exercise: str) -> Grader:
-    """The process's grader for `exercise`, made on first use with `autograder grade`'s
-    defaults (data, sandbox, limits): self-checks and nbgrader's autograde step share it."""
-    if exercise not in _SHARED:
-        _SHARED[exercise] = Grader(GraderOptions(exercise=exercise))
-    return _SHARED[exercise]
-
-
-def share_grader(grader: Grader | None) -> None:
-    """Use `grader` for its exercise's following self-checks and nbgrader gradings (None:
-    forget every shared grader)."""
-    if grader is None:
-        _SHARED.clear()
-    else:
-        _SHARED[grader.exercise.name] = grader
-
-
-def shared_exercises() -> list[str]:
-    return list(_SHARED)
-
-
-def observe_for_pytest(
-    submission: str,
-    exercise: str | None,
-    release: str | None,
-    data_dir: str | None,
-    sandbox: str,
-) -> tuple[Observed, Any]:
-    """The observations of one submission for `pytest <exercise> --submission PATH`, and a
-    callable that removes the grader's files when the session ends."""
-    chosen = instructor_exercise(exercise)
-    grader = Grader(GraderOptions(exercise=chosen.name, data_dir=data_dir, sandbox=sandbox))
-    outcome = grader.observe(submission, release=release)
-    if isinstance(outcome, GradingReport):  # not gradable: every line fails with the reason
-        reason = outcome.part_notes.get("submission", "Not graded.")
-        found = Observed({}, dict.fromkeys(chosen.part_names, reason), None)
-    else:
-        found = outcome.found
-
-    def close() -> None:
-        if isinstance(outcome, Observation):
-            outcome.close()
-        grader.close()
-
-    return found, close
-
-
-def solution_missing(exercise: Exercise, own: dict[str, list[str]]) -> str:
-    """The report's note when the parts in `own` ran with the submission's own definitions
-    (part -> names) because the solution notebook was not found."""
-    names = sorted({name for listed in own.values() for name in listed})
-    return (
-        f"{', '.join(own)} ran with the submission's own {', '.join(names)}, not the "
-        f"solution's: solutions/{exercise.name}/{exercise.notebook_name} is not in the current "
-        "directory nor the kit's checkout"
-    )
-
-
-def ran_with_own(tests: list[TestResult], own: dict[str, list[str]]) -> list[TestResult]:
-    """`tests`, each failed check of a part in `own` (part -> names its calls would take from
-    the solution, which was not available) saying that it ran with the student's own
-    definitions, which the grader replaces by its own."""
-    result = []
-    for test in tests:
-        names = own.get(test.part)
-        if names and not test.passed:
-            listed = ", ".join(f"`{name}`" for name in names)
-            said = (
-                f"This check ran with your own {listed} (the solution's is not available "
-                f"here); the course's grading runs this part with the solution's, so a mistake "
-                f"in {listed} costs only its own part: check {listed} first."
-            )
-            hint = test.feedback.hint.strip()
-            hint = f"{hint}{'' if not hint or hint.endswith(('.', '!', '?')) else '.'} {said}"
-            hint = hint.strip()
-            test = dataclasses.replace(test, feedback=dataclasses.replace(test.feedback, hint=hint))
-        result.append(test)
-    return result
-
 
 def _unexpected(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
     return f"the grader could not read it ({type(exc).__name__}{': ' + text if text else ''})"
 
 
-def _sizes(arrays: dict[str, Any]) -> dict[str, int]:
+def array_sizes(arrays: dict[str, Any]) -> dict[str, int]:
     """Input array name -> its values (what a declared call given it may return)."""
     return {name: int(getattr(array, "size", 0)) for name, array in arrays.items()}
 
@@ -565,47 +445,3 @@ def describe_import_errors(errors: list[dict]) -> str:
         return ""
     more = f" (+{len(errors) - 20} more)" if len(errors) > 20 else ""
     return "statements that failed when the submission was loaded: " + "; ".join(lines) + more
-
-
-def _namespace_sources(namespace: dict) -> list[str]:
-    """The source of the functions and classes in a kernel's namespace (for feedback only).
-
-    A class defined in a notebook cell has no source file Python can find, but its methods
-    do: the class is rebuilt from them."""
-    import inspect
-    import textwrap
-
-    sources = []
-    for name, value in list(namespace.items()):
-        try:
-            if inspect.isfunction(value):
-                sources.append(textwrap.dedent(inspect.getsource(value)))
-            elif inspect.isclass(value) and value.__module__ == namespace.get("__name__"):
-                methods = [
-                    textwrap.indent(textwrap.dedent(inspect.getsource(member)), "    ")
-                    for member in vars(value).values()
-                    if inspect.isfunction(member)
-                ]
-                sources.append(f"class {name}:\n" + ("\n".join(methods) or "    pass\n"))
-        except (OSError, TypeError):
-            continue
-    return sources
-
-
-def _code_filenames(namespace: dict) -> list[str]:
-    """Filenames of the code objects defined in a namespace, so tracebacks keep the student's lines."""
-    names = []
-    for value in list(namespace.values()):
-        code = getattr(value, "__code__", None)
-        if code is None and isinstance(value, type):
-            code = next(
-                (
-                    getattr(v, "__code__", None)
-                    for v in vars(value).values()
-                    if hasattr(v, "__code__")
-                ),
-                None,
-            )
-        if code is not None:
-            names.append(code.co_filename)
-    return names

@@ -1,4 +1,5 @@
-"""Running a vetted student model in the grader's process, with bounded memory and no logs."""
+"""Running a vetted student model in the grader's process (the trusted one, not the sandboxed
+child), with bounded memory and no logs."""
 
 from __future__ import annotations
 

@@ -88,7 +88,7 @@ def _grader(assignment: str, notebook: Path):
     name; never the notebook's metadata)."""
     from autograder.data import DataError
     from autograder.exercise_spec import ExerciseError, available_exercises, instructor_exercise
-    from autograder.grader import shared_grader
+    from autograder.shared_graders import shared_grader
 
     try:
         if assignment not in available_exercises() and len(available_exercises()) > 1:
@@ -119,7 +119,7 @@ def _current_release(release: Path | None) -> Path | None:
 
 def set_grader(grader) -> None:
     """Grade this grader's exercise with it from now on (tests)."""
-    from autograder.grader import share_grader
+    from autograder.shared_graders import share_grader
 
     share_grader(grader)
 

@@ -60,7 +60,7 @@ def exercise_for(part: str, namespace: dict) -> Exercise:
     """The exercise a notebook's `check(part)` means: the one the running notebook's metadata
     names, else of the exercises with that part the one whose names the notebook defines most of
     (a notebook defines its own exercise's stubs), else the course's first."""
-    from autograder.grader import shared_exercises
+    from autograder.shared_graders import shared_exercises
 
     candidates = [
         load_exercise(name)
@@ -103,7 +103,7 @@ def _notebook_exercise() -> str | None:
 def get_grader(exercise: Exercise | str):
     """The kernel's grader for `exercise`, created on first use (the data location comes from
     the data set's variable, the Keras cache or a system package, as `autograder grade` does)."""
-    from autograder.grader import shared_grader
+    from autograder.shared_graders import shared_grader
 
     name = exercise if isinstance(exercise, str) else exercise.name
     with _quiet():
@@ -162,7 +162,7 @@ def prepare_offline_data() -> None:
 def set_grader(grader) -> None:
     """Use this grader for the following checks of its exercise (tests, or custom data and
     options)."""
-    from autograder.grader import share_grader
+    from autograder.shared_graders import share_grader
 
     share_grader(grader)
 
@@ -546,8 +546,10 @@ def checked_part(
         title = exercise.dataset.title if exercise.dataset else "data set"
         text = f"The self-check cannot run without the {title} files: {exc}"
         return "\n".join([*lines, text]), None, None
+    from autograder.kernel_check import check_namespace
+
     with _quiet(), _keras_names_kept():
-        report = grader.check_namespace(namespace, [part])
+        report = check_namespace(grader, namespace, [part])
     if stubs:
         report.tests = [_as_stub(test, stubs) for test in report.tests]
     from autograder.exporters.text import render_part

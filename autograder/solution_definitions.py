@@ -16,9 +16,12 @@ Example:
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 from pathlib import Path
+
+from autograder.results import TestResult
 
 
 def solution_names(exercise) -> list[str]:
@@ -117,3 +120,36 @@ def own_definitions(exercise, definitions: dict[str, str]) -> dict[str, list[str
         if names:
             missing[part.name] = sorted(names)
     return missing
+
+
+def solution_missing(exercise, own: dict[str, list[str]]) -> str:
+    """The report's note when the parts in `own` ran with the submission's own definitions
+    (part -> names) because the solution notebook was not found."""
+    names = sorted({name for listed in own.values() for name in listed})
+    return (
+        f"{', '.join(own)} ran with the submission's own {', '.join(names)}, not the "
+        f"solution's: solutions/{exercise.name}/{exercise.notebook_name} is not in the current "
+        "directory nor the kit's checkout"
+    )
+
+
+def ran_with_own(tests: list[TestResult], own: dict[str, list[str]]) -> list[TestResult]:
+    """`tests`, each failed check of a part in `own` (part -> names its calls would take from
+    the solution, which was not available) saying that it ran with the student's own
+    definitions, which the grader replaces by its own."""
+    result = []
+    for test in tests:
+        names = own.get(test.part)
+        if names and not test.passed:
+            listed = ", ".join(f"`{name}`" for name in names)
+            said = (
+                f"This check ran with your own {listed} (the solution's is not available "
+                f"here); the course's grading runs this part with the solution's, so a mistake "
+                f"in {listed} costs only its own part: check {listed} first."
+            )
+            hint = test.feedback.hint.strip()
+            hint = f"{hint}{'' if not hint or hint.endswith(('.', '!', '?')) else '.'} {said}"
+            hint = hint.strip()
+            test = dataclasses.replace(test, feedback=dataclasses.replace(test.feedback, hint=hint))
+        result.append(test)
+    return result

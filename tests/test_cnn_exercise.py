@@ -362,10 +362,9 @@ def test_the_notebooks_self_checks_know_the_exercise_and_pass_the_reference(
 ) -> None:
     """`check(part)` in the CNN notebook grades with the CNN exercise (found from the names the
     kernel defines: `build_model` is a part of both exercises) and agrees with the grader."""
-    from autograder import grader as grader_module
-    from autograder import selfcheck
+    from autograder import selfcheck, shared_graders
 
-    monkeypatch.setattr(grader_module, "_SHARED", {EXERCISE: quick_grader})
+    monkeypatch.setattr(shared_graders, "_SHARED", {EXERCISE: quick_grader})
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     namespace: dict = {"__name__": "__main__"}
     for chunk in load_chunks(SOLUTION):

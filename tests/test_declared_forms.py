@@ -19,12 +19,17 @@ from autograder.child.declared import _call_with_references
 from autograder.declare import Call, DriveCallback, Input, Reference, part_schema
 from autograder.drawn import GraderOnly, drawn_setup, files_dataset
 from autograder.exercise_spec import Part
-from autograder.grader import ran_with_own, solution_missing
 from autograder.inputs import COMPARISONS, CallbackCase, DrawnFit, threshold_cases
 from autograder.results import Feedback, TestResult
 from autograder.scoring.callbacks import CallbackRule, check_drawn_decisions, check_drawn_fits
 from autograder.scoring.feedback import CheckFailed
-from autograder.solution_definitions import own_definitions, resolved_calls, solution_definitions
+from autograder.solution_definitions import (
+    own_definitions,
+    ran_with_own,
+    resolved_calls,
+    solution_definitions,
+    solution_missing,
+)
 
 CALLBACK = "class Stop:\n    pass\n"
 

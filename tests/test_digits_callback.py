@@ -168,12 +168,13 @@ def test_the_self_check_runs_the_students_own_callback_and_says_so() -> None:
     (not even in the instructor's checkout), so train_mnist runs with the student's own, and
     its failed checks say so instead of blaming train_mnist alone."""
     from autograder.grader import Grader, GraderOptions
+    from autograder.kernel_check import check_namespace
 
     namespace: dict = {}
     exec(edited(SOLUTION, [("> 0.99", "< 0.99")]), namespace)  # noqa: S102
     with Grader(GraderOptions(exercise="digits_callback")) as grader:
         assert "myCallback" in grader.definitions  # the checkout's solution: the grader has it
-        report = grader.check_namespace(namespace, ["myCallback", "train_mnist"])
+        report = check_namespace(grader, namespace, ["myCallback", "train_mnist"])
     failed = [t for t in report.tests if not t.passed]
     assert {t.part for t in failed} == {"myCallback", "train_mnist"}
     for test in failed:

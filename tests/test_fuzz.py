@@ -186,7 +186,7 @@ def test_scoring_never_raises_whatever_the_child_wrote(
         runs = {part: PartRun(status, "fuzzed") for part in PARTS}
         with memory_bound.example():
             import_errors = read_import_errors(out)
-            found = grader._observed(out, runs, PARTS, fuzz_context, import_errors)
+            found = grader.read_observed(out, runs, PARTS, fuzz_context, import_errors)
             tests = score(grader.exercise, found, PARTS)
             describe_import_errors(import_errors)
     finally:

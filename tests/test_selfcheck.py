@@ -10,8 +10,7 @@ import nbformat
 import pytest
 from conftest import PARTS, RELEASE, SOLUTION, reference_source
 
-from autograder import grader as grader_module
-from autograder import selfcheck
+from autograder import selfcheck, shared_graders
 from autograder.cli import main
 from autograder.data import read_dataset
 from autograder.exercise_spec import load_exercise
@@ -23,7 +22,7 @@ QUICK_PARTS = [p for p in PARTS if p != "pipeline"]
 @pytest.fixture
 def use_grader(grader, monkeypatch: pytest.MonkeyPatch):
     """The self-check with the small synthetic data set (and keras loading it too)."""
-    monkeypatch.setattr(grader_module, "_SHARED", {grader.exercise.name: grader})
+    monkeypatch.setattr(shared_graders, "_SHARED", {grader.exercise.name: grader})
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     data = read_dataset(grader.data_dir, grader.exercise.dataset)
     arrays = ((data.train_images, data.train_labels), (data.test_images, data.test_labels))
@@ -168,7 +167,7 @@ def test_cli_check_skips_the_pipeline_and_names_tampered_cells(
 def test_missing_data_is_a_message_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(grader_module, "_SHARED", {})
+    monkeypatch.setattr(shared_graders, "_SHARED", {})
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
     selfcheck.check("scale_images", namespace={})

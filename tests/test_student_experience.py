@@ -179,7 +179,7 @@ def test_a_model_trained_on_unscaled_pixels_is_told_so(real_grader, tmp_path) ->
 
 
 def test_integer_scaled_images_are_named_without_evaluating_anything() -> None:
-    from autograder.scoring.feedback import unscaled_training_cause
+    from autograder.scoring.keras_models import unscaled_training_cause
 
     cause = unscaled_training_cause(
         None, "model", None, None, 0.1, "scale_images must divide the pixels by 255",

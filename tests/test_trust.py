@@ -49,7 +49,7 @@ def _score(report: GradingReport, parts) -> float:
 # -- 2. The child receives inputs, never expected answers -------------------------------------------
 def test_the_child_is_sent_inputs_and_never_the_expected_outcomes(trusted: Grader) -> None:
     inputs = trusted.setup.draw(grading_seed(b"k", b"code"))
-    sent = json.dumps(trusted._child_config(inputs))
+    sent = json.dumps(trusted.child_config(inputs))
     assert '"stop"' not in sent and '"expect"' not in sent and "boundary" not in sent
     cases = inputs.context.expectations.cases["StopOnLoss"]
     # Both decisions and the exact boundary are among the cases, with opaque ids.

@@ -7,10 +7,11 @@ Example:
     >>> sorted(p.name for p in Path("results/batch").iterdir())  # doctest: +SKIP
     ['alice', 'bob', 'grades.csv', 'grading-log.jsonl', 'junit.xml', 'parts.csv']
 
-Per student (`out/<student id>/`): `results.json` (Gradescope), `junit.xml`, `report.html` and
-`record.json` (the report with the hash of the graded bytes and the grader version, written last
-and atomically: see `store`). For the class: `grades.csv` (nbgrader's export format), `parts.csv`
-(points per part), a combined `junit.xml` and `grading-log.jsonl`. The gradebooks are rewritten
+Per student (`out/<student id>/`): each per-student exporter's file (autograder.exporters.registry:
+`results.json` (Gradescope), `junit.xml`, `report.html`) and `record.json` (the report with the hash of the graded bytes and the grader version, written last
+and atomically: see `store`). For the class: each class exporter's file
+(`grades.csv` in nbgrader's export format, `parts.csv` with points per part, a combined
+`junit.xml`) and `grading-log.jsonl`. The gradebooks are rewritten
 after each submission, so a batch stopped at any point leaves the grades so far, and the next run
 grades only what is missing or changed.
 """
@@ -33,7 +34,7 @@ from autograder.batch.layouts import LAYOUTS, SUFFIXES, Submission, discover
 from autograder.batch.progress import Progress, format_duration
 from autograder.batch.store import ERROR_NOTE, Store, content_hash, grader_version
 from autograder.batch.worker import GraderFactory, GraderUnavailable, error_report
-from autograder.exporters import gradescope, html, junit
+from autograder.exporters.registry import student_exporters
 from autograder.results import GradingReport
 
 __all__ = [
@@ -80,12 +81,9 @@ class BatchResult(list):
 
 
 def _exports(report: GradingReport, target: Path, bar: Progress) -> None:
-    """The per-student files, each replaced in one step."""
-    for name, exporter in (
-        ("results.json", gradescope),
-        ("junit.xml", junit),
-        ("report.html", html),
-    ):
+    """The per-student files (autograder.exporters.registry), each replaced in one step."""
+    for exporter in student_exporters():
+        name = exporter.file_name
         tmp = target / f".{name}.tmp"
         try:
             exporter.write(report, tmp)
@@ -131,9 +129,7 @@ def grade_submissions(
             report = GradingReport.from_dict(record["report"])
             done[submission.key] = (submission, report)
             folder = store.folder(submission.key)
-            if not all(
-                (folder / n).is_file() for n in ("results.json", "junit.xml", "report.html")
-            ):
+            if not all((folder / e.file_name).is_file() for e in student_exporters()):
                 _exports(report, folder, bar)
         else:
             todo.append(submission)

@@ -1,7 +1,8 @@
 """Where a batch keeps its results, so that a batch killed at any moment can carry on.
 
 `out/<key>/record.json` is written last and atomically (a temporary file, fsync, rename) once a
-submission is graded and its `results.json`, `junit.xml` and `report.html` are in place: a record
+submission is graded and its per-student exports (`autograder.exporters.registry`:
+`results.json`, `junit.xml`, `report.html`) are in place: a record
 on disk means "graded", a half-written one never exists. A record holds the SHA-256 of the bytes
 that were graded and the grader version; a later run skips a submission whose record matches its
 current file and this grader (`--force` regrades). A submission that could not be graded (a
@@ -16,6 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -39,6 +41,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write_with(path: Path, write: Callable[[Path], object]) -> None:
+    """Replace `path` in one step with the file `write(tmp)` writes at a temporary path beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -72,7 +90,8 @@ def _kit_sources_digest() -> str:
 
 
 def grader_version(options: Any = None) -> str:
-    """The kit's version, a hash of its grading code and of the options that change grades.
+    """The kit's version, a hash of its grading code and of the options that change grades
+    (the version of what grades, not of one `Grader`; the name is kept: records store it).
 
     The data is not part of it: after changing the data set, regrade with `--force`.
     """

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from autograder.exporters.sanitize import printable
 from autograder.results import GradingReport
@@ -95,3 +97,8 @@ def write(report_or_reports: GradingReport | list[GradingReport], path: str | Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(to_junit(list(reports)), encoding="utf-8")
     return path
+
+
+def write_class(graded: Sequence[tuple[Any, GradingReport]], path: str | Path, _max: float) -> Path:
+    """A class's combined JUnit XML: one suite per (submission, report), in the order given."""
+    return write([report for _, report in graded], path)

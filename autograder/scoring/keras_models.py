@@ -357,3 +357,45 @@ def check_agreement(
             received=f"{agreement:.1%} agreement",
             hint=hint,
         )
+
+
+# On test pixels 0-255, a model trained on pixels / 255 is near chance and one trained on 0-255
+# keeps its accuracy: this much better there than on the grader's scaled images says which.
+RAW_PIXELS_MARGIN = 0.2
+
+
+def unscaled_training_cause(
+    obs,
+    key: str,
+    raw_images,
+    labels,
+    scaled_accuracy: float,
+    fix: str,
+    scaled: dict | None = None,
+) -> str:
+    """The hint when the pipeline's model was trained on pixels 0-255 (the student's scaling
+    left them so) and the grader tests it on its own pixels / 255, else ''.
+
+    The evidence is the grader's own: the dtype the scaled training images came back with
+    (`scaled`, integer: not divided at all), or the trained model, evaluated here on the test
+    images unscaled, doing much better there than on the scaled ones."""
+    dtype = str((scaled or {}).get("dtype", ""))
+    if dtype.startswith(("uint", "int")):
+        return (
+            f"your model was trained on values 0-255 (the scaled training images came back as "
+            f"{dtype}, not divided) and is tested on pixels / 255, as the grader scales the "
+            f"test images itself: {fix}"
+        )
+    try:
+        model = load_saved(obs, key)
+        raw, _, _ = accuracy_and_confusion(
+            model, np.asarray(raw_images, dtype=np.float32), labels, int(np.max(labels)) + 1
+        )
+    except Exception:  # no evidence, no claim: the generic hint stands
+        return ""
+    if raw < scaled_accuracy + RAW_PIXELS_MARGIN:
+        return ""
+    return (
+        f"your model was trained on values 0-255 and is tested on pixels / 255, as the grader "
+        f"scales the test images itself (on unscaled test images it gets {raw:.4f}): {fix}"
+    )

@@ -1,4 +1,6 @@
-"""The `grader` decorator: a rubric line's part, title and points, next to its test."""
+"""The `@grader` decorator: a rubric line's part, title and points, next to its test (the tests
+it marks, in an exercise's `graders/` folder, are "the exercise's graders"; the class that
+runs them is `autograder.grader.Grader`)."""
 
 from __future__ import annotations
 

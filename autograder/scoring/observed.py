@@ -1,4 +1,5 @@
-"""One submission's validated observations: what the graders of one scoring run receive."""
+"""One submission's validated observations: what the exercise's graders (the `@grader` tests
+of its `graders/` folder) receive in one scoring run."""
 
 from __future__ import annotations
 

@@ -8,33 +8,26 @@ Two ways in, one scoring:
 
       pytest autograder/exercises/fashion_mnist --submission submitted/alice/fashion_mnist.ipynb
 
-  and this plugin grades the submission in the sandbox once, at session start, exactly as
-  `autograder grade` does, then scores it. `-k`, `-v`, `--junitxml` work as usual; each rubric
+  and this plugin registers the pytest bridge (`autograder.scoring.direct_run`), which grades
+  the submission in the sandbox once, at session start, exactly as `autograder grade` does,
+  then scores it. `-k`, `-v`, `--junitxml` work as usual; each rubric
   line's points and score are junit properties, and the summary prints the total.
 
-Registered through the `pytest11` entry point; without `--submission` (and outside a scoring
-run) the graders are skipped.
+This module holds what both ways share: the options, the rubric marker and the fixtures the
+`@grader` tests take. How an outcome is scored is `autograder.scoring.scorer`. Registered through
+the `pytest11` entry point; without `--submission` (and outside a scoring run) the graders are
+skipped.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from autograder.child.schema import SchemaError
-from autograder.readers.observations import ObservationError
-from autograder.results import Feedback, TestResult
-from autograder.scoring.feedback import CheckFailed, source_cause, ungraded_cause
 from autograder.scoring.markers import MARKER, rubric_line
 from autograder.scoring.observed import Observed
-
-OBSERVED = pytest.StashKey[Observed]()
-
-
-class PartNotGradable(CheckFailed):
-    """The whole part could not be graded (it timed out, crashed, or is not defined)."""
+from autograder.scoring.scorer import OBSERVED
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +46,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"{MARKER}(part, title, points): a rubric line of an exercise's graders"
     )
     if config.getoption("submission", None):
+        # Only a direct run needs the whole pipeline (the sandbox, the grader).
+        from autograder.scoring.direct_run import DirectRun
+
         config.pluginmanager.register(DirectRun(config), "autograder-direct-run")
 
 
@@ -93,120 +89,3 @@ def record(request: pytest.FixtureRequest) -> dict[str, Any]:
 def submission(request: pytest.FixtureRequest) -> Observed:
     """The graded code and its ungraded names: only to explain a failure, never to score."""
     return observed(request)
-
-
-def result_for(line, excinfo, found: Observed) -> TestResult:
-    """A rubric line's outcome as a TestResult: full points when the test passed, 0 with the
-    feedback otherwise. Never raises."""
-    if excinfo is None:
-        return TestResult(line.name, line.part, line.points, line.points)
-    error = excinfo.value
-    if isinstance(error, PartNotGradable):
-        return TestResult(line.name, line.part, line.points, 0.0, message=error.message)
-    if isinstance(error, CheckFailed):
-        feedback = error.feedback
-        text = error.message + "\n" + feedback.received
-        cause = ungraded_cause(text, found.ungraded, line.part) or source_cause(
-            found.code, line.part, text
-        )
-        if cause and not feedback.hint:
-            feedback = Feedback(feedback.expected, feedback.received, cause)
-        return TestResult(line.name, line.part, line.points, 0.0, feedback, error.message)
-    if isinstance(error, ObservationError):
-        return TestResult(line.name, line.part, line.points, 0.0, message=f"Not gradable: {error}.")
-    if isinstance(error, SchemaError):
-        message = f"Not gradable: the grader itself is broken ({error})."
-        return TestResult(line.name, line.part, line.points, 0.0, message=message)
-    if isinstance(error, pytest.skip.Exception):
-        return TestResult(line.name, line.part, line.points, 0.0, message="Not graded: skipped.")
-    # A malformed observation must cost the check, not the grade.
-    message = f"Not gradable: the submission's output was malformed ({type(error).__name__})."
-    return TestResult(line.name, line.part, line.points, 0.0, message=message)
-
-
-class Scorer:
-    """Scores one submission's observations: registered for one in-process pytest run."""
-
-    def __init__(self, found: Observed, parts: tuple[str, ...] | None = None) -> None:
-        self.found = found
-        self.parts = parts
-
-    def pytest_configure(self, config: pytest.Config) -> None:
-        config.stash[OBSERVED] = self.found
-
-    def pytest_collection_modifyitems(self, items: list, config: pytest.Config) -> None:
-        """Only the rubric lines of the parts being graded run."""
-        if self.parts is None:
-            return
-        keep = [i for i in items if (line := rubric_line(i)) and line.part in self.parts]
-        dropped = [i for i in items if i not in keep]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-            items[:] = keep
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function):
-        line = rubric_line(pyfuncitem)
-        if line is not None:
-            reason = self.found.reasons.get(line.part)
-            if reason:
-                raise PartNotGradable(message=reason)
-        return (yield)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
-        report = yield
-        line = rubric_line(item)
-        if line is None or report.skipped:
-            return report
-        if call.when == "call" or (call.when == "setup" and report.failed):
-            result = result_for(line, call.excinfo, self.found)
-            self.found.results.append(result)
-            # On the item: junit reports take their properties from the teardown report.
-            item.user_properties += [
-                ("rubric", result.name),
-                ("points", result.max_score),
-                ("score", result.score),
-            ]
-            if not result.passed:
-                report.longrepr = result.output or "failed"
-        return report
-
-
-class DirectRun(Scorer):
-    """`pytest <exercise folder> --submission PATH`: grade the submission in the sandbox once,
-    then score it like `autograder grade`."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        from autograder.grader import observe_for_pytest
-
-        self.label = config.getoption("submission")
-        found, self.close = observe_for_pytest(
-            submission=config.getoption("submission"),
-            exercise=config.getoption("exercise") or _exercise_from_args(config.args),
-            release=config.getoption("release"),
-            data_dir=config.getoption("autograder_data_dir"),
-            sandbox=config.getoption("autograder_sandbox"),
-        )
-        super().__init__(found)
-
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
-        self.close()
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        results = self.found.results
-        score = sum(r.score for r in results)
-        total = sum(r.max_score for r in results)
-        terminalreporter.write_sep("=", "autograder")
-        terminalreporter.write_line(f"Score: {score:g} / {total:g} for {self.label}")
-
-
-def _exercise_from_args(args: list[str]) -> str | None:
-    """The exercise whose folder the test paths point into (autograder/exercises/<name>)."""
-    for arg in args:
-        parts = Path(arg.split("::")[0]).resolve().parts
-        if "exercises" in parts:
-            index = len(parts) - 1 - parts[::-1].index("exercises")
-            if index + 1 < len(parts):
-                return parts[index + 1]
-    return None

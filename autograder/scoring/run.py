@@ -1,4 +1,5 @@
-"""Run an exercise's graders through pytest, in this process: scoring and the rubric.
+"""Run an exercise's graders (the `@grader` tests of its `graders/` folder) through pytest, in
+this process: scoring and the rubric.
 
 Example:
     >>> lines = rubric(load_exercise("fashion_mnist"))
@@ -17,7 +18,7 @@ from autograder.exercise_spec import Exercise
 from autograder.results import TestResult
 from autograder.scoring.markers import RubricLine, rubric_line
 from autograder.scoring.observed import Observed
-from autograder.scoring.plugin import Scorer
+from autograder.scoring.scorer import Scorer
 
 # A quiet, side-effect-free run: no cache folder written into the exercise, no terminal output,
 # no other installed plugin, none of the project's own pytest options.

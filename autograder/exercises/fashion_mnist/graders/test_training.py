@@ -19,12 +19,12 @@ from autograder.readers.observations import (
     trained_model,
 )
 from autograder.scoring import CheckFailed, checks, grader, raise_for_error
-from autograder.scoring.feedback import unscaled_training_cause
 from autograder.scoring.keras_models import (
     check_agreement,
     check_class_shape,
     check_test_accuracy,
     predicted_classes,
+    unscaled_training_cause,
 )
 
 

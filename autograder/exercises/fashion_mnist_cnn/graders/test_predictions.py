@@ -11,12 +11,12 @@ from autograder.exercises.fashion_mnist_cnn.constants import (
 )
 from autograder.exercises.fashion_mnist_cnn.reference import Context, scaled
 from autograder.scoring import CheckFailed, grader, raise_for_error
-from autograder.scoring.feedback import unscaled_training_cause
 from autograder.scoring.keras_models import (
     check_agreement,
     check_class_shape,
     check_test_accuracy,
     predicted_classes,
+    unscaled_training_cause,
 )
 
 

@@ -1,0 +1,115 @@
+"""An exporter is added in one place: registered once, `autograder grade` offers its option and
+`autograder batch` writes its file per student and for the class (fake gradings, no Keras)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from batch_fakes import FakeGrader
+
+from autograder import batch, cli
+from autograder.exporters import registry
+from autograder.exporters.registry import Exporter
+
+
+def write_toy(report, path) -> Path:
+    Path(path).write_text(f"toy {report.score:g}/{report.max_score:g}\n", encoding="utf-8")
+    return Path(path)
+
+
+def write_toy_class(graded, path, max_score) -> Path:
+    lines = [
+        f"{submission.student_id} {report.score:g}/{max_score:g}" for submission, report in graded
+    ]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Path(path)
+
+
+TOY = Exporter(
+    "toy", "toy.txt", help="write the toy score here", label="Toy score", write=write_toy,
+    write_class=write_toy_class,
+)  # fmt: skip
+
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch) -> Exporter:
+    """The toy exporter registered for one test (the registry is restored after it)."""
+    monkeypatch.setattr(registry, "EXPORTERS", list(registry.EXPORTERS))
+    return registry.register(TOY)
+
+
+class FakeGraderContext(FakeGrader):
+    def __init__(self, options) -> None:
+        super().__init__()
+        self.options = options
+
+    def __enter__(self) -> FakeGraderContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def grade(self, submission, *, release=None):
+        return super().grade(submission)
+
+
+def test_grade_offers_and_writes_a_registered_exporter(toy, tmp_path, capsys, monkeypatch):
+    import autograder.grader
+
+    monkeypatch.setattr(autograder.grader, "Grader", FakeGraderContext)
+    submission = tmp_path / "alice.py"
+    submission.write_text("alice\n")
+    out = tmp_path / "alice.txt"
+    argv = ["grade", str(submission), "--exercise", "fashion_mnist", "--toy", str(out)]
+    assert cli.main([*argv, "--junit", str(tmp_path / "junit.xml")]) == 0
+    assert out.read_text() == "toy 15/15\n"
+    printed = capsys.readouterr().out
+    assert f"Toy score written to {out}" in printed
+    assert f"JUNIT report written to {tmp_path / 'junit.xml'}" in printed  # the built-ins stay
+
+
+def test_batch_writes_a_registered_exporter_per_student_and_for_the_class(toy, tmp_path):
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    (folder / "alice.py").write_text("alice\n")
+    (folder / "bob.py").write_text("bob\n")
+    out = tmp_path / "out"
+    reports = batch.grade_folder(folder, FakeGrader(), out, progress=False, version="1")
+    assert [r.score for r in reports] == [15, 4]
+    assert (out / "alice" / "toy.txt").read_text() == "toy 15/15\n"
+    assert (out / "bob" / "toy.txt").read_text() == "toy 4/15\n"
+    assert (out / "toy.txt").read_text() == "alice 15/15\nbob 4/15\n"
+    # The built-in files are still written beside it, under their usual names.
+    for name in ("results.json", "junit.xml", "report.html"):
+        assert (out / "alice" / name).is_file()
+    for name in ("grades.csv", "parts.csv", "junit.xml"):
+        assert (out / name).is_file()
+
+
+def test_the_builtin_exporters_keep_their_options_and_file_names() -> None:
+    assert [(e.name, e.file_name) for e in registry.grading_exporters()] == [
+        ("results", "results.json"),
+        ("junit", "junit.xml"),
+        ("html", "report.html"),
+        ("report", "report.json"),
+    ]
+    assert [e.file_name for e in registry.student_exporters()] == [
+        "results.json",
+        "junit.xml",
+        "report.html",
+    ]
+    assert [e.file_name for e in registry.class_exporters()] == [
+        "junit.xml",
+        "grades.csv",
+        "parts.csv",
+    ]
+
+
+def test_an_exporter_that_clashes_or_writes_nothing_is_refused(toy) -> None:
+    with pytest.raises(ValueError, match="'toy' is already registered"):
+        registry.register(Exporter("toy", "other.txt", write=write_toy))
+    with pytest.raises(ValueError, match="'results.json' is already written"):
+        registry.register(Exporter("gradescope2", "results.json", write=write_toy))
+    with pytest.raises(ValueError, match="has no writer"):
+        registry.register(Exporter("nothing", "nothing.txt"))
