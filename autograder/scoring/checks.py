@@ -20,6 +20,7 @@ from autograder.model_eval import predict_probabilities
 from autograder.observations import MODEL_SUFFIX, trained_steps
 from autograder.scoring.feedback import SHAPE_CHANGED_HINT, CheckFailed, raise_for_error
 from autograder.scoring.keras_models import (
+    activation_name,
     check_optimizer,
     compiled,
     input_shape,
@@ -182,6 +183,58 @@ def _values(array: np.ndarray) -> str:
     return f"[{shown}{', ...' if flat.size > 6 else ''}]" if array.ndim else shown
 
 
+def check_channels_last(got: np.ndarray, images: np.ndarray) -> None:
+    """`got` is the images (n, height, width) given with a channel axis last: (n, height,
+    width, 1); the hint names the usual mistakes (no channel axis, channels first, a batch
+    axis in front, the image count lost)."""
+    expected = (*images.shape, 1)
+    if got.shape == expected:
+        return
+    size = ", ".join(map(str, images.shape[1:]))
+    reshape = f"reshape(-1, {size}, 1)"
+    hint = ""
+    if got.shape == images.shape:
+        hint = f"add the channel axis: images.{reshape} or images[..., np.newaxis]"
+    elif got.shape == (len(images), 1, *images.shape[1:]):
+        hint = f"the channel axis goes last (channels_last): (N, {size}, 1), not (N, 1, {size})"
+    elif got.shape == (1, *images.shape):
+        hint = ("the new axis was added in front (a batch axis) instead of at the end (the "
+                f"channel axis): images[..., np.newaxis] or {reshape}")  # fmt: skip
+    elif got.shape[:1] != expected[:1]:
+        hint = f"keep one entry per image: {reshape} or reshape(len(images), {size}, 1)"
+    raise CheckFailed(expected=f"shape {expected}", received=f"shape {got.shape}", hint=hint)
+
+
+def check_scaled(got: np.ndarray, raw: np.ndarray, what: str, *, scale: float = 255.0) -> None:
+    """`got` holds the values of `raw` divided by `scale` (in any shape of the same size), with
+    a hint for the usual mistakes: not divided, divided twice, integer division (`//`)."""
+    expected = np.asarray(raw, dtype=np.float64).reshape(-1) / scale
+    if got.size != expected.size:
+        raise CheckFailed(expected=f"{expected.size} values", received=f"{got.size} values")
+    values = _as_floats(got).reshape(-1)
+    if not np.allclose(values, expected, atol=1e-6):
+        hint = ""
+        if np.allclose(values, expected * scale):
+            hint = f"the pixels are not scaled: divide by {scale:g}"
+        elif float(values.max()) <= 1 / scale + 1e-9:
+            hint = f"divided by {scale:g} twice"
+        elif np.array_equal(values, np.asarray(raw).reshape(-1) // scale):
+            hint = (
+                f"`// {scale:g}` is integer division (everything becomes 0 or 1): use `/ {scale:g}`"
+            )
+        raise CheckFailed(
+            expected=what,
+            received=f"values from {values.min():g} to {values.max():g}",
+            hint=hint,
+        )
+
+
+def check_dtype(got: np.ndarray, dtype: str, hint: str = "") -> None:
+    """`got` has the NumPy dtype `dtype` (e.g. "float32")."""
+    if got.dtype != np.dtype(dtype):
+        raise CheckFailed(expected=f"dtype {dtype}", received=f"dtype {got.dtype}", hint=hint)
+
+
 def check_unchanged(obs, key: str, call: str, hint: str = "") -> None:
     """`call` left every input array it was given as it was; the hint says so for an array
     reshaped in place (`images.shape = ...`), else `hint` or a general one."""
@@ -221,6 +274,20 @@ def check_layer_order(model, expected: list[str], hint: str = "") -> None:
             expected=" -> ".join(expected),
             received=" -> ".join(names) or "no layers",
             hint=hint or "use exactly the layers listed in the notebook, in that order",
+        )
+
+
+def check_activations(model, expected: list[str], hint: str, kinds=("Conv2D", "Dense")) -> None:
+    """The activations of the model's layers of the classes `kinds` (its weighted layers), in
+    order, are `expected` (Keras' names: "relu", "softmax", "linear" for none)."""
+    layers = [layer for layer in model.layers if type(layer).__name__ in kinds]
+    got = [activation_name(layer) for layer in layers]
+    if got != expected:
+        classes = ", ".join(type(layer).__name__ for layer in layers)
+        raise CheckFailed(
+            expected=f"activations {', '.join(expected)}",
+            received=f"activations {', '.join(got) or 'none'} ({classes})",
+            hint=hint,
         )
 
 
@@ -722,3 +789,44 @@ def check_trained(
             hint="train the model you are given, on the data you are given",
         )
     return evidence
+
+
+def check_model_accuracy(
+    obs,
+    model_key: str,
+    test,
+    threshold: float,
+    record: dict,
+    *,
+    hint: str,
+    unscaled: str = "",
+    curves: str = "history",
+    seconds: str = "training_seconds",
+) -> float:
+    """The model a pipeline trained and saved as `model_key` reaches `threshold` accuracy on
+    the grader's own test set `test` (images scaled as the model expects, labels, class names),
+    computed and recorded for the reports by keras_models.check_test_accuracy (`curves`,
+    `seconds`: the observations of the fit's curves and seconds). Short of it, when the model
+    does better on the test images unscaled (x 255: it was trained on pixels 0-255), the hint
+    is `unscaled`, else `hint`."""
+    from autograder.scoring.feedback import unscaled_training_cause
+    from autograder.scoring.keras_models import check_test_accuracy
+
+    images, labels, class_names = test
+    try:
+        return check_test_accuracy(obs, key=model_key, images=images, labels=labels,
+                                   class_names=class_names, threshold=threshold, record=record,
+                                   hint=hint, curves=curves, seconds=seconds)  # fmt: skip
+    except CheckFailed as failed:
+        accuracy = record.get("test_accuracy")
+        cause = (
+            isinstance(accuracy, float)
+            and unscaled
+            and unscaled_training_cause(obs, model_key, images * 255.0, labels, accuracy, unscaled)
+        )
+        if not cause:
+            raise
+        feedback = failed.feedback
+        raise CheckFailed(
+            expected=feedback.expected, received=feedback.received, hint=cause
+        ) from None

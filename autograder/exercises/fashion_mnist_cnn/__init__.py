@@ -7,16 +7,7 @@ reshaped images. Every part is declared (autograder/declare.py); the grader's dr
 reference are in `reference.py`, the rubric in `graders/`.
 """
 
-from autograder.declare import (
-    BuiltModel,
-    Call,
-    DriveCallback,
-    Input,
-    Method,
-    Returned,
-    Setting,
-    StartModel,
-)
+from autograder import declare as d
 from autograder.drawn import drawn_setup
 from autograder.exercise_spec import Exercise, Part
 from autograder.exercises.datasets import FASHION_MNIST
@@ -24,11 +15,11 @@ from autograder.exercises.fashion_mnist_cnn import constants as c
 
 SHAPE_IDS = ("exercise", "m0", "m1")  # the exercise's CNN, then two of drawn sizes
 PIPELINE = (
-    Call("reshape_images", Input("pipeline_images"), key="reshape_images"),
-    Call("build_model", key="build_model"),
+    d.Call("reshape_images", d.Input("pipeline_images"), key="reshape_images"),
+    d.Call("build_model", key="build_model"),
     # The student's model, trained on the student's reshaped images, saved for the grader.
-    Method("fit", Returned("build_model", save_as="model"), Returned("reshape_images"),
-           Input("pipeline_labels"), epochs=c.PIPELINE_EPOCHS, verbose=0, key="fit",
+    d.Method("fit", d.Returned("build_model", save_as="model"), d.Returned("reshape_images"),
+           d.Input("pipeline_labels"), epochs=c.PIPELINE_EPOCHS, verbose=0, key="fit",
            returns="history", training=True),
 )  # fmt: skip
 EXERCISE = Exercise(
@@ -36,20 +27,20 @@ EXERCISE = Exercise(
     title="Fashion-MNIST with convolutions",
     parts=(
         Part("reshape_images", timeout=30,
-             calls=(Call("reshape_images", Input("sample_images"), returns="array"),)),
+             calls=(d.Call("reshape_images", d.Input("sample_images"), returns="array"),)),
         Part("build_model", timeout=60, calls=(
-            Call("build_model", key="default", returns="model"),
-            Call("build_model", filters=Setting("small_filters"), key="small", returns="model"),
+            d.Call("build_model", key="default", returns="model"),
+            d.Call("build_model", filters=d.Setting("small_filters"), key="small", returns="model"),
         )),
         Part("layer_output_shapes", timeout=60, calls=tuple(
-            Call("layer_output_shapes", BuiltModel(f"shape_{i}"), key=i, returns="shapes")
+            d.Call("layer_output_shapes", d.BuiltModel(f"shape_{i}"), key=i, returns="shapes")
             for i in SHAPE_IDS
         )),
-        Part("StopAtAccuracy", timeout=150, calls=(DriveCallback("StopAtAccuracy", "cases", "fits"),),
+        Part("StopAtAccuracy", timeout=150, calls=(d.DriveCallback("StopAtAccuracy", "cases", "fits"),),
              selfcheck_note=f"These checks train the reference CNN briefly on {c.SUBSET_SIZE} "
              "training images, exactly as the grader does."),
         Part("predict_classes", timeout=60, calls=(
-            Call("predict_classes", StartModel("predict_weights"), Input("predict_images"),
+            d.Call("predict_classes", d.StartModel("predict_weights"), d.Input("predict_images"),
                  returns="array"),
         )),
         Part("pipeline", timeout=600, calls=PIPELINE, uses=("reshape_images", "build_model"),

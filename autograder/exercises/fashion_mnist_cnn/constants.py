@@ -1,7 +1,5 @@
 """The convolutional exercise's contract: expected values and fixed grading settings."""
 
-from __future__ import annotations
-
 from autograder.exercises.datasets import FASHION_MNIST_CLASSES
 from autograder.keras_archive import ModelLimits
 
@@ -30,17 +28,6 @@ def expected_params(filters: int) -> list[int]:
     """Conv2D, Conv2D, Dense, Dense parameters (weights plus biases) of the exercise's model."""
     return [(3 * 3 * 1 + 1) * filters, (3 * 3 * filters + 1) * filters,
             (5 * 5 * filters + 1) * DENSE_UNITS, (DENSE_UNITS + 1) * NUM_CLASSES]  # fmt: skip
-
-
-def output_shapes(filters, kernels, dense: int, size: int = 28) -> list[tuple[int, ...]]:
-    """Each layer's output shape (no batch axis) of a Conv2D -> MaxPooling2D -> Conv2D ->
-    MaxPooling2D -> Flatten -> Dense -> Dense(10) model: valid convolutions, 2 x 2 pools."""
-    first = size - kernels[0] + 1
-    second = first // 2 - kernels[1] + 1
-    last = second // 2
-    return [(first, first, filters[0]), (first // 2, first // 2, filters[0]),
-            (second, second, filters[1]), (last, last, filters[1]),
-            (last * last * filters[1],), (dense,), (NUM_CLASSES,)]  # fmt: skip
 
 
 # The reference model's and the pipeline's training seed; the other inputs are drawn per

@@ -1,10 +1,5 @@
-"""The convolutional exercise's reference CNN and one grading's draw (autograder.drawn).
-
-`draw(rng, data)` makes one grading's inputs from its secret seed: sample images, callback
-cases and fits, the models `layer_output_shapes` is asked about (their sizes drawn, so a
-hard-coded list fails), predict_classes' weights and the pipeline's training images. What the
-graders compare against is `GraderOnly`, never sent to the child.
-"""
+"""The convolutional exercise's reference CNN and one grading's draw (autograder.drawn); what
+the graders compare against is `GraderOnly`, never sent to the child."""
 
 from __future__ import annotations
 
@@ -13,17 +8,9 @@ from functools import cache
 
 import numpy as np
 
+from autograder import inputs
 from autograder.drawn import GraderOnly
 from autograder.exercises.fashion_mnist_cnn import constants as c
-from autograder.inputs import (
-    STEPS_BATCH,
-    DrawnFit,
-    accuracy_cases,
-    callback_fits,
-    case_ids,
-    draw_images,
-    prediction_weights,
-)
 
 
 @dataclass(frozen=True)
@@ -37,20 +24,23 @@ class ShapeModel:
 
     @property
     def expected(self) -> list[tuple[int, ...]]:
-        return c.output_shapes(self.filters, self.kernels, self.dense)
+        """Each layer's output shape (no batch axis): valid convolutions, 2 x 2 pools."""
+        (f1, f2), (k1, k2) = self.filters, self.kernels
+        first = 28 - k1 + 1
+        second = first // 2 - k2 + 1
+        last = second // 2
+        return [(first, first, f1), (first // 2, first // 2, f1), (second, second, f2),
+                (last, last, f2), (last * last * f2,), (self.dense,), (c.NUM_CLASSES,)]  # fmt: skip
 
     def describe(self) -> str:
         (f1, f2), (k1, k2) = self.filters, self.kernels
         return (f"Conv2D({f1}, {k1}x{k1}) -> MaxPooling2D -> Conv2D({f2}, {k2}x{k2}) -> "
                 f"MaxPooling2D -> Flatten -> Dense({self.dense}) -> Dense(10)")  # fmt: skip
 
-    def serialized(self) -> dict:
-        """The model as the child builds it (autograder.declare.BuiltModel)."""
-        return _serialized(self.filters, self.kernels, self.dense)
-
 
 @cache
-def _serialized(filters: tuple[int, int], kernels: tuple[int, int], dense: int) -> dict:
+def serialized(filters: tuple[int, int], kernels: tuple[int, int], dense: int) -> dict:
+    """The CNN of these sizes as the child builds it (autograder.declare.BuiltModel)."""
     import keras
 
     return keras.saving.serialize_keras_object(cnn(filters, kernels, dense))
@@ -95,12 +85,12 @@ def scaled(images: np.ndarray) -> np.ndarray:
 
 
 def draw(rng: np.random.Generator, data) -> dict:
-    drawn = draw_images(rng, data.train_images, data.train_labels, data.test_images,
+    drawn = inputs.draw_images(rng, data.train_images, data.train_labels, data.test_images,
                         sample=100, subset=c.SUBSET_SIZE, predict=c.PREDICT_SIZE)  # fmt: skip
-    steps = -(-len(drawn["subset_images"]) // STEPS_BATCH)
-    cases = accuracy_cases(rng, case_ids(rng), c.DEFAULT_TARGET, "target")
-    fits = [DrawnFit(f.id, f.kwargs, f.epochs, f.expect, steps_per_epoch=steps)
-            for f in callback_fits(rng, "accuracy", "target")]  # fmt: skip
+    steps = -(-len(drawn["subset_images"]) // inputs.STEPS_BATCH)
+    cases = inputs.accuracy_cases(rng, inputs.case_ids(rng), c.DEFAULT_TARGET, "target")
+    fits = [inputs.DrawnFit(f.id, f.kwargs, f.epochs, f.expect, steps_per_epoch=steps)
+            for f in inputs.callback_fits(rng, "accuracy", "target")]  # fmt: skip
     models = [ShapeModel("exercise", (c.FILTERS, c.FILTERS), (3, 3), c.DENSE_UNITS)]
     for index in range(2):
         filters = (int(rng.integers(4, 33)), int(rng.integers(4, 33)))
@@ -109,11 +99,11 @@ def draw(rng: np.random.Generator, data) -> dict:
     predict_images = scaled(data.test_images[drawn["predict_index"]])
     # Drawn last: the draws above stay what they were for every seed.
     scratch, like = _reference_weights()
-    weights, own, again = prediction_weights(rng, scratch, like, predict_images, c.PREDICT_BIAS_LIMIT)  # fmt: skip
+    weights, own, again = inputs.prediction_weights(rng, scratch, like, predict_images, c.PREDICT_BIAS_LIMIT)  # fmt: skip
     return dict(
         sample_images=drawn["sample_images"], cases=cases, fits=fits,
         fit_images=scaled(drawn["subset_images"]), fit_labels=drawn["subset_labels"],
-        **{f"shape_{m.id}": m.serialized() for m in models}, shape_models=GraderOnly(models),
+        **{f"shape_{m.id}": serialized(m.filters, m.kernels, m.dense) for m in models}, shape_models=GraderOnly(models),
         predict_images=predict_images, predict_weights=weights,
         reference_predictions=GraderOnly(own), scaled_again_predictions=GraderOnly(again),
         pipeline_images=data.train_images[: c.PIPELINE_IMAGES],

@@ -1,8 +1,6 @@
 """StopAtAccuracy, driven with this grading's logs and real short fits of the reference CNN
 (see autograder.scoring.callbacks)."""
 
-from __future__ import annotations
-
 from autograder.exercises.fashion_mnist_cnn.constants import DEFAULT_TARGET
 from autograder.scoring import grader
 from autograder.scoring.callbacks import CallbackRule, check_drawn_decisions, check_drawn_fits
