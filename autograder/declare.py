@@ -11,8 +11,9 @@ graders read. Hand-written probes (`probes.py`) stay possible for unusual parts.
     ))
 
 The arguments are the grader's: an array the setup drew (`Input`), a value of the grading's
-config (`Setting`), the grader's start model with drawn weights (`StartModel`), what an earlier
-call of the same part returned (`Returned`), or a plain JSON value. Every value the child is
+config (`Setting`), the grader's start model with drawn weights (`StartModel`), a model of the
+grader's built in the child from its drawn config (`BuiltModel`), what an earlier call of the
+same part returned (`Returned`), or a plain JSON value. Every value the child is
 given is an input; what it should return is known to the graders alone (`ctx`).
 
 What each kind of result records, under the call's `key` (default "result"):
@@ -24,6 +25,7 @@ What each kind of result records, under the call's `key` (default "result"):
 | "number"  | `key` (info), `key_number` (a float, when it is one)    | `obs.get(f"{key}_number")` |
 | "model"   | `key` (model file), `key_type` (info)                   | `model_for(obs, key, call)`|
 | "history" | `key` (info), `key_is_history`, `key_epochs`, `key_curves` | `obs.get(f"{key}_epochs")` |
+| "shapes"  | `key` (info), `key_shapes` (lists of ints or None, when it is a list of shapes) | `checks.returned_shapes` |
 | "value"   | `key` (info: type, shape, dtype, repr)                  | `obs.get(key)`             |
 
 The grader reads a returned array only when it holds at most the call's `max_elements` values:
@@ -32,7 +34,8 @@ function of no arrays returns a few values). A call that returns more declares i
 (`Call("load_data", returns="arrays", max_elements=70_000 * 784)`); an array over its bound is
 refused before it is read, so what a student returns cannot make the grader's memory grow.
 
-Every call also records `key_changed` (the `Input` arrays it modified in place) and, with
+Every call also records `key_changed` (the `Input` arrays it modified in place), `key_reshaped`
+(those whose shape it changed in place: `images.shape = ...`) and, with
 `training=True` (the call runs inside `fast_training`, seeded with the config's `seed`),
 `key_seconds`. A model argument with `save_as="name"` is saved after the call as model `name`
 (its trained weights and optimizer steps, for the graders). An exception is recorded under
@@ -50,6 +53,15 @@ curves the child reports:
 own definition, the solution notebook's (`Reference(name)`), so a wrong callback fails its own
 part only.
 
+`Method("fit", Returned("build_model"), ...)` calls a method of an argument (here the model an
+earlier call returned) instead of a student's function: a pipeline that trains the student's
+own model on the student's own data, the model saved for the grader with `save_as`:
+
+    Call("reshape_images", Input("train_images"), key="reshape_images"),
+    Call("build_model", key="build_model"),
+    Method("fit", Returned("build_model", save_as="model"), Returned("reshape_images"),
+           Input("train_labels"), epochs=Setting("epochs"), verbose=0, key="fit", training=True)
+
 A callback part drives the student's `keras.callbacks.Callback` class (`DriveCallback`): made
 with each drawn case's arguments, `on_epoch_end` is called once with the case's logs on a
 stand-in model, and whether it set `model.stop_training` is recorded (`cases`); then each drawn
@@ -66,7 +78,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-RETURNS = ("array", "arrays", "number", "model", "history", "value")
+RETURNS = ("array", "arrays", "number", "model", "history", "shapes", "value")
 # The values a returned array may hold when its call declares no bound and its inputs are
 # smaller: 8 MB as float64, a few hundred thousand times what a small exercise returns.
 DEFAULT_MAX_ELEMENTS = 1_000_000
@@ -118,7 +130,19 @@ class Returned:
         return {"returned": self.key, "index": self.index, "save_as": self.save_as}
 
 
-Argument = Input | Setting | StartModel | Returned
+@dataclass(frozen=True)
+class BuiltModel:
+    """A Keras model built (untrained) in the child from the config value `name`: a serialized
+    model of the grader's (`keras.saving.serialize_keras_object(model)`), e.g. of sizes drawn
+    per grading, so an answer about the model must be computed from it."""
+
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"built_model": self.name}
+
+
+Argument = Input | Setting | StartModel | Returned | BuiltModel
 
 
 @dataclass(frozen=True)
@@ -246,9 +270,11 @@ class Call:
                 f"{k}_epochs": "list",
                 f"{k}_curves": "dict",
             },
+            "shapes": {k: "info", f"{k}_shapes": "list"},
             "value": {k: "info"},
         }[self.returns]
         keys[f"{k}_changed"] = "list"
+        keys[f"{k}_reshaped"] = "list"
         if self.training:
             keys[f"{k}_seconds"] = "number"
         if self.keep_model:
@@ -258,6 +284,22 @@ class Call:
             if saved:
                 keys[saved] = "model"
         return keys
+
+
+class Method(Call):
+    """A call of the method `name` of its first argument (e.g. the model an earlier call
+    returned), not of a student's function; otherwise a `Call`.
+
+    Example (the student's model trained on the student's reshaped images):
+        Method("fit", Returned("build_model", save_as="model"), Returned("reshape_images"),
+               Input("labels"), epochs=3, verbose=0, key="fit", returns="history", training=True)
+    """
+
+    def __init__(self, name: str, target: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(name, target, *args, **kwargs)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "method": True}
 
 
 class DriveCallback(Call):
@@ -330,4 +372,4 @@ def array_bounds(calls: tuple[Call, ...], input_sizes: Mapping[str, int]) -> dic
 
 def student_names(calls: tuple[Call, ...]) -> tuple[str, ...]:
     """The student's names a declared part calls, in order, once each."""
-    return tuple(dict.fromkeys(call.function for call in calls))
+    return tuple(dict.fromkeys(c.function for c in calls if not isinstance(c, Method)))

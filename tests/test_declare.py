@@ -25,6 +25,7 @@ def test_each_kind_of_result_declares_the_keys_the_child_records() -> None:
         "result_epochs": "list",
         "result_curves": "dict",
         "result_changed": "list",
+        "result_reshaped": "list",
         "result_seconds": "number",
         "trained": "model",
     }

@@ -17,6 +17,8 @@ _float = float
 _BaseException = BaseException
 MAX_ITEMS = 8  # items of a returned tuple or list saved one by one ("arrays")
 MAX_EPOCHS = 10_000
+MAX_SHAPES = 64  # shapes of a returned list of shapes ("shapes"), each of at most MAX_DIMS
+MAX_DIMS = 8
 
 
 def _resolve(h, returned: dict, spec: dict, inputs: list):
@@ -36,6 +38,8 @@ def _resolve(h, returned: dict, spec: dict, inputs: list):
     if "returned" in spec:
         value = returned[spec["returned"]]
         return value if spec.get("index") is None else value[spec["index"]]
+    if "built_model" in spec:  # a serialized Keras model of the grader's (config), untrained
+        return h.k["keras"].saving.deserialize_keras_object(h.config[spec["built_model"]])
     return spec["value"]
 
 
@@ -84,6 +88,10 @@ def _record(h, rec, key: str, kind: str, value, bound: int) -> None:
     if kind == "arrays" and _isinstance(value, (tuple, list)):
         for index, item in enumerate(value[:MAX_ITEMS]):
             _save_array(h, rec, f"{key}_item_{index}", item, bound)
+    elif kind == "shapes":
+        shapes = _plain_shapes(value)
+        if shapes is not None:
+            rec.data[f"{key}_shapes"] = shapes
     elif kind == "number":
         number = _as_number(h, value)
         if number is not None:
@@ -111,6 +119,35 @@ def _as_number(h, value):
         h.guard()
         return None
     return number if number == number else None  # NaN is not an answer
+
+
+def _plain_shapes(value):
+    """A returned list of shapes as lists of ints (None kept), or None when it is not one: at
+    most MAX_SHAPES shapes of at most MAX_DIMS entries, each None or int-convertible (a NumPy
+    int, a Keras dimension), never a bool. Plain data only crosses back."""
+    if not _isinstance(value, (list, tuple)) or len(value) > MAX_SHAPES:
+        return None
+    shapes = []
+    for shape in value:
+        try:
+            dims = list(shape)
+        except _BaseException:
+            return None
+        if len(dims) > MAX_DIMS:
+            return None
+        plain = []
+        for d in dims:
+            if d is None:
+                plain.append(None)
+                continue
+            if _type(d) is bool:
+                return None
+            try:
+                plain.append(int(d))
+            except _BaseException:
+                return None
+        shapes.append(plain)
+    return shapes
 
 
 def _model_argument(h, args: list):
@@ -226,27 +263,37 @@ def run_calls(h, rec, calls: list) -> None:
             name: _resolve(h, returned, spec, inputs) for name, spec in call["kwargs"].items()
         }
         rec.data.setdefault("calls", []).append({"key": key, "function": call["function"]})
-        function = h.student(call["function"])
+        given = [*args, *kwargs.values()]
+        if call.get("method"):  # a method of the first argument, e.g. a returned model's fit
+            ok, function = h.call(rec, key, getattr, args[0], call["function"])
+            if not ok:
+                return
+            args = args[1:]
+        else:
+            function = h.student(call["function"])
         references = call.get("references") or {}
-        model = _model_argument(h, [*args, *kwargs.values()])
+        model = _model_argument(h, given)
         started = h.clock()
         if call["training"]:
             if model is not None and h.refused(model):
-                ok, value = False, None  # the grader refuses it when it reads it back, and says why
+                # The grader refuses it when it reads it back, and says why: not trained first.
+                ok, value = False, None
+                rec.data[f"{key}_seconds"] = 0.0
             else:
                 with h.fast_training(model):
                     ok, value = _call_with_references(
                         h, rec, key, references, function, args, kwargs
                     )
-            rec.data[f"{key}_seconds"] = round(h.clock() - started, 3)
+                rec.data[f"{key}_seconds"] = round(h.clock() - started, 3)
         else:
             ok, value = _call_with_references(h, rec, key, references, function, args, kwargs)
         rec.data[f"{key}_changed"] = [
             name for name, now, before in inputs if not h.same_array(now, before)
         ]
-        for spec, argument in zip(
-            [*call["args"], *call["kwargs"].values()], [*args, *kwargs.values()], strict=True
-        ):
+        rec.data[f"{key}_reshaped"] = [
+            name for name, now, before in inputs if now.shape != before.shape
+        ]
+        for spec, argument in zip([*call["args"], *call["kwargs"].values()], given, strict=True):
             if spec.get("save_as"):
                 h.save_model(rec, spec["save_as"], argument)
         if not ok:

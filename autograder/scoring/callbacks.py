@@ -272,17 +272,27 @@ def check_drawn_decisions(
     check_decisions(obs, rule, expectations, every_kind if kinds is None else kinds, code)
 
 
-def check_drawn_fits(obs, rule: CallbackRule, fits: list[DrawnFit], code: list[str]) -> None:
+def check_drawn_fits(
+    obs,
+    rule: CallbackRule,
+    fits: list[DrawnFit],
+    code: list[str],
+    cases: list[CallbackCase] = (),
+) -> None:
     """Each drawn real fit of a declared callback part ran the epochs it must: counted by the
     grader from the optimizer steps of the model the fit trained (`fit_<id>`), never from the
     child's word; a fit that must stop after its first epoch and did not, or stopped when it
-    must not, fails with the likely cause.
+    must not, fails with the likely cause. With the part's drawn `cases`, a callback that
+    decided every case made without arguments right and a custom one wrong is told that it
+    ignores its argument (the fits are made with one).
 
     Example:
-        check_drawn_fits(obs, RULE, ctx.fits, submission.code)
+        check_drawn_fits(obs, RULE, ctx.fits, submission.code, ctx.cases)
     """
     for fit in fits:
         expectations = Expectations(
-            cases={rule.part: []}, fits={rule.part: [fit]}, steps_per_epoch=fit.steps_per_epoch
+            cases={rule.part: list(cases)},
+            fits={rule.part: [fit]},
+            steps_per_epoch=fit.steps_per_epoch,
         )
         check_fits(obs, rule, expectations, code)

@@ -18,10 +18,12 @@ import numpy as np
 
 from autograder.model_eval import predict_probabilities
 from autograder.readers.observations import MODEL_SUFFIX, trained_steps
-from autograder.scoring.feedback import CheckFailed, raise_for_error
+from autograder.scoring.feedback import SHAPE_CHANGED_HINT, CheckFailed, raise_for_error
 from autograder.scoring.keras_models import (
+    activation_name,
     check_optimizer,
     compiled,
+    input_shape,
     layer_names,
     model_for,
     normalise,
@@ -52,15 +54,56 @@ def _kind(info: dict) -> str:
     return f"{kind} of shape {tuple(info['shape'])}" if "shape" in info else kind
 
 
-def returned_array(obs, key: str, call: str) -> np.ndarray:
+def returned_array(obs, key: str, call: str, hint: str = "") -> np.ndarray:
     """What `call` returned, as an array (a numeric NumPy array or tensor); fails with the
-    student's own error when the call raised, or when something else came back."""
+    student's own error when the call raised, or when something else came back (with `hint`)."""
     raise_for_call(obs, key, call)
     info = obs.get(key) or {}
     _raise_over_bound(info)
     if not info.get("saved"):
-        raise CheckFailed(expected="a numeric NumPy array", received=_kind(info))
+        raise CheckFailed(expected="a numeric NumPy array", received=_kind(info), hint=hint)
     return obs.array(key)
+
+
+# Keras 2's ways to read a shape, gone in Keras 3 (where shapes are plain tuples).
+KERAS2_SHAPES = {"output_shape": "layer.output_shape", "attribute 'as_list'": "shape.as_list()"}
+
+
+def returned_shapes(obs, key: str, call: str) -> list:
+    """The list of shapes `call` returned (a declared call with returns="shapes"), each a tuple
+    of ints or None; fails with the student's own error (and a hint when it is Keras 2's
+    `output_shape` or `as_list()`), or when something other than a list of shapes came back."""
+    error = obs.error(key) or {}
+    message = str(error.get("message", ""))
+    for marker, keras2 in KERAS2_SHAPES.items():
+        if marker in message:
+            raise CheckFailed(
+                message=f"{call} raised {error.get('type')}: {message[:200]}",
+                hint=f"{keras2} is Keras 2 (a TensorShape); in Keras 3 layer.output.shape is a "
+                "plain tuple: tuple(layer.output.shape[1:])",
+            )
+    raise_for_call(obs, key, call)
+    shapes = obs.get(f"{key}_shapes")
+    if not isinstance(shapes, list):
+        raise CheckFailed(
+            expected="a list with one shape tuple per layer",
+            received=str((obs.get(key) or {}).get("repr", "nothing"))[:200],
+            hint="return a list with one entry per layer of model.layers: its output "
+            "shape without the batch axis, as a tuple",
+        )
+    return [tuple(s) if isinstance(s, list) else s for s in shapes]
+
+
+def check_shapes(got: list, expected: list, call: str, hint: str = "") -> None:
+    """The shapes `call` returned (`returned_shapes`) are `expected`, one per layer without the
+    batch axis; fails with a hint for a batch axis kept or a shape missing, else `hint`."""
+    if got == expected:
+        return
+    if got and all(isinstance(s, tuple) and s[:1] == (None,) for s in got):
+        hint = "leave out the batch dimension: layer.output.shape[1:]"
+    elif not hint and len(got) != len(expected):
+        hint = f"one shape per layer of model.layers ({len(expected)} layers)"
+    raise CheckFailed(expected=f"{call}: {expected}", received=str(got)[:400], hint=hint)
 
 
 def returned_items(obs, key: str, call: str, count: int) -> list[np.ndarray]:
@@ -140,15 +183,71 @@ def _values(array: np.ndarray) -> str:
     return f"[{shown}{', ...' if flat.size > 6 else ''}]" if array.ndim else shown
 
 
-def check_unchanged(obs, key: str, call: str) -> None:
-    """`call` left every input array it was given as it was."""
+def check_channels_last(got: np.ndarray, images: np.ndarray) -> None:
+    """`got` is the images (n, height, width) given with a channel axis last: (n, height,
+    width, 1); the hint names the usual mistakes (no channel axis, channels first, a batch
+    axis in front, the image count lost)."""
+    expected = (*images.shape, 1)
+    if got.shape == expected:
+        return
+    size = ", ".join(map(str, images.shape[1:]))
+    reshape = f"reshape(-1, {size}, 1)"
+    hint = ""
+    if got.shape == images.shape:
+        hint = f"add the channel axis: images.{reshape} or images[..., np.newaxis]"
+    elif got.shape == (len(images), 1, *images.shape[1:]):
+        hint = f"the channel axis goes last (channels_last): (N, {size}, 1), not (N, 1, {size})"
+    elif got.shape == (1, *images.shape):
+        hint = ("the new axis was added in front (a batch axis) instead of at the end (the "
+                f"channel axis): images[..., np.newaxis] or {reshape}")  # fmt: skip
+    elif got.shape[:1] != expected[:1]:
+        hint = f"keep one entry per image: {reshape} or reshape(len(images), {size}, 1)"
+    raise CheckFailed(expected=f"shape {expected}", received=f"shape {got.shape}", hint=hint)
+
+
+def check_scaled(got: np.ndarray, raw: np.ndarray, what: str, *, scale: float = 255.0) -> None:
+    """`got` holds the values of `raw` divided by `scale` (in any shape of the same size), with
+    a hint for the usual mistakes: not divided, divided twice, integer division (`//`)."""
+    expected = np.asarray(raw, dtype=np.float64).reshape(-1) / scale
+    if got.size != expected.size:
+        raise CheckFailed(expected=f"{expected.size} values", received=f"{got.size} values")
+    values = _as_floats(got).reshape(-1)
+    if not np.allclose(values, expected, atol=1e-6):
+        hint = ""
+        if np.allclose(values, expected * scale):
+            hint = f"the pixels are not scaled: divide by {scale:g}"
+        elif float(values.max()) <= 1 / scale + 1e-9:
+            hint = f"divided by {scale:g} twice"
+        elif np.array_equal(values, np.asarray(raw).reshape(-1) // scale):
+            hint = (
+                f"`// {scale:g}` is integer division (everything becomes 0 or 1): use `/ {scale:g}`"
+            )
+        raise CheckFailed(
+            expected=what,
+            received=f"values from {values.min():g} to {values.max():g}",
+            hint=hint,
+        )
+
+
+def check_dtype(got: np.ndarray, dtype: str, hint: str = "") -> None:
+    """`got` has the NumPy dtype `dtype` (e.g. "float32")."""
+    if got.dtype != np.dtype(dtype):
+        raise CheckFailed(expected=f"dtype {dtype}", received=f"dtype {got.dtype}", hint=hint)
+
+
+def check_unchanged(obs, key: str, call: str, hint: str = "") -> None:
+    """`call` left every input array it was given as it was; the hint says so for an array
+    reshaped in place (`images.shape = ...`), else `hint` or a general one."""
     raise_for_call(obs, key, call)
-    changed = obs.get(f"{key}_changed") or []
-    if changed:
+    changed = obs.get(f"{key}_changed")
+    if changed != []:  # missing means unknown, and unknown never earns the points
+        if obs.get(f"{key}_reshaped"):
+            hint = SHAPE_CHANGED_HINT
         raise CheckFailed(
             expected="the input arrays as they were given",
-            received=f"{', '.join(map(str, changed))} modified in place",
-            hint="compute a new array (`xs * 2`) instead of changing the argument (`xs *= 2`)",
+            received=f"{', '.join(map(str, changed or ['nothing to compare']))} modified in place",
+            hint=hint
+            or "compute a new array (`xs * 2`) instead of changing the argument (`xs *= 2`)",
         )
 
 
@@ -165,6 +264,57 @@ def check_layers(obs, key: str, call: str, layers: list[str], params: int, hint:
             hint=hint,
         )
     return model
+
+
+def check_layer_order(model, expected: list[str], hint: str = "") -> None:
+    """The model's layers (its InputLayer aside) are exactly the classes `expected`, in order."""
+    names = layer_names(model)
+    if names != expected:
+        raise CheckFailed(
+            expected=" -> ".join(expected),
+            received=" -> ".join(names) or "no layers",
+            hint=hint or "use exactly the layers listed in the notebook, in that order",
+        )
+
+
+def check_activations(model, expected: list[str], hint: str, kinds=("Conv2D", "Dense")) -> None:
+    """The activations of the model's layers of the classes `kinds` (its weighted layers), in
+    order, are `expected` (Keras' names: "relu", "softmax", "linear" for none)."""
+    layers = [layer for layer in model.layers if type(layer).__name__ in kinds]
+    got = [activation_name(layer) for layer in layers]
+    if got != expected:
+        classes = ", ".join(type(layer).__name__ for layer in layers)
+        raise CheckFailed(
+            expected=f"activations {', '.join(expected)}",
+            received=f"activations {', '.join(got) or 'none'} ({classes})",
+            hint=hint,
+        )
+
+
+def weighted_params(model, kinds: tuple[str, ...] = ("Conv2D", "Dense")) -> list[int]:
+    """The parameters (weights plus biases) of each of the model's layers of the classes
+    `kinds`, in order."""
+    return [int(layer.count_params()) for layer in model.layers if type(layer).__name__ in kinds]
+
+
+def check_params(got: list[int], expected: list[int], call: str, hint: str = "") -> None:
+    """The parameters per layer (`weighted_params`) of the model `call` returned are
+    `expected`."""
+    if got != expected:
+        raise CheckFailed(
+            expected=f"{call}: parameters " + ", ".join(f"{n:,}" for n in expected),
+            received=f"{call}: parameters " + (", ".join(f"{n:,}" for n in got) or "none"),
+            hint=hint,
+        )
+
+
+def check_input_shape(model, expected: tuple, hint: str = "") -> None:
+    """The model's input shape (batch axis included, None) is `expected`."""
+    shape = input_shape(model)
+    if shape != expected:
+        raise CheckFailed(
+            expected=f"input shape {expected}", received=f"input shape {shape}", hint=hint
+        )
 
 
 def check_compiled(obs, key: str, call: str, *, optimizer: str, loss: str) -> None:
@@ -639,3 +789,43 @@ def check_trained(
             hint="train the model you are given, on the data you are given",
         )
     return evidence
+
+
+def check_model_accuracy(
+    obs,
+    model_key: str,
+    test,
+    threshold: float,
+    record: dict,
+    *,
+    hint: str,
+    unscaled: str = "",
+    curves: str = "history",
+    seconds: str = "training_seconds",
+) -> float:
+    """The model a pipeline trained and saved as `model_key` reaches `threshold` accuracy on
+    the grader's own test set `test` (images scaled as the model expects, labels, class names),
+    computed and recorded for the reports by keras_models.check_test_accuracy (`curves`,
+    `seconds`: the observations of the fit's curves and seconds). Short of it, when the model
+    does better on the test images unscaled (x 255: it was trained on pixels 0-255), the hint
+    is `unscaled`, else `hint`."""
+    from autograder.scoring.keras_models import check_test_accuracy, unscaled_training_cause
+
+    images, labels, class_names = test
+    try:
+        return check_test_accuracy(obs, key=model_key, images=images, labels=labels,
+                                   class_names=class_names, threshold=threshold, record=record,
+                                   hint=hint, curves=curves, seconds=seconds)  # fmt: skip
+    except CheckFailed as failed:
+        accuracy = record.get("test_accuracy")
+        cause = (
+            isinstance(accuracy, float)
+            and unscaled
+            and unscaled_training_cause(obs, model_key, images * 255.0, labels, accuracy, unscaled)
+        )
+        if not cause:
+            raise
+        feedback = failed.feedback
+        raise CheckFailed(
+            expected=feedback.expected, received=feedback.received, hint=cause
+        ) from None

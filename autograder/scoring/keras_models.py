@@ -231,11 +231,14 @@ def check_test_accuracy(
     threshold: float,
     record: dict,
     hint: str,
+    curves: str = "history",
+    seconds: str = "training_seconds",
 ) -> float:
     """Evaluate the trained model the child saved under `key` on the grader's own test set and
     fail below `threshold`. Records the accuracy, the threshold, the confusion matrix, the class
-    names, the training curves (`history`) and the fit's seconds (`training_seconds`) for the
-    reports."""
+    names, the training curves (observation `curves`; a declared fit's `<key>_curves`) and the
+    fit's seconds (observation `seconds`; a declared one's `<key>_seconds`) for the reports, as
+    `history` and `training_seconds`."""
     if not obs.get(f"{key}_saved"):
         raise CheckFailed(
             message="the trained model could not be saved for evaluation: "
@@ -255,11 +258,11 @@ def check_test_accuracy(
     record["pipeline_threshold"] = threshold
     record["confusion_matrix"] = confusion.tolist()
     record["class_names"] = list(class_names)
-    if isinstance(obs.get("history"), dict):
-        record["history"] = obs.get("history")
-    seconds = reported_seconds(obs.get("training_seconds"))  # as the child timed its fit
-    if seconds is not None:
-        record["training_seconds"] = seconds
+    if isinstance(obs.get(curves), dict):
+        record["history"] = obs.get(curves)
+    took = reported_seconds(obs.get(seconds))  # as the child timed its fit
+    if took is not None:
+        record["training_seconds"] = took
     if accuracy < threshold:
         raise CheckFailed(
             expected=f"test accuracy of at least {threshold:.3f} (measured by the grader on the real test set)",

@@ -1,7 +1,5 @@
 """The convolutional exercise's contract: expected values and fixed grading settings."""
 
-from __future__ import annotations
-
 from autograder.child.model_vetting import ModelLimits
 from autograder.exercises.datasets import FASHION_MNIST_CLASSES
 
@@ -18,69 +16,18 @@ DEFAULT_TARGET = 0.9  # StopAtAccuracy(): stop when logs["accuracy"] >= 0.9
 # has 243,786), width (43,264 values after the first convolution) and work per image (about
 # 5 million multiply-adds; at most 100 million).
 MODEL_LIMITS = ModelLimits(
-    layers=frozenset(
-        {
-            "InputLayer",
-            "Conv2D",
-            "MaxPooling2D",
-            "AveragePooling2D",
-            "Flatten",
-            "Dense",
-            "Dropout",
-            "Activation",
-            "ReLU",
-            "Softmax",
-            "Reshape",
-            "Rescaling",
-            "BatchNormalization",
-        }
-    ),
-    max_layers=32,
-    max_params=5_000_000,
-    max_width=100_000,
-    max_macs=100_000_000,
+    layers=frozenset({"InputLayer", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten",
+                      "Dense", "Dropout", "Activation", "ReLU", "Softmax", "Reshape",
+                      "Rescaling", "BatchNormalization"}),
+    max_layers=32, max_params=5_000_000, max_width=100_000, max_macs=100_000_000,
     input_shape=IMAGE_SHAPE,  # the grader sizes every model on the images it feeds it
-)
-
-
-def conv_params(kernel: int, channels: int, filters: int) -> int:
-    """Weights plus biases of a Conv2D layer: (kernel x kernel x channels + 1) x filters."""
-    return (kernel * kernel * channels + 1) * filters
-
-
-def dense_params(inputs: int, units: int) -> int:
-    """Weights plus biases of a Dense layer: (inputs + 1) x units."""
-    return (inputs + 1) * units
+)  # fmt: skip
 
 
 def expected_params(filters: int) -> list[int]:
-    """Conv2D, Conv2D, Dense, Dense parameters of the exercise's model with `filters`."""
-    return [
-        conv_params(3, 1, filters),
-        conv_params(3, filters, filters),
-        dense_params(5 * 5 * filters, DENSE_UNITS),
-        dense_params(DENSE_UNITS, NUM_CLASSES),
-    ]
-
-
-def output_shapes(
-    filters: tuple[int, int], kernels: tuple[int, int], dense: int, size: int = 28
-) -> list[tuple[int, ...]]:
-    """Each layer's output shape (no batch axis) of a Conv2D -> MaxPooling2D -> Conv2D ->
-    MaxPooling2D -> Flatten -> Dense -> Dense(10) model: valid convolutions, 2 x 2 pools."""
-    first = size - kernels[0] + 1
-    pooled = first // 2
-    second = pooled - kernels[1] + 1
-    last = second // 2
-    return [
-        (first, first, filters[0]),
-        (pooled, pooled, filters[0]),
-        (second, second, filters[1]),
-        (last, last, filters[1]),
-        (last * last * filters[1],),
-        (dense,),
-        (NUM_CLASSES,),
-    ]
+    """Conv2D, Conv2D, Dense, Dense parameters (weights plus biases) of the exercise's model."""
+    return [(3 * 3 * 1 + 1) * filters, (3 * 3 * filters + 1) * filters,
+            (5 * 5 * filters + 1) * DENSE_UNITS, (DENSE_UNITS + 1) * NUM_CLASSES]  # fmt: skip
 
 
 # The reference model's and the pipeline's training seed; the other inputs are drawn per
