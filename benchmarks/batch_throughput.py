@@ -45,7 +45,7 @@ BATCH = "    return np.expand_dims(image, 0)\n"
 
 def write_class(folder: Path) -> dict[str, str]:
     """The 20 submissions; returns name -> kind."""
-    from conftest import RELEASE, SOLUTION, reference_source
+    from fashion import RELEASE, SOLUTION, reference_source
     from test_defects import DEFECTS
 
     reference = reference_source()
@@ -102,7 +102,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from conftest import fast_options, write_synthetic_dataset
+    from fashion import fast_options, write_synthetic_dataset
 
     from autograder import batch
     from autograder.exercise_spec import load_exercise
@@ -120,7 +120,7 @@ def main() -> None:
         data = "the real Fashion-MNIST"
     else:
         options = fast_options(write_synthetic_dataset(work / "data"), parts=parts)
-        data = "synthetic data (600 training, 200 test images; tests/conftest.py)"
+        data = "synthetic data (600 training, 200 test images; tests/fashion.py)"
     factory = batch.GraderFactory(options)
     cores = len(os.sched_getaffinity(0))
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

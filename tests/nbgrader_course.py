@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-from conftest import PARTS, rubric
+from fashion import PARTS, rubric
 
 from autograder.nbgrader_grading import autograded_cells
 

@@ -126,7 +126,7 @@ def student_env(home: Path, data_dir: Path) -> dict[str, str]:
 
 if __name__ == "__main__":  # python tests/student_run.py DATA_DIR WORKDIR
     sys.path.insert(0, str(Path(__file__).parent))
-    from conftest import RELEASE, SOLUTION
+    from fashion import RELEASE, SOLUTION
 
     data_dir, work = Path(sys.argv[1]), Path(sys.argv[2])
     work.mkdir(parents=True, exist_ok=True)

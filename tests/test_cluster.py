@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import fast_options, reference_source
+from fashion import fast_options, reference_source
 
 from autograder import batch
 from autograder.batch.store import LOG, RECORD

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, failed_parts, fast_options
+from fashion import ROOT, failed_parts, fast_options
 
 from autograder.exercise_spec import ExerciseError, instructor_exercise, load_exercise
 from autograder.grader import Grader

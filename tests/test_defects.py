@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import failed_parts, reference_source
+from fashion import failed_parts, reference_source
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RELEASE, rubric
+from fashion import RELEASE, rubric
 
 from autograder.grader import describe_import_errors
 from autograder.keras_archive import ArchiveError, ModelLimits, read_archive, vet_config

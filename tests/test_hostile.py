@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, failed_parts, fast_options, reference_source
+from fashion import ROOT, failed_parts, fast_options, reference_source
 
 from autograder.exporters import gradescope
 from autograder.grader import Grader

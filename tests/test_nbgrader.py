@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import PARTS, RELEASE, ROOT, SOLUTION
+from fashion import PARTS, RELEASE, ROOT, SOLUTION
 from nbgrader_course import (
     ASSIGNMENT,
     HIDDEN_UNITS_LINE,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import PARTS, RELEASE, ROOT, SOLUTION
+from fashion import PARTS, RELEASE, ROOT, SOLUTION
 from nbgrader_course import answered, forged, full_points, read
 
 from autograder import nbgrader_grading

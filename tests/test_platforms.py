@@ -22,7 +22,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import (
+from fashion import (
     PARTS,
     RELEASE,
     ROOT,
@@ -608,7 +608,7 @@ def test_reporter_outputs_stay_small_with_huge_feedback() -> None:
 # -- the students' bundle ----------------------------------------------------------------------------
 def _solution_regions() -> list[str]:
     """Every solution region of the instructor's notebook, as the code between the markers."""
-    from conftest import SOLUTION
+    from fashion import SOLUTION
 
     regions = []
     for cell in json.loads(SOLUTION.read_text())["cells"]:
@@ -623,7 +623,7 @@ def _solution_regions() -> list[str]:
 def test_the_student_bundle_has_the_release_and_the_checks_but_no_solution(
     tmp_path, synthetic_dir
 ) -> None:
-    from conftest import RELEASE
+    from fashion import RELEASE
 
     from autograder.platforms.student import build_student_bundle
 

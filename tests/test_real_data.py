@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SOLUTION, failed_parts
+from fashion import SOLUTION, failed_parts
 from test_defects import DEFECTS
 
 from autograder.data import read_dataset

@@ -8,7 +8,7 @@ from pathlib import Path
 import keras
 import nbformat
 import pytest
-from conftest import PARTS, RELEASE, SOLUTION, reference_source
+from fashion import PARTS, RELEASE, SOLUTION, reference_source
 
 from autograder import grader as grader_module
 from autograder import selfcheck

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import RELEASE, SOLUTION
+from fashion import RELEASE, SOLUTION
 from nbgrader_course import answered, read
 from student_run import (
     MISTAKES,

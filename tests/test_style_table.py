@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import styles_fashion_mnist
 import styles_fashion_mnist_cnn
-from conftest import fast_options, rubric
-from conftest import reference_source as fashion_reference
+from fashion import fast_options, rubric
+from fashion import reference_source as fashion_reference
 from style_table import Combination, Style, combine
 from test_cnn_exercise import reference_source as cnn_reference
 

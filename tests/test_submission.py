@@ -116,7 +116,7 @@ def test_syntax_error_is_shown_to_the_student(grader, tmp_path: Path) -> None:
 def test_a_py_that_does_not_parse_is_graded_zero_with_its_syntax_error(
     tmp_path: Path, synthetic_dir: Path, name: str, source: str | None, line: int | None
 ) -> None:
-    from conftest import reference_source
+    from fashion import reference_source
 
     from autograder import cli
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import reference_source
+from fashion import reference_source
 
 from autograder.scoring import checks
 

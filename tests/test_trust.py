@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import RELEASE, SOLUTION, fast_options, reference_source
+from fashion import RELEASE, SOLUTION, fast_options, reference_source
 from nbgrader_course import answered, read
 from test_hostile import body, grade, hostile
 
@@ -322,7 +322,7 @@ HANG_SOURCE = hostile(_replace_build_model("while True:\n    pass"))
 MEASURE = """
 import json, resource, sys, time
 sys.path.insert(0, {tests!r})
-from conftest import fast_options
+from fashion import fast_options
 from autograder.grader import Grader
 options = fast_options({data!r}, parts={parts!r})
 options.timeouts.update({timeouts!r})

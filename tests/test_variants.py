@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import reference_source
+from fashion import reference_source
 
 SEQUENTIAL = """    model = keras.Sequential(
         [

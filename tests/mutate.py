@@ -1,0 +1,174 @@
+"""Make a submission from a solution by editing what it defines, not wherever its text happens to be.
+
+Every test that needs a wrong (or differently written) submission starts from an exercise's
+reference solution and changes it. An edit names the top-level definition it changes (a function,
+a class, an assigned name such as `CLASS_NAMES`, or `imports` for the import block at the top), so
+it cannot silently land in another part when the same text appears twice, and when the solution
+changes under it the error says which definition no longer holds the text:
+
+    mutate.apply(source, Edit("scale_images", "return images / 255.0", "return images"))
+    mutate.replace_definition(source, "scale_images", "def scale_images(images):\\n    ...\\n")
+    mutate.set_literal(source, "CLASS_NAMES", ["Shirt", ...])
+    mutate.insert_after(source, "load_data", "import os\\n")
+
+An edit whose `within` is empty finds its definition itself: the one definition whose text holds
+`old` (the error lists the definitions when none or several do).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+IMPORTS = "imports"  # the import statements at the top of the solution, as one definition
+
+
+class EditError(AssertionError):
+    """An edit no longer applies to the solution: the solution changed, or the edit is wrong."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace `old` by `new` inside the top-level definition `within`.
+
+    `count`: how many times `old` must occur there (each is replaced); None replaces the first
+    of one or more occurrences.
+    """
+
+    within: str
+    old: str
+    new: str
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A top-level definition: its name and its lines (with the comments that belong to it)."""
+
+    name: str
+    start: int  # character offsets into the source
+    end: int
+
+
+def _names(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        targets = [node.target]
+    return [t.id for t in targets if isinstance(t, ast.Name)]
+
+
+def definitions(source: str, label: str = "the solution") -> dict[str, Definition]:
+    """Each top-level definition of `source` by name; its text runs from the comment lines just
+    above it to the indented comment lines just below it (nbgrader's `### END SOLUTION`)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise EditError(f"{label} does not parse, so it cannot be edited: {exc}") from exc
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def span(first: int, last: int) -> tuple[int, int]:  # 1-based inclusive line numbers
+        while first > 1 and lines[first - 2].lstrip().startswith("#"):
+            first -= 1
+        while (
+            last < len(lines) and lines[last][:1].isspace() and lines[last].lstrip().startswith("#")
+        ):
+            last += 1
+        return offsets[first - 1], offsets[last]
+
+    found: dict[str, Definition] = {}
+    imports: list[ast.stmt] = []  # the leading run of import statements
+    for index, node in enumerate(tree.body):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and len(imports) == index:
+            imports.append(node)
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        for name in _names(node):
+            found.setdefault(name, Definition(name, *span(first, node.end_lineno or node.lineno)))
+    if imports:
+        found.setdefault(
+            IMPORTS, Definition(IMPORTS, *span(imports[0].lineno, imports[-1].end_lineno))
+        )
+    return found
+
+
+def _definition(source: str, name: str, label: str) -> Definition:
+    found = definitions(source, label)
+    if name not in found:
+        raise EditError(
+            f"{label} defines no {name!r} at its top level (it defines {sorted(found)})"
+        )
+    return found[name]
+
+
+def locate(source: str, old: str, label: str = "the solution") -> str:
+    """The one top-level definition whose text holds `old`."""
+    found = definitions(source, label)
+    holders = [d.name for d in found.values() if old in source[d.start : d.end]]
+    holders = [h for h in holders if h != IMPORTS] or holders
+    if len(holders) != 1:
+        where = f"in {holders}" if holders else f"in none of {sorted(found)}"
+        raise EditError(f"{label}: {old!r} is {where}; name the definition to edit")
+    return holders[0]
+
+
+def apply(source: str, *edits: Edit, label: str = "the solution") -> str:
+    """`source` with each edit made in turn (each sees the result of the ones before)."""
+    for edit in edits:
+        within = edit.within or locate(source, edit.old, label)
+        definition = _definition(source, within, label)
+        text = source[definition.start : definition.end]
+        occurs = text.count(edit.old)
+        if occurs == 0 or (edit.count is not None and occurs != edit.count):
+            expected = "at least once" if edit.count is None else f"{edit.count} time(s)"
+            raise EditError(
+                f"{label}: {within} no longer holds {edit.old!r} {expected} (found {occurs})"
+                f"; its text is now:\n{text}"
+            )
+        text = text.replace(edit.old, edit.new, 1 if edit.count is None else occurs)
+        source = source[: definition.start] + text + source[definition.end :]
+    return source
+
+
+def edits(
+    pairs: Iterable[tuple[str, str]], within: str = "", count: int | None = None
+) -> list[Edit]:
+    """(old, new) pairs as edits of `within` (empty: each pair's own definition)."""
+    return [Edit(within, old, new, count) for old, new in pairs]
+
+
+def replace_definition(source: str, name: str, new: str, label: str = "the solution") -> str:
+    """`source` with the whole definition `name` (its comments included) replaced by `new`."""
+    definition = _definition(source, name, label)
+    new = new if new.endswith("\n") or not new else new + "\n"
+    return source[: definition.start] + new + source[definition.end :]
+
+
+def insert_after(source: str, name: str, new: str, label: str = "the solution") -> str:
+    """`source` with `new` (a cell's code) inserted right after the definition `name`."""
+    definition = _definition(source, name, label)
+    new = new if new.endswith("\n") else new + "\n"
+    return source[: definition.end] + new + source[definition.end :]
+
+
+def set_literal(source: str, name: str, value: object, label: str = "the solution") -> str:
+    """`source` with the top-level assignment `name = ...` assigning the literal `value`."""
+    definition = _definition(source, name, label)
+    text = source[definition.start : definition.end]
+    node = ast.parse(text).body[-1]
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+        raise EditError(f"{label}: {name} is not assigned a value, so it has no literal to set")
+    lines = text.splitlines(keepends=True)
+    head = (
+        "".join(lines[: node.value.lineno - 1])
+        + lines[node.value.lineno - 1][: node.value.col_offset]
+    )
+    tail_line = lines[node.value.end_lineno - 1]
+    tail = tail_line[node.value.end_col_offset :] + "".join(lines[node.value.end_lineno :])
+    return source[: definition.start] + head + repr(value) + tail + source[definition.end :]
