@@ -82,9 +82,14 @@ def fast_options(data_dir: Path, **overrides) -> GraderOptions:
     return options
 
 
-def reference_source() -> str:
-    """The reference solution's graded code as one module."""
-    return "\n\n".join(chunk.source for chunk in load_chunks(SOLUTION)) + "\n"
+def solution_notebook(exercise: str = EXERCISE) -> Path:
+    """The reference solution notebook of `exercise` in this kit."""
+    return ROOT / "solutions" / exercise / f"{exercise}.ipynb"
+
+
+def reference_source(exercise: str = EXERCISE) -> str:
+    """The reference solution's graded code as one module (fashion_mnist's unless named)."""
+    return "\n\n".join(chunk.source for chunk in load_chunks(solution_notebook(exercise))) + "\n"
 
 
 def stub_notebook_text() -> str:

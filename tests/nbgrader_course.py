@@ -7,6 +7,7 @@ The course copy holds `nbgrader_config.py`, `solutions/` and `assignments/`; the
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-from fashion import PARTS, rubric
+from fashion import PARTS, RELEASE, SOLUTION, rubric
 
 from autograder.nbgrader_grading import autograded_cells
 
@@ -126,6 +127,14 @@ def edit_cell(notebook: nbformat.NotebookNode, grade_id: str, edit) -> nbformat.
             cell.source = edit(cell.source)
             return notebook
     raise AssertionError(f"no cell {grade_id}")
+
+
+def edited_release(edit) -> dict:
+    """The release answered as in the solution (what an honest student hands in), as JSON, then
+    `edit`: a function that changes that JSON in place."""
+    notebook = json.loads(nbformat.writes(answered(read(RELEASE), read(SOLUTION))))
+    edit(notebook)
+    return notebook
 
 
 def submit(root: Path, student: str, notebook: nbformat.NotebookNode) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fashion import ROOT, failed_parts, fast_options
+from fashion import reference_source as fashion_reference_source
 
 from autograder.exercise_spec import ExerciseError, instructor_exercise, load_exercise
 from autograder.grader import Grader
@@ -24,7 +25,7 @@ QUICK_PARTS = tuple(p for p in load_exercise(EXERCISE).part_names if p != "pipel
 
 
 def reference_source() -> str:
-    return "\n\n".join(chunk.source for chunk in load_chunks(SOLUTION)) + "\n"
+    return fashion_reference_source(EXERCISE)
 
 
 @pytest.fixture(scope="module")

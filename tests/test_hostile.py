@@ -12,8 +12,6 @@ Gradings use a subset of the parts and short time limits to stay fast.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import hashlib
 import json
 import os
@@ -22,37 +20,25 @@ from pathlib import Path
 
 import pytest
 from fashion import ROOT, failed_parts, fast_options, reference_source
+from hostile_submissions import (
+    ALL_MODES,
+    BATCH,
+    BUILD,
+    FIT,
+    LOAD,
+    PREDICT,
+    QUICK,
+    SCALE,
+    STRONG,
+    body,
+    grade,
+    hostile,
+)
 
 from autograder.exporters import gradescope
 from autograder.grader import Grader
 from autograder.sandbox import isolation, runner
 from autograder.sandbox.isolation import Limits
-
-QUICK = ("CLASS_NAMES", "scale_images", "add_batch_dimension", "build_model", "predict_classes")
-HEADER = "import builtins, json, os, shutil, signal, socket, sys, threading, time\n\n"
-STRONG = ("bubblewrap", "rlimits")  # modes with a private filesystem and PID namespace
-ALL_MODES = (*STRONG, "plain")
-
-SCALE = "    return images / 255.0\n"
-BATCH = "    return np.expand_dims(image, 0)\n"
-BUILD = "    model = keras.Sequential(\n"
-PREDICT = "    return np.argmax(model.predict(images, verbose=0), axis=1)\n"
-LOAD = "    return (train_images, train_labels), (test_images, test_labels)\n"
-FIT = "    return model.fit(images, labels, epochs=epochs, callbacks=callbacks)\n"
-
-
-def hostile(*replacements: tuple[str, str], prefix: str = "", suffix: str = "") -> str:
-    """The reference solution with each `(old, new)` replaced once, plus extra chunks."""
-    source = reference_source()
-    for old, new in replacements:
-        assert old in source, f"{old!r} not in the reference"
-        source = source.replace(old, new, 1)
-    return HEADER + prefix + source + suffix
-
-
-def body(text: str) -> str:
-    """An indented function body from a dedented snippet."""
-    return "".join(f"    {line}\n" if line else "\n" for line in text.strip("\n").splitlines())
 
 
 # -- graders per mode -------------------------------------------------------------------------------
@@ -89,20 +75,6 @@ def graders(synthetic_dir: Path):
     made.close()
     inputs = [g.inputs_dir for g in made.made.values()]
     assert not [p for p in inputs if p.exists()], "the graders' input directories were left behind"
-
-
-def grade(grader: Grader, tmp_path: Path, source: str, *, parts=QUICK, limits=None, timeouts=None):
-    """Grade `source` with this grader's data and sandbox, other parts, limits or time limits."""
-    variant = copy.copy(grader)
-    variant.options = dataclasses.replace(
-        grader.options,
-        parts=tuple(parts),
-        limits=limits or grader.options.limits,
-        timeouts={**grader.options.timeouts, **(timeouts or {})},
-    )
-    path = tmp_path / "submission.py"
-    path.write_text(source)
-    return variant.grade(path)
 
 
 def outputs(report, part: str) -> str:

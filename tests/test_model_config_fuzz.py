@@ -518,7 +518,7 @@ def test_no_model_the_grader_loads_outlives_the_grading(grader, tmp_path, monkey
     """Through a real grading of the reference's build_model: every model the graders loaded
     is collected once the grading returned (no process-wide cache keeps it)."""
     from fashion import reference_source
-    from test_hostile import grade
+    from hostile_submissions import grade
 
     from autograder import observations
 

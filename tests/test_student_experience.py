@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_hostile import grade, hostile
-from test_trust import _edited_release
+from hostile_submissions import grade, hostile
+from nbgrader_course import edited_release
 
 from autograder import selfcheck
 from autograder.scoring.feedback import ungraded_hint
@@ -65,7 +65,7 @@ def _kernel_namespace(path: Path) -> dict:
 
 def _notebook(tmp_path: Path, edit) -> Path:
     path = tmp_path / "fashion_mnist.ipynb"
-    path.write_text(json.dumps(_edited_release(edit)))
+    path.write_text(json.dumps(edited_release(edit)))
     return path
 
 
