@@ -33,13 +33,14 @@ class Edit:
     """Replace `old` by `new` inside the top-level definition `within`.
 
     `count`: how many times `old` must occur there (each is replaced); None replaces the first
-    of one or more occurrences.
+    of one or more occurrences, or with `every` all of them.
     """
 
     within: str
     old: str
     new: str
     count: int | None = None
+    every: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,16 +132,21 @@ def apply(source: str, *edits: Edit, label: str = "the solution") -> str:
                 f"{label}: {within} no longer holds {edit.old!r} {expected} (found {occurs})"
                 f"; its text is now:\n{text}"
             )
-        text = text.replace(edit.old, edit.new, 1 if edit.count is None else occurs)
+        text = text.replace(
+            edit.old, edit.new, 1 if edit.count is None and not edit.every else occurs
+        )
         source = source[: definition.start] + text + source[definition.end :]
     return source
 
 
 def edits(
-    pairs: Iterable[tuple[str, str]], within: str = "", count: int | None = None
+    pairs: Iterable[tuple[str, str]],
+    within: str = "",
+    count: int | None = None,
+    every: bool = False,
 ) -> list[Edit]:
     """(old, new) pairs as edits of `within` (empty: each pair's own definition)."""
-    return [Edit(within, old, new, count) for old, new in pairs]
+    return [Edit(within, old, new, count, every) for old, new in pairs]
 
 
 def replace_definition(source: str, name: str, new: str, label: str = "the solution") -> str:

@@ -463,8 +463,8 @@ STYLES: list[Style] = [
     _s(
         "loss_compares_stop_training",
         "StopOnLoss",
-        "            self.model.stop_training = True\n        ### END SOLUTION\n\nclass StopOnAccuracy",
-        "            self.model.stop_training == True\n        ### END SOLUTION\n\nclass StopOnAccuracy",
+        "            self.model.stop_training = True\n",  # StopOnLoss's own, not StopOnAccuracy's
+        "            self.model.stop_training == True\n",
         LOSS_STOPS,
         LOSS_CUSTOM,
         LOSS_FIT,
