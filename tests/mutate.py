@@ -108,23 +108,49 @@ def _definition(source: str, name: str, label: str) -> Definition:
     return found[name]
 
 
+def _pieces(source: str, label: str) -> tuple[list[str], dict[str, int]]:
+    """`source` cut into its definitions and the text between them, and which piece each
+    definition is: edits of one definition never reach into another, and need no re-parsing
+    (an edit may leave the module unparseable until the next one closes what it opened)."""
+    spans: dict[tuple[int, int], list[str]] = {}
+    for definition in definitions(source, label).values():
+        spans.setdefault((definition.start, definition.end), []).append(definition.name)
+    pieces: list[str] = []
+    index: dict[str, int] = {}
+    at = 0
+    for (start, end), names in sorted(spans.items()):
+        start = max(start, at)  # a comment line claimed by two neighbours goes to the first
+        pieces.append(source[at:start])
+        index.update(dict.fromkeys(names, len(pieces)))
+        pieces.append(source[start:end])
+        at = end
+    pieces.append(source[at:])
+    return pieces, index
+
+
 def locate(source: str, old: str, label: str = "the solution") -> str:
     """The one top-level definition whose text holds `old`."""
-    found = definitions(source, label)
-    holders = [d.name for d in found.values() if old in source[d.start : d.end]]
+    pieces, index = _pieces(source, label)
+    return _locate(pieces, index, old, label)
+
+
+def _locate(pieces: list[str], index: dict[str, int], old: str, label: str) -> str:
+    holders = [name for name, i in index.items() if old in pieces[i]]
     holders = [h for h in holders if h != IMPORTS] or holders
     if len(holders) != 1:
-        where = f"in {holders}" if holders else f"in none of {sorted(found)}"
+        where = f"in {holders}" if holders else f"in none of {sorted(index)}"
         raise EditError(f"{label}: {old!r} is {where}; name the definition to edit")
     return holders[0]
 
 
 def apply(source: str, *edits: Edit, label: str = "the solution") -> str:
-    """`source` with each edit made in turn (each sees the result of the ones before)."""
+    """`source` with each edit made in turn in its definition (each sees the ones before)."""
+    pieces, index = _pieces(source, label)
     for edit in edits:
-        within = edit.within or locate(source, edit.old, label)
-        definition = _definition(source, within, label)
-        text = source[definition.start : definition.end]
+        within = edit.within or _locate(pieces, index, edit.old, label)
+        if within not in index:
+            raise EditError(f"{label} defines no {within!r} at its top level ({sorted(index)})")
+        text = pieces[index[within]]
         occurs = text.count(edit.old)
         if occurs == 0 or (edit.count is not None and occurs != edit.count):
             expected = "at least once" if edit.count is None else f"{edit.count} time(s)"
@@ -132,21 +158,20 @@ def apply(source: str, *edits: Edit, label: str = "the solution") -> str:
                 f"{label}: {within} no longer holds {edit.old!r} {expected} (found {occurs})"
                 f"; its text is now:\n{text}"
             )
-        text = text.replace(
-            edit.old, edit.new, 1 if edit.count is None and not edit.every else occurs
-        )
-        source = source[: definition.start] + text + source[definition.end :]
-    return source
+        every = edit.count is not None or edit.every
+        pieces[index[within]] = text.replace(edit.old, edit.new, occurs if every else 1)
+    return "".join(pieces)
 
 
 def edits(
-    pairs: Iterable[tuple[str, str]],
+    pairs: Iterable[tuple[str, str] | Edit],
     within: str = "",
     count: int | None = None,
     every: bool = False,
 ) -> list[Edit]:
-    """(old, new) pairs as edits of `within` (empty: each pair's own definition)."""
-    return [Edit(within, old, new, count, every) for old, new in pairs]
+    """(old, new) pairs as edits of `within` (empty: each pair's own definition); an `Edit`
+    among them stays as it is."""
+    return [p if isinstance(p, Edit) else Edit(within, *p, count, every) for p in pairs]
 
 
 def replace_definition(source: str, name: str, new: str, label: str = "the solution") -> str:

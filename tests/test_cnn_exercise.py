@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import mutate
 import pytest
 from fashion import ROOT, failed_parts, fast_options
 from fashion import reference_source as fashion_reference_source
@@ -90,7 +91,8 @@ def test_every_correct_model_style_earns_full_marks(cnn_grader, tmp_path, style)
     source = reference_source()
     assert SEQUENTIAL_CNN in source
     path = tmp_path / f"{style}.py"
-    path.write_text(source.replace(SEQUENTIAL_CNN, CNN_STYLES[style]))
+    edit = mutate.Edit("build_model", SEQUENTIAL_CNN, CNN_STYLES[style], count=1)
+    path.write_text(mutate.apply(source, edit, label=f"style {style}: the reference"))
     report = cnn_grader.grade(path)
     assert [f"{t.name}: {t.output}" for t in report.tests if not t.passed] == []
     assert report.score == 100
@@ -105,8 +107,9 @@ class Defect:
     hint: str  # must appear in the part's feedback
 
     def apply(self, source: str) -> str:
-        assert self.old in source, f"{self.id}: {self.old!r} is not in the reference"
-        return source.replace(self.old, self.new)
+        """`source` with every `old` in the definition of `part` replaced by `new`."""
+        edit = mutate.Edit(self.part, self.old, self.new, every=True)
+        return mutate.apply(source, edit, label=f"{self.id}: the reference")
 
 
 RESHAPE = 'return images.reshape(-1, 28, 28, 1).astype("float32") / 255.0'
