@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import mutate
 from fashion import reference_source
+from rubric_lines import rubric_line
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ DEFECTS = [
         frozenset({"scale_images"}),
         "should not reshape or flatten",
         pipeline="fails",
-        lines=("scale_images: shape unchanged",),  # the right values in another shape
+        lines=(
+            rubric_line("fashion_mnist", "scale_images", "test_scale_shape"),
+        ),  # the right values in another shape
     ),
     Defect(
         "floor_division",
@@ -200,7 +203,7 @@ DEFECTS = [
         frozenset({"train_model"}),
         "epochs is not passed",
         pipeline="either",
-        lines=("train_model: runs exactly the requested epochs (default 5)",),
+        lines=(rubric_line("fashion_mnist", "train_model", "test_runs_epochs"),),
     ),
     Defect(
         "epochs_hard_coded",
@@ -208,7 +211,7 @@ DEFECTS = [
         "return model.fit(images, labels, epochs=5, callbacks=callbacks)",
         frozenset({"train_model"}),
         "epochs",
-        lines=("train_model: runs exactly the requested epochs (default 5)",),
+        lines=(rubric_line("fashion_mnist", "train_model", "test_runs_epochs"),),
     ),
     Defect(
         "callbacks_not_passed",
@@ -231,7 +234,7 @@ DEFECTS = [
         frozenset({"build_model"}),
         "misspelt loss name",
         pipeline="fails",  # Keras looks the name up when fit starts
-        lines=("build_model: loss sparse categorical cross-entropy",),
+        lines=(rubric_line("fashion_mnist", "build_model", "test_loss"),),
     ),
     Defect(
         "callback_without_init",
@@ -247,7 +250,7 @@ DEFECTS = [
         "    images.shape = (len(images), 28 * 28)\n    return (images / 255.0).reshape(-1, 28, 28)\n",
         frozenset({"scale_images"}),
         "reshape it in place",
-        lines=("scale_images: input array left unchanged",),
+        lines=(rubric_line("fashion_mnist", "scale_images", "test_scale_input_untouched"),),
     ),
     Defect(
         "predict_scaled_again",

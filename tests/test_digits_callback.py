@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from rubric_lines import rubric_line
 from submission_batch import edited, grade_edits, rubric_lines
 
 SOLUTION = """
@@ -36,12 +37,12 @@ def train_mnist(x_train, y_train):
     history = model.fit(x_train, y_train, epochs=10, callbacks=[callbacks], verbose=0)
     return history
 """
-DECISIONS = "myCallback: stops when the accuracy passes 0.99, not before"
-BOUNDARY = "myCallback: at exactly 0.99 keeps going (the comparison is >)"
-FITS = "myCallback: stops a real fit after the first epoch past 0.99"
-HISTORY = "train_mnist: returns the History of model.fit"
-ACCURACY = "train_mnist: the trained model passes 0.99 accuracy"
-STOPPED = "train_mnist: stopped by the callback, within 10 epochs"
+DECISIONS = rubric_line("digits_callback", "myCallback", "test_decisions")
+BOUNDARY = rubric_line("digits_callback", "myCallback", "test_boundary")
+FITS = rubric_line("digits_callback", "myCallback", "test_fits")
+HISTORY = rubric_line("digits_callback", "train_mnist", "test_history")
+ACCURACY = rubric_line("digits_callback", "train_mnist", "test_accuracy")
+STOPPED = rubric_line("digits_callback", "train_mnist", "test_stopped")
 
 # name -> (replacements in SOLUTION, {rubric line that fails: words its feedback must hold}).
 SUBMISSIONS = {
@@ -64,7 +65,7 @@ SUBMISSIONS = {
     ),
     "no_scaling": (
         [("return images / 255.0", "return images")],
-        {"scale_images: pixels scaled into 0 to 1": "255"},
+        {rubric_line("digits_callback", "scale_images", "test_scaled"): "255"},
     ),
     # Hostile: stops at once whatever the logs say, after rewriting them.
     "stops_without_checking": (

@@ -34,6 +34,7 @@ from hostile_submissions import (
     grade,
     hostile,
 )
+from rubric_lines import rubric_line
 
 from autograder.exporters import gradescope
 from autograder.grader import Grader
@@ -411,8 +412,8 @@ def test_fake_results_and_output_floods_change_nothing(mode, graders, tmp_path) 
     assert "not scaled" in outputs(report, "scale_images")
     lost = {t.name: t.max_score for t in report.tests if not t.passed}
     assert set(lost) == {
-        "scale_images: values are pixels / 255",
-        "scale_images: float dtype with values in [0, 1]",
+        rubric_line("fashion_mnist", "scale_images", "test_scale_values"),
+        rubric_line("fashion_mnist", "scale_images", "test_scale_range"),
     }
     assert report.score == report.max_score - sum(lost.values())
     cap = grader.options.limits.output_bytes
@@ -547,12 +548,13 @@ def test_monkeypatching_and_forged_objects_earn_nothing(graders, tmp_path) -> No
     passed = {t.name for t in report.tests if t.passed}
     # Everything forged fails; only what is genuinely right passes.
     assert passed == {
-        "scale_images: values are pixels / 255",
-        "scale_images: float dtype with values in [0, 1]",
-        "scale_images: shape unchanged",
-        "predict_classes: integer classes of shape (N,)",  # the format is right, the classes are not
+        rubric_line("fashion_mnist", "scale_images", "test_scale_values"),
+        rubric_line("fashion_mnist", "scale_images", "test_scale_range"),
+        rubric_line("fashion_mnist", "scale_images", "test_scale_shape"),
+        # the format is right, the classes are not
+        rubric_line("fashion_mnist", "predict_classes", "test_predict_shape"),
     }, "\n".join(f"{t.name}: {t.output}" for t in report.tests)
-    assert "scale_images: input array left unchanged" in failed
+    assert rubric_line("fashion_mnist", "scale_images", "test_scale_input_untouched") in failed
     assert "do not look labels up" in outputs(report, "predict_classes")
     assert "no training step ran" in outputs(report, "train_model")
     assert "shape (28, 28)" in outputs(report, "add_batch_dimension")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fashion import reference_source
+from rubric_lines import rubric_line
 
 from autograder.scoring import checks
 
@@ -69,9 +70,9 @@ ONE_EPOCH = HOUSING.replace(
     return history""",
 )
 TRAINING_LINES = (
-    "train_model: trains for the epochs it is given",
-    "train_model: the loss goes down",
-    "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0",
+    rubric_line("housing_prices", "train_model", "test_epochs"),
+    rubric_line("housing_prices", "train_model", "test_loss_drops"),
+    rubric_line("housing_prices", "pipeline", "test_pipeline"),
 )
 
 
@@ -104,7 +105,7 @@ def test_the_answer_written_by_hand_scores_60_and_honest_training_100(tmp_path: 
 
 def test_one_real_epoch_with_forged_counters_fails_the_epochs_line(tmp_path: Path) -> None:
     forged = housing_results(tmp_path, "one_epoch", ONE_EPOCH)
-    assert forged["train_model: trains for the epochs it is given"]["score"] == 0
+    assert forged[rubric_line("housing_prices", "train_model", "test_epochs")]["score"] == 0
     assert forged["score"] <= 60
 
 
