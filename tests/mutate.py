@@ -163,6 +163,11 @@ def apply(source: str, *edits: Edit, label: str = "the solution") -> str:
     return "".join(pieces)
 
 
+def replace_in(source: str, within: str, old: str, new: str, label: str = "the solution") -> str:
+    """`source` with the first `old` in the definition `within` replaced by `new`."""
+    return apply(source, Edit(within, old, new), label=label)
+
+
 def edits(
     pairs: Iterable[tuple[str, str] | Edit],
     within: str = "",

@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 import jsonschema
+import mutate
 import pytest
 import yaml
 from fashion import (
@@ -287,10 +288,12 @@ def test_gitlab_ci_is_valid_and_publishes_junit(tmp_path: Path) -> None:
 def test_junit_cases_are_named_by_check_and_carry_the_feedback(
     synthetic_dir: Path, tmp_path: Path
 ) -> None:
-    source = reference_source().replace(
+    units_128 = mutate.Edit(
+        "build_model",
         'keras.layers.Dense(hidden_units, activation="relu")',
         'keras.layers.Dense(128, activation="relu")',
     )
+    source = mutate.apply(reference_source(), units_128)
     submission = tmp_path / "units_128.py"
     submission.write_text(source)
     with Grader(fast_options(synthetic_dir, parts=("build_model",))) as grader:

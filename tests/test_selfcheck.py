@@ -6,6 +6,7 @@ import contextlib
 from pathlib import Path
 
 import keras
+import mutate
 import nbformat
 import pytest
 from fashion import PARTS, RELEASE, SOLUTION, reference_source
@@ -69,7 +70,8 @@ def test_self_check_feedback_is_the_graders(
     use_grader, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The same want/got text as `autograder grade` for the same mistake."""
-    source = reference_source().replace('activation="relu"', 'activation="sigmoid"')
+    sigmoid = mutate.Edit("build_model", 'activation="relu"', 'activation="sigmoid"', every=True)
+    source = mutate.apply(reference_source(), sigmoid)
     module = tmp_path / "defective.py"
     module.write_text(source)
     graded = use_grader.grade(module)

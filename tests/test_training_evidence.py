@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mutate
 import numpy as np
 import pytest
 from fashion import reference_source
@@ -49,7 +50,9 @@ def predict_price(model, bedrooms):
 """
 FIT = "    return model.fit(xs, ys, epochs=epochs, verbose=0)"
 # Item 7: no training; the known answer, the step counter and Keras' own History, all by hand.
-ANSWER_WRITTEN = HOUSING.replace(
+ANSWER_WRITTEN = mutate.replace_in(
+    HOUSING,
+    "train_model",
     FIT,
     """    model.set_weights([np.array([[0.5]]), np.array([0.5])])
     model.optimizer.iterations.assign(epochs)
@@ -61,7 +64,9 @@ ANSWER_WRITTEN = HOUSING.replace(
     return history""",
 )
 # Item 8: one real epoch, then the counter and the History say `epochs`.
-ONE_EPOCH = HOUSING.replace(
+ONE_EPOCH = mutate.replace_in(
+    HOUSING,
+    "train_model",
     FIT,
     """    history = model.fit(xs, ys, epochs=1, verbose=0)
     model.optimizer.iterations.assign(epochs)
@@ -140,7 +145,9 @@ def test_a_history_key_in_math_text_writes_every_output_with_its_plot(
     assert fit in source
     path = tmp_path / "fashion_mnist.py"
     path.write_text(
-        source.replace(
+        mutate.replace_in(
+            source,
+            "train_model",
             fit,
             "    history = model.fit(images, labels, epochs=epochs, callbacks=callbacks)\n"
             "    history.history['$\\\\undefinedcommand$'] = list(history.history['loss'])\n"
