@@ -208,3 +208,43 @@ def set_literal(source: str, name: str, value: object, label: str = "the solutio
     tail_line = lines[node.value.end_lineno - 1]
     tail = tail_line[node.value.end_col_offset :] + "".join(lines[node.value.end_lineno :])
     return source[: definition.start] + head + repr(value) + tail + source[definition.end :]
+
+
+def _cell_source(cell) -> str:
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _defined_in(cell, label: str) -> dict[str, int]:
+    try:
+        return _pieces(_cell_source(cell), label)[1]
+    except EditError:  # a cell Python cannot parse (an IPython magic) defines nothing here
+        return {}
+
+
+def edit_notebook(notebook, *edits: Edit, label: str = "the notebook"):
+    """`notebook` (an nbformat node or its JSON) with each edit made, in place, in the one code
+    cell that defines `edit.within` at its top level (with no `within`: the one code cell with a
+    definition holding `edit.old`); returns the notebook."""
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    for edit in edits:
+        if edit.within:
+            cells = [c for c in code if edit.within in _defined_in(c, label)]
+        else:
+            cells = [c for c in code if edit.old in _cell_source(c) and _defined_in(c, label)]
+            cells = [c for c in cells if _locate_quietly(_cell_source(c), edit.old, label)]
+        if len(cells) != 1:
+            what = edit.within or f"a definition holding {edit.old!r}"
+            raise EditError(f"{label}: {len(cells)} code cells define {what}, not one")
+        cell = cells[0]
+        cell_label = f"{label}'s cell defining {edit.within or 'it'}"
+        cell["source"] = apply(_cell_source(cell), edit, label=cell_label)
+    return notebook
+
+
+def _locate_quietly(source: str, old: str, label: str) -> bool:
+    try:
+        locate(source, old, label)
+    except EditError:
+        return False
+    return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import mutate
 import pytest
 from rubric_lines import rubric_line
 from submission_batch import edited, grade_edits, rubric_lines
@@ -44,6 +45,8 @@ HISTORY = rubric_line("digits_callback", "train_mnist", "test_history")
 ACCURACY = rubric_line("digits_callback", "train_mnist", "test_accuracy")
 STOPPED = rubric_line("digits_callback", "train_mnist", "test_stopped")
 
+# The callback's comparison reversed: it stops below 0.99.
+REVERSED = mutate.Edit("myCallback", 'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99')
 # name -> (replacements in SOLUTION, {rubric line that fails: words its feedback must hold}).
 SUBMISSIONS = {
     "acc_key": (
@@ -153,10 +156,7 @@ def test_the_gradescope_bundle_grades_with_the_solutions_callback(tmp_path: Path
     notebook = nbformat.read(
         Path(__file__).parents[1] / "solutions/digits_callback/digits_callback.ipynb", 4
     )
-    for cell in notebook.cells:
-        cell.source = cell.source.replace(
-            'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99'
-        )
+    mutate.edit_notebook(notebook, REVERSED)
     (root / "submission").mkdir()
     nbformat.write(notebook, root / "submission" / "digits_callback.ipynb")
     results = gradescope.run(root)
@@ -194,10 +194,7 @@ def test_nbgrader_autograde_grades_with_the_solutions_callback(tmp_path: Path) -
 
     root = Path(__file__).parents[1]
     notebook = nbformat.read(root / "solutions/digits_callback/digits_callback.ipynb", 4)
-    for cell in notebook.cells:
-        cell.source = cell.source.replace(
-            'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99'
-        )
+    mutate.edit_notebook(notebook, REVERSED)
     folder = tmp_path / "autograded" / "student" / "digits_callback"
     folder.mkdir(parents=True)
     nbformat.write(notebook, folder / "digits_callback.ipynb")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mutate
 import pytest
 from hostile_submissions import grade, hostile
 from nbgrader_course import edited_release
@@ -35,12 +36,7 @@ def _with_cell(notebook: dict, after_grade_id: str, source: str) -> dict:
 
 
 def _edit_build_model(notebook: dict, old: str, new: str) -> dict:
-    for cell in notebook["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "build_model":
-            source = "".join(cell["source"])
-            assert old in source
-            cell["source"] = source.replace(old, new)
-    return notebook
+    return mutate.edit_notebook(notebook, mutate.Edit("build_model", old, new, every=True))
 
 
 @pytest.fixture(autouse=True)
