@@ -28,9 +28,11 @@ LOAD = "    return (train_images, train_labels), (test_images, test_labels)\n"
 FIT = "    return model.fit(images, labels, epochs=epochs, callbacks=callbacks)\n"
 
 
-def hostile(*replacements: tuple[str, str], prefix: str = "", suffix: str = "") -> str:
+def hostile(
+    *replacements: tuple[str, str] | mutate.Edit, prefix: str = "", suffix: str = ""
+) -> str:
     """The reference solution with each `(old, new)` made in the one definition holding `old`
-    (its first occurrence there), plus extra chunks."""
+    (its first occurrence there) or each `Edit` in the definition it names, plus extra chunks."""
     source = mutate.apply(reference_source(), *mutate.edits(replacements), label="the reference")
     return HEADER + prefix + source + suffix
 

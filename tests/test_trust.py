@@ -17,6 +17,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import mutate
 import pytest
 from fashion import RELEASE, fast_options, reference_source
 from hostile_submissions import body, grade, hostile
@@ -171,7 +172,7 @@ def test_a_training_replayed_from_another_parts_fits_earns_nothing(trusted, tmp_
     train_model call now starts from weights and images drawn for it alone, and weights that
     did not start from them are refused."""
     source = hostile(
-        (ON_EPOCH_END, REPLAY_CALLBACK),
+        mutate.Edit("StopOnLoss", ON_EPOCH_END, REPLAY_CALLBACK),
         ("    return model.fit(images, labels, epochs=epochs, callbacks=callbacks)\n", body(REPLAY_TRAIN)),
         prefix="_KEPT = {}\n",
     )  # fmt: skip
