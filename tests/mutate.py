@@ -242,6 +242,12 @@ def edit_notebook(notebook, *edits: Edit, label: str = "the notebook"):
     return notebook
 
 
+def edit_cells(cells: list[str], *edits: Edit, label: str = "the notebook") -> list[str]:
+    """Code cells' sources, edited as `edit_notebook` edits a notebook's code cells."""
+    notebook = {"cells": [{"cell_type": "code", "source": source} for source in cells]}
+    return [cell["source"] for cell in edit_notebook(notebook, *edits, label=label)["cells"]]
+
+
 def _locate_quietly(source: str, old: str, label: str) -> bool:
     try:
         locate(source, old, label)

@@ -75,7 +75,7 @@ def test_self_check_feedback_is_the_graders(
     module = tmp_path / "defective.py"
     module.write_text(source)
     graded = use_grader.grade(module)
-    cells = [c.replace('activation="relu"', 'activation="sigmoid"') for c in cells_of(SOLUTION)]
+    cells = mutate.edit_cells(cells_of(SOLUTION), sigmoid)
     selfcheck.check("build_model", namespace=namespace_of(cells))
     out = capsys.readouterr().out
     expected = [t.output for t in graded.tests if t.part == "build_model" and not t.passed]
