@@ -12,7 +12,12 @@ changes under it the error says which definition no longer holds the text:
     mutate.insert_after(source, "load_data", "import os\\n")
 
 An edit whose `within` is empty finds its definition itself: the one definition whose text holds
-`old` (the error lists the definitions when none or several do).
+`old` (the error lists the definitions when none or several do). In a notebook, `edit_notebook`
+makes each edit in the one code cell that defines `within` (`edit_cells` for a list of sources).
+
+Used by every table of submissions (defects_fashion_mnist, style_table, hostile_submissions,
+submission_batch, the CNN and variant tables) and the tests' one-off mistakes; specified by
+tests/test_mutate.py.
 """
 
 from __future__ import annotations
