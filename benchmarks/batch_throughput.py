@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/batch_throughput.py [--full] [--real-data]
 
 The 20 submissions are a class in miniature: 5 correct (the solution notebook and the reference
-as a module), 1 untouched release notebook, 8 typical mistakes (`tests/test_defects.py`) and
+as a module), 1 untouched release notebook, 8 typical mistakes (tests/defects_fashion_mnist.py) and
 6 hostile ones (exit at import, `os._exit`, a segfault, a network attempt, a 10 MB output flood,
 numpy monkeypatched). Hangs are left out on purpose: each costs its full time limit and would
 measure the limit, not the batch.
@@ -45,8 +45,9 @@ BATCH = "    return np.expand_dims(image, 0)\n"
 
 def write_class(folder: Path) -> dict[str, str]:
     """The 20 submissions; returns name -> kind."""
-    from conftest import RELEASE, SOLUTION, reference_source
-    from test_defects import DEFECTS
+    import mutate
+    from defects_fashion_mnist import DEFECTS
+    from fashion import RELEASE, SOLUTION, reference_source
 
     reference = reference_source()
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,11 +64,14 @@ def write_class(folder: Path) -> dict[str, str]:
     put("stubs.ipynb", RELEASE.read_text(), "defective")
     for defect in DEFECTS[:8]:
         put(f"defect_{defect.id}.py", defect.source(), "defective")
-    assert SCALE in reference and BATCH in reference
+    os_exit = mutate.Edit("scale_images", SCALE, "    import os\n    os._exit(1)\n")
+    segfault = mutate.Edit(
+        "add_batch_dimension", BATCH, "    import ctypes\n    ctypes.string_at(0)\n"
+    )
     hostile = {
         "exit_at_import": reference + "\nimport sys\nsys.exit(0)\n",
-        "os_exit": reference.replace(SCALE, "    import os\n    os._exit(1)\n", 1),
-        "segfault": reference.replace(BATCH, "    import ctypes\n    ctypes.string_at(0)\n", 1),
+        "os_exit": mutate.apply(reference, os_exit),
+        "segfault": mutate.apply(reference, segfault),
         "network": reference
         + "\nimport socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=2)\n"
         "except OSError:\n    pass\n",
@@ -102,7 +106,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from conftest import fast_options, write_synthetic_dataset
+    from fashion import fast_options, write_synthetic_dataset
 
     from autograder import batch
     from autograder.exercise_spec import load_exercise
@@ -120,7 +124,7 @@ def main() -> None:
         data = "the real Fashion-MNIST"
     else:
         options = fast_options(write_synthetic_dataset(work / "data"), parts=parts)
-        data = "synthetic data (600 training, 200 test images; tests/conftest.py)"
+        data = "synthetic data (600 training, 200 test images; tests/fashion.py)"
     factory = batch.GraderFactory(options)
     cores = len(os.sched_getaffinity(0))
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mutate
 import nbformat
 from nbgrader_course import answered, read
 
@@ -43,14 +44,11 @@ MISTAKES: dict[str, tuple[str, str, str]] = {
 
 
 def mistaken_notebook(release: Path, solution: Path) -> nbformat.NotebookNode:
+    """The release answered as in the solution, with each part's mistake written into the cell
+    that defines the part."""
     notebook = copy.deepcopy(answered(read(release), read(solution)))
-    for cell in notebook.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in MISTAKES:
-            right, wrong, _ = MISTAKES[grade_id]
-            assert right in cell.source, (grade_id, right)
-            cell.source = cell.source.replace(right, wrong, 1)
-    return notebook
+    edits = [mutate.Edit(part, right, wrong) for part, (right, wrong, _) in MISTAKES.items()]
+    return mutate.edit_notebook(notebook, *edits, label="the answered release")
 
 
 def execute(notebook: Path, env: dict[str, str], timeout: int = 1800) -> Path:
@@ -126,7 +124,7 @@ def student_env(home: Path, data_dir: Path) -> dict[str, str]:
 
 if __name__ == "__main__":  # python tests/student_run.py DATA_DIR WORKDIR
     sys.path.insert(0, str(Path(__file__).parent))
-    from conftest import RELEASE, SOLUTION
+    from fashion import RELEASE, SOLUTION
 
     data_dir, work = Path(sys.argv[1]), Path(sys.argv[2])
     work.mkdir(parents=True, exist_ok=True)

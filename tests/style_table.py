@@ -1,7 +1,7 @@
 """The machinery of the style tables (tests/styles_*.py): rows, and the submissions they share.
 
 A row (`Style`) is one way real students write one piece of an exercise, written into the
-reference solution by text replacement, with the rubric lines it must lose (none for a correct
+reference solution's definition named by its slot (tests/mutate.py), with the rubric lines it must lose (none for a correct
 style) and the words its feedback must contain. Rows that rewrite different pieces (`slot`)
 share one submission, so a table of dozens of styles grades in a few gradings: `combine` packs
 them, at most one row per slot and, since the pipeline trains the student's own functions
@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import mutate
+
 
 @dataclass(frozen=True)
 class Style:
     """One way of writing one piece of the exercise.
 
-    `edits` are (old, new) replacements of the reference source, each `old` found exactly once;
+    `edits` are (old, new) replacements in the definition `slot` names, each found there once;
     `lost` the rubric lines ("part: title") that must fail, empty for a correct style; `hint`
     words that must appear in their feedback, `not_hint` words that must not (a false cause).
     `may_lose`: lines that fail or pass by the grading's draw, because on some draws this style
@@ -40,12 +42,11 @@ class Style:
         return any(line.startswith("pipeline:") for line in self.lost)
 
     def apply(self, source: str) -> str:
-        """`source` with this row's replacements; each must match exactly once."""
-        for old, new in self.edits:
-            count = source.count(old)
-            assert count == 1, f"{self.name}: {old!r} occurs {count} times"
-            source = source.replace(old, new)
-        return source
+        """`source` with this row's replacements made in the definition its slot names (a slot
+        `build_model.layers` is a piece of `build_model`); each must match there exactly once."""
+        within = self.slot.split(".")[0]
+        edits = mutate.edits(self.edits, within=within, count=1)
+        return mutate.apply(source, *edits, label=f"style {self.name}: the reference")
 
 
 @dataclass

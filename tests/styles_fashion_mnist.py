@@ -3,6 +3,7 @@ mistakes lose exactly their lines with a hint naming the cause (see tests/style_
 
 from __future__ import annotations
 
+from rubric_lines import rubric_line
 from style_table import Style
 
 IMPORTS = "import numpy as np\nimport keras\nimport tensorflow as tf\n"
@@ -49,39 +50,39 @@ ACCURACY_END = """    def on_epoch_end(self, epoch, logs=None):
 FIT = "    return model.fit(images, labels, epochs=epochs, callbacks=callbacks)\n"
 PREDICT = "    return np.argmax(model.predict(images, verbose=0), axis=1)\n"
 
-# Rubric lines, as the report names them.
-CLASS_ORDER = "CLASS_NAMES: ten class names in label order"
-LOAD_SHAPES = "load_data: shapes and dtypes"
-LOAD_VALUES = "load_data: values equal the real Fashion-MNIST"
-SCALE_VALUES = "scale_images: values are pixels / 255"
-SCALE_RANGE = "scale_images: float dtype with values in [0, 1]"
-SCALE_SHAPE = "scale_images: shape unchanged"
-SCALE_INPUT = "scale_images: input array left unchanged"
-BATCH_SHAPE = "add_batch_dimension: shape (1, 28, 28)"
-BATCH_VALUES = "add_batch_dimension: values unchanged"
-LAYER_ORDER = "build_model: layer types and order"
-ACTIVATIONS = "build_model: activations relu then softmax"
-PARAMS = "build_model: parameter counts 401,920 and 5,130"
-SMALL_PARAMS = "build_model: hidden_units=128 gives 100,480 and 1,290"
-INPUT_SHAPE = "build_model: input shape (None, 28, 28)"
-OPTIMIZER = "build_model: optimizer Adam"
-LOSS = "build_model: loss sparse categorical cross-entropy"
-METRIC = "build_model: accuracy metric"
-LOSS_STOPS = "StopOnLoss: stops when loss < 0.4"
-LOSS_KEEPS = "StopOnLoss: keeps training at or above 0.4"
-LOSS_CUSTOM = "StopOnLoss: custom threshold honoured"
-LOSS_FIT = "StopOnLoss: stops a real fit at the expected epoch"
-ACC_STOPS = "StopOnAccuracy: stops when accuracy >= 0.9, boundary included"
-ACC_KEEPS = "StopOnAccuracy: keeps training below 0.9"
-ACC_CUSTOM = "StopOnAccuracy: custom target honoured"
-ACC_FIT = "StopOnAccuracy: stops a real fit at the expected epoch"
-EPOCHS = "train_model: runs exactly the requested epochs (default 5)"
-CALLBACKS = "train_model: passes the callbacks to fit"
-HISTORY = "train_model: returns the History of that fit"
-TRAINS = "train_model: really trains: the weights change"
-PREDICT_SHAPE = "predict_classes: integer classes of shape (N,)"
-PREDICT_AGREES = "predict_classes: agrees with the argmax of the model's predictions"
-PIPELINE = "pipeline: test accuracy after 5 epochs reaches the threshold"
+# Rubric lines, as the report names them, by the grader that scores each (tests/rubric_lines.py).
+CLASS_ORDER = rubric_line("fashion_mnist", "CLASS_NAMES", "test_class_names_in_order")
+LOAD_SHAPES = rubric_line("fashion_mnist", "load_data", "test_load_shapes")
+LOAD_VALUES = rubric_line("fashion_mnist", "load_data", "test_load_values")
+SCALE_VALUES = rubric_line("fashion_mnist", "scale_images", "test_scale_values")
+SCALE_RANGE = rubric_line("fashion_mnist", "scale_images", "test_scale_range")
+SCALE_SHAPE = rubric_line("fashion_mnist", "scale_images", "test_scale_shape")
+SCALE_INPUT = rubric_line("fashion_mnist", "scale_images", "test_scale_input_untouched")
+BATCH_SHAPE = rubric_line("fashion_mnist", "add_batch_dimension", "test_batch_shape")
+BATCH_VALUES = rubric_line("fashion_mnist", "add_batch_dimension", "test_batch_values")
+LAYER_ORDER = rubric_line("fashion_mnist", "build_model", "test_layer_order")
+ACTIVATIONS = rubric_line("fashion_mnist", "build_model", "test_activations")
+PARAMS = rubric_line("fashion_mnist", "build_model", "test_parameter_counts")
+SMALL_PARAMS = rubric_line("fashion_mnist", "build_model", "test_hidden_units_honoured")
+INPUT_SHAPE = rubric_line("fashion_mnist", "build_model", "test_input_shape")
+OPTIMIZER = rubric_line("fashion_mnist", "build_model", "test_optimizer")
+LOSS = rubric_line("fashion_mnist", "build_model", "test_loss")
+METRIC = rubric_line("fashion_mnist", "build_model", "test_metric")
+LOSS_STOPS = rubric_line("fashion_mnist", "StopOnLoss", "test_loss_stops")
+LOSS_KEEPS = rubric_line("fashion_mnist", "StopOnLoss", "test_loss_keeps_training")
+LOSS_CUSTOM = rubric_line("fashion_mnist", "StopOnLoss", "test_loss_custom_threshold")
+LOSS_FIT = rubric_line("fashion_mnist", "StopOnLoss", "test_loss_real_fit")
+ACC_STOPS = rubric_line("fashion_mnist", "StopOnAccuracy", "test_accuracy_stops")
+ACC_KEEPS = rubric_line("fashion_mnist", "StopOnAccuracy", "test_accuracy_keeps_training")
+ACC_CUSTOM = rubric_line("fashion_mnist", "StopOnAccuracy", "test_accuracy_custom_target")
+ACC_FIT = rubric_line("fashion_mnist", "StopOnAccuracy", "test_accuracy_real_fit")
+EPOCHS = rubric_line("fashion_mnist", "train_model", "test_runs_epochs")
+CALLBACKS = rubric_line("fashion_mnist", "train_model", "test_passes_callbacks")
+HISTORY = rubric_line("fashion_mnist", "train_model", "test_returns_history")
+TRAINS = rubric_line("fashion_mnist", "train_model", "test_weights_change")
+PREDICT_SHAPE = rubric_line("fashion_mnist", "predict_classes", "test_predict_shape")
+PREDICT_AGREES = rubric_line("fashion_mnist", "predict_classes", "test_predict_agrees")
+PIPELINE = rubric_line("fashion_mnist", "pipeline", "test_pipeline_accuracy")
 
 SCALE_LINES = (SCALE_VALUES, SCALE_RANGE, SCALE_SHAPE, SCALE_INPUT)
 LOSS_LINES = (LOSS_STOPS, LOSS_KEEPS, LOSS_CUSTOM, LOSS_FIT)
@@ -463,8 +464,8 @@ STYLES: list[Style] = [
     _s(
         "loss_compares_stop_training",
         "StopOnLoss",
-        "            self.model.stop_training = True\n        ### END SOLUTION\n\nclass StopOnAccuracy",
-        "            self.model.stop_training == True\n        ### END SOLUTION\n\nclass StopOnAccuracy",
+        "            self.model.stop_training = True\n",  # StopOnLoss's own, not StopOnAccuracy's
+        "            self.model.stop_training == True\n",
         LOSS_STOPS,
         LOSS_CUSTOM,
         LOSS_FIT,

@@ -3,6 +3,7 @@ common mistakes lose exactly their lines with a hint naming the cause (see tests
 
 from __future__ import annotations
 
+from rubric_lines import rubric_line
 from style_table import Style
 
 IMPORTS = "import numpy as np\nimport keras\nimport tensorflow as tf\n"
@@ -36,27 +37,29 @@ ACCURACY_END = """    def on_epoch_end(self, epoch, logs=None):
 """
 PREDICT = "    return np.argmax(model.predict(images, verbose=0), axis=1)\n"
 
-RESHAPE_SHAPE = "reshape_images: shape (N, 28, 28, 1)"
-RESHAPE_VALUES = "reshape_images: values are pixels / 255"
-RESHAPE_DTYPE = "reshape_images: float32 dtype"
-RESHAPE_INPUT = "reshape_images: input array left unchanged"
-LAYER_ORDER = "build_model: layer types and order"
-KERNELS = "build_model: 3x3 kernels, 2x2 pools, relu and softmax"
-PARAMS = "build_model: parameters 640, 36,928, 204,928 and 1,290"
-SMALL_PARAMS = "build_model: filters=32 gives 320, 9,248, 102,528 and 1,290"
-INPUT_SHAPE = "build_model: input shape (None, 28, 28, 1)"
-OPTIMIZER = "build_model: optimizer Adam"
-LOSS = "build_model: loss sparse categorical cross-entropy"
-METRIC = "build_model: accuracy metric"
-EXERCISE_SHAPES = "layer_output_shapes: shapes of the exercise's CNN"
-OTHER_SHAPES = "layer_output_shapes: shapes of CNNs of other sizes"
-ACC_STOPS = "StopAtAccuracy: stops when accuracy >= 0.9, boundary included"
-ACC_KEEPS = "StopAtAccuracy: keeps training below 0.9"
-ACC_CUSTOM = "StopAtAccuracy: custom target honoured"
-ACC_FIT = "StopAtAccuracy: stops a real fit at the expected epoch"
-PREDICT_SHAPE = "predict_classes: integer classes of shape (N,)"
-PREDICT_AGREES = "predict_classes: agrees with the argmax of the model's predictions"
-PIPELINE = "pipeline: test accuracy after 3 epochs on 12,000 images reaches the threshold"
+RESHAPE_SHAPE = rubric_line("fashion_mnist_cnn", "reshape_images", "test_shape")
+RESHAPE_VALUES = rubric_line("fashion_mnist_cnn", "reshape_images", "test_values")
+RESHAPE_DTYPE = rubric_line("fashion_mnist_cnn", "reshape_images", "test_dtype")
+RESHAPE_INPUT = rubric_line("fashion_mnist_cnn", "reshape_images", "test_input_untouched")
+LAYER_ORDER = rubric_line("fashion_mnist_cnn", "build_model", "test_layer_order")
+KERNELS = rubric_line("fashion_mnist_cnn", "build_model", "test_kernels_and_activations")
+PARAMS = rubric_line("fashion_mnist_cnn", "build_model", "test_parameter_counts")
+SMALL_PARAMS = rubric_line("fashion_mnist_cnn", "build_model", "test_filters_honoured")
+INPUT_SHAPE = rubric_line("fashion_mnist_cnn", "build_model", "test_input_shape")
+OPTIMIZER = rubric_line("fashion_mnist_cnn", "build_model", "test_optimizer")
+LOSS = rubric_line("fashion_mnist_cnn", "build_model", "test_loss")
+METRIC = rubric_line("fashion_mnist_cnn", "build_model", "test_metric")
+EXERCISE_SHAPES = rubric_line(
+    "fashion_mnist_cnn", "layer_output_shapes", "test_exercise_model_shapes"
+)
+OTHER_SHAPES = rubric_line("fashion_mnist_cnn", "layer_output_shapes", "test_other_model_shapes")
+ACC_STOPS = rubric_line("fashion_mnist_cnn", "StopAtAccuracy", "test_stops")
+ACC_KEEPS = rubric_line("fashion_mnist_cnn", "StopAtAccuracy", "test_keeps_training")
+ACC_CUSTOM = rubric_line("fashion_mnist_cnn", "StopAtAccuracy", "test_custom_target")
+ACC_FIT = rubric_line("fashion_mnist_cnn", "StopAtAccuracy", "test_real_fit")
+PREDICT_SHAPE = rubric_line("fashion_mnist_cnn", "predict_classes", "test_predict_shape")
+PREDICT_AGREES = rubric_line("fashion_mnist_cnn", "predict_classes", "test_predict_agrees")
+PIPELINE = rubric_line("fashion_mnist_cnn", "pipeline", "test_pipeline_accuracy")
 
 RESHAPE_LINES = (RESHAPE_SHAPE, RESHAPE_VALUES, RESHAPE_DTYPE, RESHAPE_INPUT)
 SHAPE_LINES = (EXERCISE_SHAPES, OTHER_SHAPES)

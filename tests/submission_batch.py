@@ -1,7 +1,8 @@
 """Grade a table of edited solutions in one `autograder batch`, and read back each one's lines.
 
 A table maps a submission's name to the (old, new) text replacements that make it from the
-solution; every replacement must apply, so a table cannot drift silently from its solution.
+solution, each made in the definition of the solution that holds it (tests/mutate.py); every
+replacement must apply, so a table cannot drift silently from its solution.
 """
 
 from __future__ import annotations
@@ -9,16 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import mutate
+
 from autograder import cli
 
 
 def edited(solution: str, replacements: list[tuple[str, str]]) -> str:
-    """`solution` with each `old` replaced by `new` (each `old` must be there)."""
-    text = solution
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    return text
+    """`solution` with every `old` replaced by `new` in the one definition that holds it."""
+    return mutate.apply(solution, *mutate.edits(replacements, every=True))
 
 
 def grade_edits(root: Path, exercise: str, solution: str, edits: dict[str, list]) -> Path:

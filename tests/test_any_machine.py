@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_defects import DEFECTS
+from defects_fashion_mnist import DEFECTS
 
 from autograder.threads import INTER_OP_THREADS, INTRA_OP_THREADS, fix_threads, thread_environment
 

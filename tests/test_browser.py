@@ -11,7 +11,7 @@ notebook` with nbgrader's formgrader: the assignments are listed, Manage Submiss
 the submission and generates its feedback, and the feedback page names every entry of its table
 of contents and shows the pipeline's plots.
 
-Both use conftest's small synthetic data set (600 training images), so every cell of the notebook runs, the
+Both use tests/fashion.py's small synthetic data set (600 training images), so every cell of the notebook runs, the
 5-epoch exploratory training and the pipeline's check included; the real-data routes are
 tests/test_nbgrader.py and tests/test_routes.py. The student's install runs in the background
 while the instructor's route runs. A step that fails leaves a screenshot, the page's text and
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PARTS, ROOT, SOLUTION, write_synthetic_dataset
+from fashion import PARTS, ROOT, SOLUTION, write_synthetic_dataset
 from nbgrader_course import (
     ASSIGNMENT,
     BIN,
@@ -81,7 +81,7 @@ MISTAKE = ("scale_images", "    return images / 256.0\n", "not 256")  # part, bo
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """conftest's learnable synthetic images, with a test set of the real one's 10,000 images:
+    """tests/fashion.py's learnable synthetic images, with a test set of the real one's 10,000 images:
     the notebook's own cells pick test image 333 and say "10,000 test images"."""
     return write_synthetic_dataset(
         tmp_path_factory.mktemp("browser-fashion-mnist"), n_train=600, n_test=10_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import fast_options, reference_source
+from fashion import fast_options, reference_source
 
 from autograder.exercise_spec import load_exercise
 from autograder.grader import Grader

@@ -19,8 +19,9 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+import mutate
 import pytest
-from conftest import fast_options, reference_source
+from fashion import fast_options, reference_source
 
 from autograder import batch
 from autograder.batch.store import LOG, RECORD
@@ -65,8 +66,12 @@ def write_class(folder: Path, prefix: str = "") -> Path:
     reference = reference_source()
     sources = {
         "alice.py": reference,
-        "bob.py": reference.replace('"Coat",\n    "Sandal"', '"Sandal",\n    "Coat"', 1),
-        "carol.py": reference.replace("return images / 255.0", "return images // 255", 1),
+        "bob.py": mutate.apply(
+            reference, mutate.Edit("CLASS_NAMES", '"Coat",\n    "Sandal"', '"Sandal",\n    "Coat"')
+        ),
+        "carol.py": mutate.apply(
+            reference, mutate.Edit("scale_images", "return images / 255.0", "return images // 255")
+        ),
         "dave.py": reference + "\nimport os\nos._exit(3)\n",
         "erin.py": "CLASS_NAMES = None\n",
     }

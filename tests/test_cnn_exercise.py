@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import mutate
 import pytest
-from conftest import ROOT, failed_parts, fast_options
+from fashion import ROOT, failed_parts, fast_options
+from fashion import reference_source as fashion_reference_source
+from rubric_lines import rubric_line
 
 from autograder.exercise_spec import ExerciseError, instructor_exercise, load_exercise
 from autograder.grader import Grader
@@ -24,7 +27,7 @@ QUICK_PARTS = tuple(p for p in load_exercise(EXERCISE).part_names if p != "pipel
 
 
 def reference_source() -> str:
-    return "\n\n".join(chunk.source for chunk in load_chunks(SOLUTION)) + "\n"
+    return fashion_reference_source(EXERCISE)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +92,8 @@ def test_every_correct_model_style_earns_full_marks(cnn_grader, tmp_path, style)
     source = reference_source()
     assert SEQUENTIAL_CNN in source
     path = tmp_path / f"{style}.py"
-    path.write_text(source.replace(SEQUENTIAL_CNN, CNN_STYLES[style]))
+    edit = mutate.Edit("build_model", SEQUENTIAL_CNN, CNN_STYLES[style], count=1)
+    path.write_text(mutate.apply(source, edit, label=f"style {style}: the reference"))
     report = cnn_grader.grade(path)
     assert [f"{t.name}: {t.output}" for t in report.tests if not t.passed] == []
     assert report.score == 100
@@ -104,8 +108,9 @@ class Defect:
     hint: str  # must appear in the part's feedback
 
     def apply(self, source: str) -> str:
-        assert self.old in source, f"{self.id}: {self.old!r} is not in the reference"
-        return source.replace(self.old, self.new)
+        """`source` with every `old` in the definition of `part` replaced by `new`."""
+        edit = mutate.Edit(self.part, self.old, self.new, every=True)
+        return mutate.apply(source, edit, label=f"{self.id}: the reference")
 
 
 RESHAPE = 'return images.reshape(-1, 28, 28, 1).astype("float32") / 255.0'
@@ -251,10 +256,9 @@ def test_one_conv_block_keeps_the_exact_layer_and_parameter_diagnosis(quick_grad
     path = tmp_path / "one_block.py"
     path.write_text(DEFECTS[3].apply(reference_source()))
     report = quick_grader.grade(path)
-    lost = {
-        t.name.split(": ", 1)[1] for t in report.tests if t.part == "build_model" and not t.passed
-    }
-    assert "layer types and order" in lost and "optimizer Adam" not in lost
+    lost = {t.name for t in report.tests if t.part == "build_model" and not t.passed}
+    assert rubric_line(EXERCISE, "build_model", "test_layer_order") in lost
+    assert rubric_line(EXERCISE, "build_model", "test_optimizer") not in lost
 
 
 HOSTILE_MODEL = """

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import mutate
 import pytest
+from rubric_lines import rubric_line
 from submission_batch import edited, grade_edits, rubric_lines
 
 SOLUTION = """
@@ -36,13 +38,15 @@ def train_mnist(x_train, y_train):
     history = model.fit(x_train, y_train, epochs=10, callbacks=[callbacks], verbose=0)
     return history
 """
-DECISIONS = "myCallback: stops when the accuracy passes 0.99, not before"
-BOUNDARY = "myCallback: at exactly 0.99 keeps going (the comparison is >)"
-FITS = "myCallback: stops a real fit after the first epoch past 0.99"
-HISTORY = "train_mnist: returns the History of model.fit"
-ACCURACY = "train_mnist: the trained model passes 0.99 accuracy"
-STOPPED = "train_mnist: stopped by the callback, within 10 epochs"
+DECISIONS = rubric_line("digits_callback", "myCallback", "test_decisions")
+BOUNDARY = rubric_line("digits_callback", "myCallback", "test_boundary")
+FITS = rubric_line("digits_callback", "myCallback", "test_fits")
+HISTORY = rubric_line("digits_callback", "train_mnist", "test_history")
+ACCURACY = rubric_line("digits_callback", "train_mnist", "test_accuracy")
+STOPPED = rubric_line("digits_callback", "train_mnist", "test_stopped")
 
+# The callback's comparison reversed: it stops below 0.99.
+REVERSED = mutate.Edit("myCallback", 'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99')
 # name -> (replacements in SOLUTION, {rubric line that fails: words its feedback must hold}).
 SUBMISSIONS = {
     "acc_key": (
@@ -64,7 +68,7 @@ SUBMISSIONS = {
     ),
     "no_scaling": (
         [("return images / 255.0", "return images")],
-        {"scale_images: pixels scaled into 0 to 1": "255"},
+        {rubric_line("digits_callback", "scale_images", "test_scaled"): "255"},
     ),
     # Hostile: stops at once whatever the logs say, after rewriting them.
     "stops_without_checking": (
@@ -152,10 +156,7 @@ def test_the_gradescope_bundle_grades_with_the_solutions_callback(tmp_path: Path
     notebook = nbformat.read(
         Path(__file__).parents[1] / "solutions/digits_callback/digits_callback.ipynb", 4
     )
-    for cell in notebook.cells:
-        cell.source = cell.source.replace(
-            'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99'
-        )
+    mutate.edit_notebook(notebook, REVERSED)
     (root / "submission").mkdir()
     nbformat.write(notebook, root / "submission" / "digits_callback.ipynb")
     results = gradescope.run(root)
@@ -194,10 +195,7 @@ def test_nbgrader_autograde_grades_with_the_solutions_callback(tmp_path: Path) -
 
     root = Path(__file__).parents[1]
     notebook = nbformat.read(root / "solutions/digits_callback/digits_callback.ipynb", 4)
-    for cell in notebook.cells:
-        cell.source = cell.source.replace(
-            'logs.get("accuracy") > 0.99', 'logs.get("accuracy") < 0.99'
-        )
+    mutate.edit_notebook(notebook, REVERSED)
     folder = tmp_path / "autograded" / "student" / "digits_callback"
     folder.mkdir(parents=True)
     nbformat.write(notebook, folder / "digits_callback.ipynb")

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, fast_options
+from fashion import ROOT, fast_options
 
 from autograder.exercise_spec import available_exercises, load_exercise
 from autograder.grader import Grader

@@ -9,7 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import PARTS
+from fashion import PARTS
 
 from autograder.exercises.datasets import FASHION_MNIST_CLASSES
 from autograder.exporters import csv_export, gradescope, html, junit

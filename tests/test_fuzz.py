@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RELEASE, rubric
+from fashion import RELEASE, rubric
 
 from autograder.child.keras_tools import write_keras_model
 from autograder.child.model_vetting import ModelLimits

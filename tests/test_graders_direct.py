@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from fashion import ROOT
 
 from autograder.exercise_spec import available_exercises
 

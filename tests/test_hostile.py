@@ -12,8 +12,6 @@ Gradings use a subset of the parts and short time limits to stay fast.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import hashlib
 import json
 import os
@@ -21,38 +19,27 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, failed_parts, fast_options, reference_source
+from fashion import ROOT, failed_parts, fast_options, reference_source
+from hostile_submissions import (
+    ALL_MODES,
+    BATCH,
+    BUILD,
+    FIT,
+    LOAD,
+    PREDICT,
+    QUICK,
+    SCALE,
+    STRONG,
+    body,
+    grade,
+    hostile,
+)
+from rubric_lines import rubric_line
 
 from autograder.exporters import gradescope
 from autograder.grader import Grader
 from autograder.sandbox import isolation, runner
 from autograder.sandbox.isolation import Limits
-
-QUICK = ("CLASS_NAMES", "scale_images", "add_batch_dimension", "build_model", "predict_classes")
-HEADER = "import builtins, json, os, shutil, signal, socket, sys, threading, time\n\n"
-STRONG = ("bubblewrap", "rlimits")  # modes with a private filesystem and PID namespace
-ALL_MODES = (*STRONG, "plain")
-
-SCALE = "    return images / 255.0\n"
-BATCH = "    return np.expand_dims(image, 0)\n"
-BUILD = "    model = keras.Sequential(\n"
-PREDICT = "    return np.argmax(model.predict(images, verbose=0), axis=1)\n"
-LOAD = "    return (train_images, train_labels), (test_images, test_labels)\n"
-FIT = "    return model.fit(images, labels, epochs=epochs, callbacks=callbacks)\n"
-
-
-def hostile(*replacements: tuple[str, str], prefix: str = "", suffix: str = "") -> str:
-    """The reference solution with each `(old, new)` replaced once, plus extra chunks."""
-    source = reference_source()
-    for old, new in replacements:
-        assert old in source, f"{old!r} not in the reference"
-        source = source.replace(old, new, 1)
-    return HEADER + prefix + source + suffix
-
-
-def body(text: str) -> str:
-    """An indented function body from a dedented snippet."""
-    return "".join(f"    {line}\n" if line else "\n" for line in text.strip("\n").splitlines())
 
 
 # -- graders per mode -------------------------------------------------------------------------------
@@ -89,20 +76,6 @@ def graders(synthetic_dir: Path):
     made.close()
     inputs = [g.inputs_dir for g in made.made.values()]
     assert not [p for p in inputs if p.exists()], "the graders' input directories were left behind"
-
-
-def grade(grader: Grader, tmp_path: Path, source: str, *, parts=QUICK, limits=None, timeouts=None):
-    """Grade `source` with this grader's data and sandbox, other parts, limits or time limits."""
-    variant = copy.copy(grader)
-    variant.options = dataclasses.replace(
-        grader.options,
-        parts=tuple(parts),
-        limits=limits or grader.options.limits,
-        timeouts={**grader.options.timeouts, **(timeouts or {})},
-    )
-    path = tmp_path / "submission.py"
-    path.write_text(source)
-    return variant.grade(path)
 
 
 def outputs(report, part: str) -> str:
@@ -439,8 +412,8 @@ def test_fake_results_and_output_floods_change_nothing(mode, graders, tmp_path) 
     assert "not scaled" in outputs(report, "scale_images")
     lost = {t.name: t.max_score for t in report.tests if not t.passed}
     assert set(lost) == {
-        "scale_images: values are pixels / 255",
-        "scale_images: float dtype with values in [0, 1]",
+        rubric_line("fashion_mnist", "scale_images", "test_scale_values"),
+        rubric_line("fashion_mnist", "scale_images", "test_scale_range"),
     }
     assert report.score == report.max_score - sum(lost.values())
     cap = grader.options.limits.output_bytes
@@ -575,12 +548,13 @@ def test_monkeypatching_and_forged_objects_earn_nothing(graders, tmp_path) -> No
     passed = {t.name for t in report.tests if t.passed}
     # Everything forged fails; only what is genuinely right passes.
     assert passed == {
-        "scale_images: values are pixels / 255",
-        "scale_images: float dtype with values in [0, 1]",
-        "scale_images: shape unchanged",
-        "predict_classes: integer classes of shape (N,)",  # the format is right, the classes are not
+        rubric_line("fashion_mnist", "scale_images", "test_scale_values"),
+        rubric_line("fashion_mnist", "scale_images", "test_scale_range"),
+        rubric_line("fashion_mnist", "scale_images", "test_scale_shape"),
+        # the format is right, the classes are not
+        rubric_line("fashion_mnist", "predict_classes", "test_predict_shape"),
     }, "\n".join(f"{t.name}: {t.output}" for t in report.tests)
-    assert "scale_images: input array left unchanged" in failed
+    assert rubric_line("fashion_mnist", "scale_images", "test_scale_input_untouched") in failed
     assert "do not look labels up" in outputs(report, "predict_classes")
     assert "no training step ran" in outputs(report, "train_model")
     assert "shape (28, 28)" in outputs(report, "add_batch_dimension")

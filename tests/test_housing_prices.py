@@ -8,6 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from rubric_lines import rubric_line
 from submission_batch import grade_edits, rubric_lines
 
 SOLUTION = """
@@ -45,18 +46,20 @@ SUBMISSIONS = {
             ("return float(prediction[0][0])", "return prediction"),
         ],
         {
-            "make_data: prices in hundreds of thousands: 1.0 to 3.5": "hundreds of thousands",
-            "predict_price: the model's price for the bedrooms, as a float": "float(prediction[0][0])",
-            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "prices scaled",
+            rubric_line("housing_prices", "make_data", "test_prices"): "hundreds of thousands",
+            rubric_line("housing_prices", "predict_price", "test_price"): "float(prediction[0][0])",
+            rubric_line("housing_prices", "pipeline", "test_pipeline"): "prices scaled",
         },
     ),
     # The mean absolute error, and a fit that ignores its `epochs` (50 of them, every time).
     "mae_and_fifty_epochs": (
         [('loss="mean_squared_error"', 'loss="mae"'), ("epochs=epochs", "epochs=50")],
         {
-            "build_model: compiled with sgd and mean squared error": "loss='mean_squared_error'",
-            "train_model: trains for the epochs it is given": "epochs=epochs",
-            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "500 epochs",
+            rubric_line(
+                "housing_prices", "build_model", "test_compiled"
+            ): "loss='mean_squared_error'",
+            rubric_line("housing_prices", "train_model", "test_epochs"): "epochs=epochs",
+            rubric_line("housing_prices", "pipeline", "test_pipeline"): "500 epochs",
         },
     ),
     # Six inputs per house (one per example): 7 parameters, and its own fit cannot run; adam
@@ -67,9 +70,9 @@ SUBMISSIONS = {
             ('optimizer="sgd"', 'optimizer="adam"'),
         ],
         {
-            "build_model: one Dense(1) on one input: 2 parameters": "keras.Input((1,))",
-            "build_model: compiled with sgd and mean squared error": "the SGD optimizer",
-            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "raised an error",
+            rubric_line("housing_prices", "build_model", "test_layers"): "keras.Input((1,))",
+            rubric_line("housing_prices", "build_model", "test_compiled"): "the SGD optimizer",
+            rubric_line("housing_prices", "pipeline", "test_pipeline"): "raised an error",
         },
     ),
     # Hostile: no training at all, the answer written into the weights and a History forged.
@@ -86,9 +89,9 @@ SUBMISSIONS = {
             )
         ],
         {
-            "train_model: trains for the epochs it is given": "model.fit",
-            "train_model: the loss goes down": "model.fit",
-            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "model.fit",
+            rubric_line("housing_prices", "train_model", "test_epochs"): "model.fit",
+            rubric_line("housing_prices", "train_model", "test_loss_drops"): "model.fit",
+            rubric_line("housing_prices", "pipeline", "test_pipeline"): "model.fit",
         },
     ),
     # Hostile (issue 31, item 7): the answer written into the weights, the step counter set and
@@ -108,9 +111,11 @@ SUBMISSIONS = {
             )
         ],
         {
-            "train_model: trains for the epochs it is given": "the grader replays them",
-            "train_model: the loss goes down": "the grader replays them",
-            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "the grader replays them",
+            rubric_line("housing_prices", "train_model", "test_epochs"): "the grader replays them",
+            rubric_line(
+                "housing_prices", "train_model", "test_loss_drops"
+            ): "the grader replays them",
+            rubric_line("housing_prices", "pipeline", "test_pipeline"): "the grader replays them",
         },
     ),
     # Hostile (item 8): one real epoch, then the step counter and the History say `epochs`.
@@ -126,9 +131,11 @@ SUBMISSIONS = {
             )
         ],
         {
-            "train_model: trains for the epochs it is given": "the grader replays them",
-            "train_model: the loss goes down": "the grader replays them",
-            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "the grader replays them",
+            rubric_line("housing_prices", "train_model", "test_epochs"): "the grader replays them",
+            rubric_line(
+                "housing_prices", "train_model", "test_loss_drops"
+            ): "the grader replays them",
+            rubric_line("housing_prices", "pipeline", "test_pipeline"): "the grader replays them",
         },
     ),
     # Honest: batches of two (three steps an epoch, shuffled): the grader's replay cannot know
@@ -149,23 +156,31 @@ SUBMISSIONS = {
             )
         ],
         {
-            "train_model: trains for the epochs it is given": "more than the grader replays",
-            "train_model: the loss goes down": "more than the grader replays",
-            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "more than the grader replays",
+            rubric_line(
+                "housing_prices", "train_model", "test_epochs"
+            ): "more than the grader replays",
+            rubric_line(
+                "housing_prices", "train_model", "test_loss_drops"
+            ): "more than the grader replays",
+            rubric_line(
+                "housing_prices", "pipeline", "test_pipeline"
+            ): "more than the grader replays",
         },
     ),
     # Hostile: an answer far too big to be a price.
     "huge_answer": (
         [("return float(prediction[0][0])", "return np.zeros(10**7)")],
-        {"predict_price: the model's price for the bedrooms, as a float": "shape (10000000,)"},
+        {rubric_line("housing_prices", "predict_price", "test_price"): "shape (10000000,)"},
     ),
     # Hostile: a million bedrooms, more values than make_data may return: never read (issue 31).
     "oversized_data": (
         [("    return xs, ys", "    return np.zeros(1_000_001, dtype=bool), ys")],
         {
-            "make_data: bedrooms 1 to 6": "an array of at most 1,000,000 values",
-            "make_data: prices in hundreds of thousands: 1.0 to 3.5": "at most 1,000,000 values",
-            "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0": "raised an error",
+            rubric_line(
+                "housing_prices", "make_data", "test_bedrooms"
+            ): "an array of at most 1,000,000 values",
+            rubric_line("housing_prices", "make_data", "test_prices"): "at most 1,000,000 values",
+            rubric_line("housing_prices", "pipeline", "test_pipeline"): "raised an error",
         },
     ),
 }

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rubric_lines import rubric_line
 
 from autograder import submission
 from autograder.declare import DEFAULT_MAX_ELEMENTS, Call, Input, Returned, array_bounds
@@ -391,12 +392,12 @@ def test_two_400_mb_arrays_from_make_data_cost_the_grader_nothing(
           f"reference {reference['peak_mib']:.0f} MiB")  # fmt: skip
     tests = {t["name"]: t for t in measured["results"]["tests"]}
     for name in (
-        "make_data: bedrooms 1 to 6",
-        "make_data: prices in hundreds of thousands: 1.0 to 3.5",
+        rubric_line("housing_prices", "make_data", "test_bedrooms"),
+        rubric_line("housing_prices", "make_data", "test_prices"),
     ):
         assert tests[name]["score"] == 0
         assert refusal in tests[name]["output"], tests[name]["output"]
     # The other parts are graded as usual: build_model and predict_price are right.
-    assert tests["build_model: one Dense(1) on one input: 2 parameters"]["score"] == 15
-    assert tests["predict_price: the model's price for the bedrooms, as a float"]["score"] == 10
+    assert tests[rubric_line("housing_prices", "build_model", "test_layers")]["score"] == 15
+    assert tests[rubric_line("housing_prices", "predict_price", "test_price")]["score"] == 10
     assert measured["peak_mib"] <= 1.25 * reference["peak_mib"]

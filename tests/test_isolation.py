@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from fashion import ROOT
 
 from autograder.sandbox import isolation, runner
 from autograder.sandbox import progress as progress_module

@@ -518,8 +518,8 @@ def test_what_the_grader_cannot_size_is_refused_with_a_reason(monkeypatch, name)
 def test_no_model_the_grader_loads_outlives_the_grading(grader, tmp_path, monkeypatch) -> None:
     """Through a real grading of the reference's build_model: every model the graders loaded
     is collected once the grading returned (no process-wide cache keeps it)."""
-    from conftest import reference_source
-    from test_hostile import grade
+    from fashion import reference_source
+    from hostile_submissions import grade
 
     from autograder.readers import observations
 

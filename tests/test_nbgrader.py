@@ -9,14 +9,16 @@ grading itself, including the 5-epoch pipeline training, is the real one.
 
 from __future__ import annotations
 
+import copy
 import csv
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import mutate
 import pytest
-from conftest import PARTS, RELEASE, ROOT, SOLUTION
+from fashion import PARTS, RELEASE, ROOT, SOLUTION
 from nbgrader_course import (
     ASSIGNMENT,
     HIDDEN_UNITS_LINE,
@@ -106,10 +108,9 @@ def course(tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path) -> Cou
     timed("generate_assignment", "generate_assignment", ASSIGNMENT, "--force")
     release = read(root / "assignments" / ASSIGNMENT / NOTEBOOK)
     correct = cheapen_exploration(answered(release, read(SOLUTION)))
-    defective = edit_cell(
-        correct,
-        "build_model",
-        lambda s: s.replace(HIDDEN_UNITS_LINE, 'keras.layers.Dense(128, activation="relu")'),
+    units_128 = 'keras.layers.Dense(128, activation="relu")'
+    defective = mutate.edit_notebook(
+        copy.deepcopy(correct), mutate.Edit("build_model", HIDDEN_UNITS_LINE, units_128, every=True)
     )
     # Stubs whose locked test cells claim full marks: nbgrader must grade them as released.
     tampered = edit_cell(release, "test_build_model", lambda s: "27")

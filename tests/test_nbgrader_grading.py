@@ -16,8 +16,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import PARTS, RELEASE, ROOT, SOLUTION
+from fashion import PARTS, RELEASE, ROOT, SOLUTION
 from nbgrader_course import answered, forged, full_points, read
+from rubric_lines import rubric_line
 
 from autograder import nbgrader_grading
 from autograder.nbgrader_grading import (
@@ -165,11 +166,18 @@ def test_validate_runs_the_kits_checks_and_fails_a_part_that_loses_points(
 def pipeline_report(**artifacts) -> GradingReport:
     """A report whose pipeline passed and whose build_model lost one check."""
     tests = [
-        TestResult("build_model: layer types and order", "build_model", 5, 5),
-        TestResult("build_model: parameter counts 401,920 and 5,130", "build_model", 5, 0),
+        TestResult(
+            rubric_line("fashion_mnist", "build_model", "test_layer_order"), "build_model", 5, 5
+        ),
+        TestResult(
+            rubric_line("fashion_mnist", "build_model", "test_parameter_counts"),
+            "build_model",
+            5,
+            0,
+        ),
         TestResult("build_model: loss <sparse>", "build_model", 2, 0),
         TestResult(
-            "pipeline: test accuracy after 5 epochs reaches the threshold", "pipeline", 11, 11
+            rubric_line("fashion_mnist", "pipeline", "test_pipeline_accuracy"), "pipeline", 11, 11
         ),
     ]
     return GradingReport("nb", tests, artifacts=artifacts)

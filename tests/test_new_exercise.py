@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from fashion import ROOT
 
 BIN = Path(sys.executable).parent
 COPIED = ("autograder", "solutions", "assignments", "tests", "nbgrader_config.py", "pyproject.toml")

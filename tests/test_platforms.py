@@ -20,9 +20,10 @@ import zipfile
 from pathlib import Path
 
 import jsonschema
+import mutate
 import pytest
 import yaml
-from conftest import (
+from fashion import (
     PARTS,
     RELEASE,
     ROOT,
@@ -31,6 +32,7 @@ from conftest import (
     rubric,
     stub_notebook_text,
 )
+from rubric_lines import rubric_line
 
 from autograder.data import DataError
 from autograder.exporters import junit
@@ -286,10 +288,12 @@ def test_gitlab_ci_is_valid_and_publishes_junit(tmp_path: Path) -> None:
 def test_junit_cases_are_named_by_check_and_carry_the_feedback(
     synthetic_dir: Path, tmp_path: Path
 ) -> None:
-    source = reference_source().replace(
+    units_128 = mutate.Edit(
+        "build_model",
         'keras.layers.Dense(hidden_units, activation="relu")',
         'keras.layers.Dense(128, activation="relu")',
     )
+    source = mutate.apply(reference_source(), units_128)
     submission = tmp_path / "units_128.py"
     submission.write_text(source)
     with Grader(fast_options(synthetic_dir, parts=("build_model",))) as grader:
@@ -299,7 +303,7 @@ def test_junit_cases_are_named_by_check_and_carry_the_feedback(
     assert [c.get("name") for c in cases] == [c.name for c in rubric() if c.part == "build_model"]
     assert {c.get("classname") for c in cases} == {"build_model"}
     failures = {c.get("name"): c.find("failure") for c in cases if c.find("failure") is not None}
-    failure = failures["build_model: parameter counts 401,920 and 5,130"]
+    failure = failures[rubric_line("fashion_mnist", "build_model", "test_parameter_counts")]
     assert failure.get("message").startswith("Expected: ")
     assert "Received: " in failure.text and "128 hidden units instead of 512" in failure.text
 
@@ -375,8 +379,13 @@ def test_visibility_default_overrides_and_typos() -> None:
     )  # fmt: skip
     by_name = {t.name: gradescope.visibility_of(t, setting) for t in full_report().tests}
     assert by_name[PIPELINE_CHECK] == "visible"
-    assert by_name["build_model: optimizer Adam"] == "after_due_date"
-    assert by_name["CLASS_NAMES: ten class names in label order"] == "after_published"
+    assert (
+        by_name[rubric_line("fashion_mnist", "build_model", "test_optimizer")] == "after_due_date"
+    )
+    assert (
+        by_name[rubric_line("fashion_mnist", "CLASS_NAMES", "test_class_names_in_order")]
+        == "after_published"
+    )
     with pytest.raises(ValueError, match="neither a part nor a check"):
         gradescope.load_visibility({"tests": {"build_modle": "hidden"}}, "fashion_mnist")
     with pytest.raises(ValueError, match="not one of"):
@@ -608,7 +617,7 @@ def test_reporter_outputs_stay_small_with_huge_feedback() -> None:
 # -- the students' bundle ----------------------------------------------------------------------------
 def _solution_regions() -> list[str]:
     """Every solution region of the instructor's notebook, as the code between the markers."""
-    from conftest import SOLUTION
+    from fashion import SOLUTION
 
     regions = []
     for cell in json.loads(SOLUTION.read_text())["cells"]:
@@ -623,7 +632,7 @@ def _solution_regions() -> list[str]:
 def test_the_student_bundle_has_the_release_and_the_checks_but_no_solution(
     tmp_path, synthetic_dir
 ) -> None:
-    from conftest import RELEASE
+    from fashion import RELEASE
 
     from autograder.platforms.student import build_student_bundle
 

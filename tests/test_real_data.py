@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SOLUTION, failed_parts
-from test_defects import DEFECTS
+from defects_fashion_mnist import DEFECTS
+from fashion import SOLUTION, failed_parts
 
 from autograder.data import read_dataset
 from autograder.exercises.datasets import FASHION_MNIST

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import PARTS, RELEASE, SOLUTION, rubric, stub_notebook_text
+from fashion import PARTS, RELEASE, SOLUTION, rubric, stub_notebook_text
 
 from autograder.exporters import text
 

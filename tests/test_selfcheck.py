@@ -6,9 +6,10 @@ import contextlib
 from pathlib import Path
 
 import keras
+import mutate
 import nbformat
 import pytest
-from conftest import PARTS, RELEASE, SOLUTION, reference_source
+from fashion import PARTS, RELEASE, SOLUTION, reference_source
 
 from autograder import selfcheck, shared_graders
 from autograder.cli import main
@@ -68,11 +69,12 @@ def test_self_check_feedback_is_the_graders(
     use_grader, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The same want/got text as `autograder grade` for the same mistake."""
-    source = reference_source().replace('activation="relu"', 'activation="sigmoid"')
+    sigmoid = mutate.Edit("build_model", 'activation="relu"', 'activation="sigmoid"', every=True)
+    source = mutate.apply(reference_source(), sigmoid)
     module = tmp_path / "defective.py"
     module.write_text(source)
     graded = use_grader.grade(module)
-    cells = [c.replace('activation="relu"', 'activation="sigmoid"') for c in cells_of(SOLUTION)]
+    cells = mutate.edit_cells(cells_of(SOLUTION), sigmoid)
     selfcheck.check("build_model", namespace=namespace_of(cells))
     out = capsys.readouterr().out
     expected = [t.output for t in graded.tests if t.part == "build_model" and not t.passed]

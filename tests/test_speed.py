@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SOLUTION, fast_options, write_synthetic_dataset
+from fashion import SOLUTION, fast_options, write_synthetic_dataset
 
 from autograder.child import keras_tools
 from autograder.exercises.fashion_mnist import constants as exercise

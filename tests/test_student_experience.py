@@ -9,9 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mutate
 import pytest
-from test_hostile import grade, hostile
-from test_trust import _edited_release
+from hostile_submissions import grade, hostile
+from nbgrader_course import edited_release
 
 from autograder import selfcheck
 from autograder.scoring.feedback import ungraded_hint
@@ -35,12 +36,7 @@ def _with_cell(notebook: dict, after_grade_id: str, source: str) -> dict:
 
 
 def _edit_build_model(notebook: dict, old: str, new: str) -> dict:
-    for cell in notebook["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "build_model":
-            source = "".join(cell["source"])
-            assert old in source
-            cell["source"] = source.replace(old, new)
-    return notebook
+    return mutate.edit_notebook(notebook, mutate.Edit("build_model", old, new, every=True))
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +61,7 @@ def _kernel_namespace(path: Path) -> dict:
 
 def _notebook(tmp_path: Path, edit) -> Path:
     path = tmp_path / "fashion_mnist.ipynb"
-    path.write_text(json.dumps(_edited_release(edit)))
+    path.write_text(json.dumps(edited_release(edit)))
     return path
 
 

@@ -14,17 +14,18 @@ from pathlib import Path
 import pytest
 import styles_fashion_mnist
 import styles_fashion_mnist_cnn
-from conftest import fast_options, rubric
-from conftest import reference_source as fashion_reference
+from fashion import fast_options, reference_source, rubric
 from style_table import Combination, Style, combine
-from test_cnn_exercise import reference_source as cnn_reference
 
 from autograder.grader import Grader
 from autograder.results import GradingReport
 
 TABLES = {
-    "fashion_mnist": (styles_fashion_mnist.STYLES, fashion_reference),
-    "fashion_mnist_cnn": (styles_fashion_mnist_cnn.STYLES, cnn_reference),
+    "fashion_mnist": (styles_fashion_mnist.STYLES, reference_source),
+    "fashion_mnist_cnn": (
+        styles_fashion_mnist_cnn.STYLES,
+        lambda: reference_source("fashion_mnist_cnn"),
+    ),
 }
 COMBINATIONS = {exercise: combine(exercise, styles) for exercise, (styles, _) in TABLES.items()}
 ROWS = [

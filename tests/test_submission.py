@@ -116,13 +116,16 @@ def test_syntax_error_is_shown_to_the_student(grader, tmp_path: Path) -> None:
 def test_a_py_that_does_not_parse_is_graded_zero_with_its_syntax_error(
     tmp_path: Path, synthetic_dir: Path, name: str, source: str | None, line: int | None
 ) -> None:
-    from conftest import reference_source
+    import mutate
+    from fashion import reference_source
 
     from autograder import cli
 
     if source is None:
         reference = reference_source()
-        source = reference.replace("    return images / 255.0\n", "    return images / 255.0 +\n")
+        unfinished = "    return images / 255.0 +\n"
+        edit = mutate.Edit("scale_images", "    return images / 255.0\n", unfinished)
+        source = mutate.apply(reference, edit)
         line = reference[: reference.index("    return images / 255.0\n")].count("\n") + 1
     path = tmp_path / name
     path.write_text(source)

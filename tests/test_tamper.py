@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import PARTS, RELEASE, SOLUTION
+from fashion import PARTS, RELEASE, SOLUTION
 
 from autograder.cli import main
 from autograder.exercise_spec import load_exercise

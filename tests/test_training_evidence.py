@@ -11,9 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mutate
 import numpy as np
 import pytest
-from conftest import reference_source
+from fashion import reference_source
+from rubric_lines import rubric_line
 
 from autograder.scoring import checks
 
@@ -48,7 +50,9 @@ def predict_price(model, bedrooms):
 """
 FIT = "    return model.fit(xs, ys, epochs=epochs, verbose=0)"
 # Item 7: no training; the known answer, the step counter and Keras' own History, all by hand.
-ANSWER_WRITTEN = HOUSING.replace(
+ANSWER_WRITTEN = mutate.replace_in(
+    HOUSING,
+    "train_model",
     FIT,
     """    model.set_weights([np.array([[0.5]]), np.array([0.5])])
     model.optimizer.iterations.assign(epochs)
@@ -60,7 +64,9 @@ ANSWER_WRITTEN = HOUSING.replace(
     return history""",
 )
 # Item 8: one real epoch, then the counter and the History say `epochs`.
-ONE_EPOCH = HOUSING.replace(
+ONE_EPOCH = mutate.replace_in(
+    HOUSING,
+    "train_model",
     FIT,
     """    history = model.fit(xs, ys, epochs=1, verbose=0)
     model.optimizer.iterations.assign(epochs)
@@ -69,9 +75,9 @@ ONE_EPOCH = HOUSING.replace(
     return history""",
 )
 TRAINING_LINES = (
-    "train_model: trains for the epochs it is given",
-    "train_model: the loss goes down",
-    "pipeline: your model predicts 7 bedrooms within 0.1 of 4.0",
+    rubric_line("housing_prices", "train_model", "test_epochs"),
+    rubric_line("housing_prices", "train_model", "test_loss_drops"),
+    rubric_line("housing_prices", "pipeline", "test_pipeline"),
 )
 
 
@@ -104,7 +110,7 @@ def test_the_answer_written_by_hand_scores_60_and_honest_training_100(tmp_path: 
 
 def test_one_real_epoch_with_forged_counters_fails_the_epochs_line(tmp_path: Path) -> None:
     forged = housing_results(tmp_path, "one_epoch", ONE_EPOCH)
-    assert forged["train_model: trains for the epochs it is given"]["score"] == 0
+    assert forged[rubric_line("housing_prices", "train_model", "test_epochs")]["score"] == 0
     assert forged["score"] <= 60
 
 
@@ -139,7 +145,9 @@ def test_a_history_key_in_math_text_writes_every_output_with_its_plot(
     assert fit in source
     path = tmp_path / "fashion_mnist.py"
     path.write_text(
-        source.replace(
+        mutate.replace_in(
+            source,
+            "train_model",
             fit,
             "    history = model.fit(images, labels, epochs=epochs, callbacks=callbacks)\n"
             "    history.history['$\\\\undefinedcommand$'] = list(history.history['loss'])\n"

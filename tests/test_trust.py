@@ -17,11 +17,11 @@ import textwrap
 import time
 from pathlib import Path
 
-import nbformat
+import mutate
 import pytest
-from conftest import RELEASE, SOLUTION, fast_options, reference_source
-from nbgrader_course import answered, read
-from test_hostile import body, grade, hostile
+from fashion import RELEASE, fast_options, reference_source
+from hostile_submissions import body, grade, hostile
+from nbgrader_course import edited_release
 
 from autograder import cli
 from autograder.exporters import csv_export, text
@@ -172,7 +172,7 @@ def test_a_training_replayed_from_another_parts_fits_earns_nothing(trusted, tmp_
     train_model call now starts from weights and images drawn for it alone, and weights that
     did not start from them are refused."""
     source = hostile(
-        (ON_EPOCH_END, REPLAY_CALLBACK),
+        mutate.Edit("StopOnLoss", ON_EPOCH_END, REPLAY_CALLBACK),
         ("    return model.fit(images, labels, epochs=epochs, callbacks=callbacks)\n", body(REPLAY_TRAIN)),
         prefix="_KEPT = {}\n",
     )  # fmt: skip
@@ -322,7 +322,7 @@ HANG_SOURCE = hostile(_replace_build_model("while True:\n    pass"))
 MEASURE = """
 import json, resource, sys, time
 sys.path.insert(0, {tests!r})
-from conftest import fast_options
+from fashion import fast_options
 from autograder.grader import Grader
 options = fast_options({data!r}, parts={parts!r})
 options.timeouts.update({timeouts!r})
@@ -514,13 +514,6 @@ def test_line_breaks_in_student_text_never_forge_a_line_of_the_report(trusted, t
 
 
 # -- 10. Locked cells are graded as released, by every route ------------------------------------------
-def _edited_release(edit) -> dict:
-    """The release answered as in the solution (what an honest student hands in), then `edit`."""
-    notebook = json.loads(nbformat.writes(answered(read(RELEASE), read(SOLUTION))))
-    edit(notebook)
-    return notebook
-
-
 def _imports_cell(notebook: dict) -> dict:
     return next(
         c
@@ -541,20 +534,20 @@ def test_locked_cells_are_restored_when_edited_or_untagged_and_never_added(tmp_p
 
     for edit in (drop_keras, untag):
         path = tmp_path / f"{edit.__name__}.ipynb"
-        path.write_text(json.dumps(_edited_release(edit)))
+        path.write_text(json.dumps(edited_release(edit)))
         loaded = load_submission(path, release=RELEASE)
         assert loaded.restored == ["imports"], edit.__name__
         assert loaded.missing == [], edit.__name__
         assert "import keras" in loaded.chunks[0].source, edit.__name__
     # A release never adds a cell: a deleted locked cell stays deleted, and is named.
     path = tmp_path / "delete.ipynb"
-    path.write_text(json.dumps(_edited_release(delete)))
+    path.write_text(json.dumps(edited_release(delete)))
     loaded = load_submission(path, release=RELEASE)
     assert loaded.restored == [] and loaded.missing == ["imports"]
     assert not any("import keras" in chunk.source for chunk in loaded.chunks)
     assert len(loaded.chunks) == len(load_submission(path).chunks)
     honest = tmp_path / "honest.ipynb"
-    honest.write_text(json.dumps(_edited_release(lambda nb: None)))
+    honest.write_text(json.dumps(edited_release(lambda nb: None)))
     assert load_submission(honest, release=RELEASE).restored == []
 
 
@@ -563,7 +556,7 @@ def test_cli_grades_an_edited_locked_cell_as_released(tmp_path, synthetic_dir, c
         _imports_cell(nb)["source"] = "import numpy as np\n"
 
     path = tmp_path / "fashion_mnist.ipynb"
-    path.write_text(json.dumps(_edited_release(drop_keras)))
+    path.write_text(json.dumps(edited_release(drop_keras)))
     args = [
         "--data-dir",
         str(synthetic_dir),
@@ -587,7 +580,7 @@ def test_a_graders_own_release_is_used_when_none_is_given(trusted, tmp_path) -> 
         _imports_cell(nb)["source"] = "import numpy as np\n"
 
     path = tmp_path / "fashion_mnist.ipynb"
-    path.write_text(json.dumps(_edited_release(drop_keras)))
+    path.write_text(json.dumps(edited_release(drop_keras)))
     variant = copy.copy(trusted)
     variant.options = dataclasses.replace(trusted.options, parts=("CLASS_NAMES",))
     variant.release_path = RELEASE

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import mutate
 import pytest
-from conftest import reference_source
+from fashion import reference_source
 
 SEQUENTIAL = """    model = keras.Sequential(
         [
@@ -64,7 +65,8 @@ VARIANTS = {
             "return model.fit(images, labels, epochs=epochs, callbacks=callbacks,\n"
             "                     validation_split=0.1, verbose=2)",
         ),
-        (
+        mutate.Edit(
+            "StopOnLoss",
             "    def on_epoch_end(self, epoch, logs=None):\n",
             "    def on_epoch_end(self, epoch, logs={}):\n",
         ),
@@ -94,10 +96,8 @@ VARIANTS = {
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_correct_variant_scores_full_marks(name: str, grader, tmp_path: Path) -> None:
-    source = reference_source()
-    for old, new in VARIANTS[name]:
-        assert old in source, old
-        source = source.replace(old, new, 1)
+    edits = mutate.edits(VARIANTS[name])  # each in the one definition holding its text
+    source = mutate.apply(reference_source(), *edits, label=f"variant {name}: the reference")
     path = tmp_path / f"{name}.py"
     path.write_text(source)
     report = grader.grade(path)
