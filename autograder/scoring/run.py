@@ -118,7 +118,7 @@ def score(
     if not lines:
         return []
     found.results = []
-    scorer = Scorer(found, parts=tuple(parts))
+    scorer = Scorer(found, parts=tuple(parts), tracebacks=False)
     _pytest(
         [str(exercise.graders_dir), *PYTEST_ARGS, f"--rootdir={exercise.graders_dir}"], [scorer]
     )
