@@ -226,11 +226,13 @@ def check_test_accuracy(
     threshold: float,
     record: dict,
     hint: str,
+    curves_key: str = "history",
+    seconds_key: str = "training_seconds",
 ) -> float:
     """Evaluate the trained model the child saved under `key` on the grader's own test set and
     fail below `threshold`. Records the accuracy, the threshold, the confusion matrix, the class
-    names, the training curves (`history`) and the fit's seconds (`training_seconds`) for the
-    reports."""
+    names, the training curves (observation `curves_key`) and the fit's seconds (`seconds_key`;
+    a declared training call records `<call>_curves` and `<call>_seconds`) for the reports."""
     if not obs.get(f"{key}_saved"):
         raise CheckFailed(
             message="the trained model could not be saved for evaluation: "
@@ -250,9 +252,9 @@ def check_test_accuracy(
     record["pipeline_threshold"] = threshold
     record["confusion_matrix"] = confusion.tolist()
     record["class_names"] = list(class_names)
-    if isinstance(obs.get("history"), dict):
-        record["history"] = obs.get("history")
-    seconds = reported_seconds(obs.get("training_seconds"))  # as the child timed its fit
+    if isinstance(obs.get(curves_key), dict):
+        record["history"] = obs.get(curves_key)
+    seconds = reported_seconds(obs.get(seconds_key))  # as the child timed its fit
     if seconds is not None:
         record["training_seconds"] = seconds
     if accuracy < threshold:

@@ -17,6 +17,7 @@ from autograder.exercise_spec import GradingInputs
 from autograder.exercises.fashion_mnist import constants as c
 from autograder.inputs import (
     STEPS_BATCH,
+    DrawnFit,
     Expectations,
     accuracy_cases,
     callback_fits,
@@ -34,6 +35,8 @@ REFERENCE_MODEL = "reference_model.keras"
 
 # The two train_model calls the probe makes; each starts from its own weights and images.
 TRAIN_CALLS = ("explicit", "default")
+# The callback parts: the logs key each watches and its constructor argument.
+CALLBACKS = (("StopOnLoss", "loss", "threshold"), ("StopOnAccuracy", "accuracy", "target"))
 
 
 @dataclass
@@ -110,19 +113,18 @@ class FashionSetup:
             subset=c.SUBSET_SIZE,
             predict=c.PREDICT_SIZE,
         )
-        subset_size = len(drawn["subset_images"])
+        steps = -(-len(drawn["subset_images"]) // STEPS_BATCH)
         ids = case_ids(rng)
-        expectations = Expectations(
-            cases={
-                "StopOnLoss": loss_cases(rng, ids, c.DEFAULT_LOSS_THRESHOLD, "threshold"),
-                "StopOnAccuracy": accuracy_cases(rng, ids, c.DEFAULT_ACCURACY_TARGET, "target"),
-            },
-            fits={
-                "StopOnLoss": callback_fits(rng, "loss", "threshold"),
-                "StopOnAccuracy": callback_fits(rng, "accuracy", "target"),
-            },
-            steps_per_epoch=-(-subset_size // STEPS_BATCH),
-        )
+        cases = {
+            "StopOnLoss": loss_cases(rng, ids, c.DEFAULT_LOSS_THRESHOLD, "threshold"),
+            "StopOnAccuracy": accuracy_cases(rng, ids, c.DEFAULT_ACCURACY_TARGET, "target"),
+        }
+        fits = {
+            part: [DrawnFit(f.id, f.kwargs, f.epochs, f.expect, "fit_images", "subset_labels",
+                            None, steps) for f in callback_fits(rng, watched, argument)]
+            for part, watched, argument in CALLBACKS
+        }  # fmt: skip
+        expectations = Expectations(cases, fits, steps_per_epoch=steps)
         train_epochs = int(rng.choice([2, 3, 4]))
         arrays = {
             "sample_images": drawn["sample_images"],
@@ -130,6 +132,7 @@ class FashionSetup:
             "batch_image": drawn["sample_images"][0].astype(np.float32) / 255.0,
             "subset_images": drawn["subset_images"],
             "subset_labels": drawn["subset_labels"],
+            "fit_images": drawn["subset_images"].astype(np.float32) / 255.0,
             "predict_images": data.test_images[drawn["predict_index"]].astype(np.float32) / 255.0,
         }
         # Drawn last: the draws above stay what they were for every seed.
@@ -141,14 +144,12 @@ class FashionSetup:
         arrays.update(predict_arrays)
         train_starts, train_config = {}, {}
         for key in TRAIN_CALLS:
-            start = self._train_start(rng)
-            train_starts[key] = start
-            names = {"images": f"train_{key}_images", "labels": f"train_{key}_labels"}
-            arrays[names["images"]], arrays[names["labels"]] = start.images, start.labels
+            start = train_starts[key] = self._train_start(rng)
+            arrays[f"train_{key}_images"] = start.images.astype(np.float32) / 255.0
+            arrays[f"train_{key}_labels"] = start.labels
             weights = weight_arrays(f"train_{key}", start.weights)
             arrays.update(weights)
-            names["weights"] = list(weights)
-            train_config[key] = names
+            train_config[f"train_{key}"] = list(weights)
         context = Context(
             train_images=data.train_images,
             train_labels=data.train_labels,
@@ -164,16 +165,18 @@ class FashionSetup:
             train_starts=train_starts,
         )
         config = {
-            **expectations.child_config(),
+            **{
+                f"{rule}_{kind}": [x.for_child() for x in drawn_of[part]]
+                for part, rule in (("StopOnLoss", "loss"), ("StopOnAccuracy", "accuracy"))
+                for kind, drawn_of in (("cases", cases), ("fits", fits))
+            },  # fmt: skip
+            **train_config,
             "train_epochs": train_epochs,
             "small_units": c.SMALL_HIDDEN_UNITS,
             "start_model": REFERENCE_MODEL,
             "model_input_shape": list(c.IMAGE_SHAPE),
-            "fit_images": "subset_images",
-            "fit_labels": "subset_labels",
             "seed": c.SEED,
             "pipeline_epochs": c.PIPELINE_EPOCHS,
-            "train_starts": train_config,
             "predict_weights": list(predict_arrays),
         }
         return GradingInputs(seed, arrays, config, context)

@@ -11,6 +11,8 @@ from autograder.scoring import CheckFailed, grader, raise_for_error
 from autograder.scoring.feedback import SHAPE_CHANGED_HINT
 
 LOAD_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
+# Where load_data's declared call records each array: ((0_0, 0_1), (1_0, 1_1)).
+LOAD_ITEMS = dict(zip(LOAD_KEYS, ("0_0", "0_1", "1_0", "1_1"), strict=True))
 
 
 def shape_text(info: dict) -> str:
@@ -21,8 +23,8 @@ def shape_text(info: dict) -> str:
 
 @grader("CLASS_NAMES", "ten class names in label order", points=3)
 def test_class_names_in_order(obs: PartObservation, ctx: Context) -> None:
-    info = obs.data.get("value", {})
-    items = info.get("items")
+    info = obs.get("value") or {}
+    items = obs.get("value_items")
     if items is None:
         raise CheckFailed(
             expected="a list or tuple of 10 strings",
@@ -55,14 +57,17 @@ def _grader_copy(ctx: Context) -> list[tuple[str, np.ndarray]]:
 
 
 def _loaded(obs: PartObservation) -> dict[str, dict]:
-    raise_for_error(obs, "call", "load_data()")
-    if "structure_error" in obs.data:
+    raise_for_error(obs, "result", "load_data()")
+    inner = {f"{i}_{j}": obs.get(f"result_item_{i}_{j}") for i in range(2) for j in range(3)}
+    # Exactly two pairs: two items, each a tuple or list of two.
+    found = [[inner[f"{i}_{j}"] is not None for j in range(3)] for i in range(2)]
+    if obs.get("result_item_2") is not None or found != [[True, True, False]] * 2:
         raise CheckFailed(
             expected="((train_images, train_labels), (test_images, test_labels))",
-            received=shape_text(obs.data.get("result", {})),
+            received=shape_text(obs.get("result") or {}),
             hint="return exactly what keras.datasets.fashion_mnist.load_data() returns",
         )
-    return {key: obs.data.get(key, {}) for key in LOAD_KEYS}
+    return {key: inner[item] for key, item in LOAD_ITEMS.items()}
 
 
 @grader("load_data", "shapes and dtypes", points=4)
@@ -75,7 +80,7 @@ def test_load_shapes(obs: PartObservation, ctx: Context) -> None:
                 expected=f"{key} as a numpy array",
                 received=shape_text(info),
             )
-        array = obs.array(key)
+        array = obs.array(f"result_item_{LOAD_ITEMS[key]}")
         if array.shape != reference.shape or array.dtype != reference.dtype:
             hint = ""
             if array.dtype.kind == "f":
@@ -95,7 +100,7 @@ def test_load_values(obs: PartObservation, ctx: Context) -> None:
     for key, reference in _grader_copy(ctx):
         if not infos[key].get("saved"):
             raise CheckFailed(expected=f"{key} as a numpy array", received=shape_text(infos[key]))
-        array = obs.array(key)
+        array = obs.array(f"result_item_{LOAD_ITEMS[key]}")
         if array.shape != reference.shape or not np.array_equal(array, reference):
             received = f"{key} differs from the dataset"
             if key == "train_labels" and array.ndim == 1 and array.size >= 5:
@@ -119,8 +124,8 @@ def test_load_values(obs: PartObservation, ctx: Context) -> None:
 
 
 def _scaled(obs: PartObservation) -> np.ndarray:
-    raise_for_error(obs, "call", "scale_images(images)")
-    info = obs.data.get("result", {})
+    raise_for_error(obs, "result", "scale_images(images)")
+    info = obs.get("result") or {}
     if not info.get("saved"):
         hint = ""
         if info.get("type") == "builtins.NoneType":
@@ -201,18 +206,19 @@ def test_scale_shape(obs: PartObservation, ctx: Context) -> None:
 
 @grader("scale_images", "input array left unchanged", points=2)
 def test_scale_input_untouched(obs: PartObservation, ctx: Context) -> None:
-    error = obs.error("call")
+    error = obs.error("result")
     if error and "Cannot cast ufunc" in str(error.get("message", "")):
         raise CheckFailed(
             expected="a new array, the input left as it was",
             received="an error from dividing the uint8 input in place",
             hint="in-place division of a uint8 array (`images /= 255`); use `images / 255.0`",
         )
-    raise_for_error(obs, "call", "scale_images(images)")
-    modified = obs.get("input_modified")
+    raise_for_error(obs, "result", "scale_images(images)")
+    changed = obs.get("result_changed")
+    modified = None if changed is None else "sample_images" in changed
     if modified is not False:  # missing means unknown, and unknown never earns the points
         hint = "in-place operations (`images /= ...`, `images[...] = ...`) change the caller's data; return a new array"
-        if obs.get("input_shape_changed"):
+        if "sample_images" in (obs.get("result") or {}).get("inputs_reshaped", []):
             hint = SHAPE_CHANGED_HINT
         raise CheckFailed(
             expected="the input array unchanged",

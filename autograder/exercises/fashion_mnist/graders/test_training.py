@@ -58,9 +58,17 @@ def _training(obs: PartObservation, key: str, ctx: Context) -> dict:
     every train_model check rests on a real fit of the model that was passed in."""
     call = _call(key, ctx)
     raise_for_error(obs, key, call)
-    record = obs.data.get(key)
-    if not isinstance(record, dict):
+    returned = obs.get(key)
+    if not isinstance(returned, dict):
         raise CheckFailed(message=f"{call} produced no result.")
+    record = {
+        "returned": returned,
+        "is_history": obs.get(f"{key}_is_history"),
+        "is_fit_history": returned.get("of_model_argument") is True,
+        "history_epochs": obs.get(f"{key}_epochs"),
+        "callback_epochs": obs.get(f"{key}_callback_epochs"),
+        "callback_inside_fit": obs.get(f"{key}_callback_inside_fit"),
+    }
     start = ctx.train_starts[key]
     if key not in obs.measured:
         try:
@@ -208,7 +216,7 @@ def test_predict_agrees(obs: PartObservation, ctx: Context) -> None:
 )
 def test_pipeline_accuracy(obs: PartObservation, ctx: Context, record: dict) -> None:
     raise_for_error(obs, "scale_images", "scale_images (used by the pipeline)")
-    if (obs.get("scaled") or {}).get("type") == "builtins.NoneType":
+    if (obs.get("scale_images") or {}).get("type") == "builtins.NoneType":
         # Otherwise train_model's fit is blamed for the None it was handed.
         raise CheckFailed(
             message="scale_images returned None, so the pipeline had no images to train on.",
@@ -225,6 +233,8 @@ def test_pipeline_accuracy(obs: PartObservation, ctx: Context, record: dict) -> 
             class_names=CLASS_NAMES,
             threshold=ctx.pipeline_threshold,
             record=record,
+            curves_key="train_model_curves",
+            seconds_key="train_model_seconds",
             hint="check the parts above: scaling, architecture and training all feed this result",
         )
     except CheckFailed as failed:
@@ -237,7 +247,7 @@ def test_pipeline_accuracy(obs: PartObservation, ctx: Context, record: dict) -> 
                 ctx.test_labels,
                 accuracy,
                 "scale_images must divide the pixels by 255",
-                obs.get("scaled"),
+                obs.get("scale_images"),
             )
             if isinstance(accuracy, float)
             else ""
