@@ -920,3 +920,78 @@ def check_pipeline_accuracy(
         raise CheckFailed(
             expected=failed.feedback.expected, received=failed.feedback.received, hint=cause
         ) from None
+
+
+def check_epochs_ran(obs, key: str, steps: int, expected: int, images: int, steps_per_epoch: int,
+                     explicit: bool) -> None:  # fmt: skip
+    """The training call `key` ran `expected` epochs, as its `EpochLog` (else its History)
+    counted them, agreeing with the optimizer `steps` the grader counted in the model it trained
+    (`fit_from_start`); `explicit`: the call was given `epochs=`. The hint names epochs passed as
+    batch_size (one epoch of batches of `expected` of the `images`), epochs not passed on (one
+    epoch, `steps_per_epoch` steps), or ignored, or a wrong default."""
+    ran = len(obs.get(f"{key}_callback_epochs") or obs.get(f"{key}_epochs") or [])
+    if ran == expected and steps % expected == 0:
+        return
+    if ran == 1 and expected > 1 and steps == -(-images // expected):
+        hint = ("epochs went in as batch_size: model.fit's third positional parameter is "
+                "batch_size, so pass it by name: fit(images, labels, epochs=epochs, ...)")  # fmt: skip
+    elif ran == 1 or steps == steps_per_epoch:
+        hint = (
+            "epochs is not passed to model.fit (Keras defaults to 1 epoch): fit(..., epochs=epochs)"
+        )
+    elif explicit:
+        hint = (f"the epochs argument is ignored ({ran} epochs when {expected} were asked for): "
+                "pass it on, fit(..., epochs=epochs)")  # fmt: skip
+    else:
+        hint = f"the default must be epochs={expected}"
+    given = f"epochs={expected}" if explicit else "no epochs argument"
+    raise CheckFailed(expected=f"{expected} epochs with {given}",
+                      received=f"{ran} epochs ({steps} training steps)", hint=hint)  # fmt: skip
+
+
+def check_callbacks_passed(obs, key: str, function: str) -> None:
+    """The training call `key` passed the callbacks it was given (`EpochLog()`) on to
+    `model.fit`: they saw an epoch, inside a fit."""
+    if not obs.get(f"{key}_callback_epochs") or not obs.get(f"{key}_callback_inside_fit"):
+        raise CheckFailed(
+            expected=f"the callbacks given to {function} to be called by model.fit",
+            received="they were never called",
+            hint="callbacks are not passed to model.fit: fit(..., callbacks=callbacks)",
+        )
+
+
+def check_history_of_fit(obs, key: str, function: str, steps: int, images: int) -> None:
+    """The training call `key` returned Keras' History of the fit it ran on its model argument
+    (that model's own `model.history`), whose epochs split the `steps` the grader counted
+    evenly, at most one step per image each (batch_size=1): judged against the fit that
+    really ran, not the epochs requested, so ignoring `epochs` costs the epochs line only."""
+    returned = obs.get(key) or {}
+    if not obs.get(f"{key}_is_history"):
+        kind = str(returned.get("type", "?"))
+        raise CheckFailed(expected="the keras.callbacks.History returned by model.fit", received=kind,
+                          hint="return model.fit(...)" if kind.endswith("NoneType") else "")  # fmt: skip
+    recorded = len(obs.get(f"{key}_epochs") or [])
+    consistent = recorded >= 1 and steps % recorded == 0 and steps // recorded <= max(1, images)
+    if returned.get("of_model_argument") is not True or not consistent:
+        raise CheckFailed(
+            expected=f"the History of the fit that {function} ran",
+            received="another History object",
+            hint="return what model.fit returns; do not build a History yourself",
+        )
+
+
+def check_dense_params(model, call: str, inputs: int, units: list[int], hint: str = "") -> None:
+    """The model's Dense layers, in order, have `units` units on `inputs` values: each
+    (its inputs + 1) x its units parameters (weights plus biases)."""
+    from autograder.scoring.keras_models import layers_of
+
+    sizes = [inputs, *units[:-1]]
+    expected = [(n + 1) * u for n, u in zip(sizes, units, strict=True)]
+    got = [int(layer.count_params()) for layer in layers_of(model, "Dense")]
+    if got != expected:
+        formula = " and ".join(f"({n} + 1) x {u}" for n, u in zip(sizes, units, strict=True))
+        raise CheckFailed(
+            expected=f"{call}: Dense parameters {' and '.join(f'{n:,}' for n in expected)} ({formula})",
+            received=f"{call}: Dense parameters " + (", ".join(f"{n:,}" for n in got) or "none"),
+            hint=hint,
+        )

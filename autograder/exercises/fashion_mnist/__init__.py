@@ -1,22 +1,11 @@
-"""Fashion-MNIST, the course's first exercise: data, scaling, a dense network, callbacks.
-
-Students define `CLASS_NAMES`, `load_data`, `scale_images`, `add_batch_dimension`,
-`build_model`, `StopOnLoss`, `StopOnAccuracy`, `train_model` and `predict_classes`; the
-`pipeline` part trains their own scaling, model and training end to end. Every part is
+"""Fashion-MNIST, the course's first exercise: data, scaling, a dense network, callbacks, a
+pipeline training the student's own scaling, model and training end to end. Every part is
 declared below (autograder/declare.py); the rubric is in `graders/`, the drawn inputs and what
 only the graders see in `reference.py`."""
 
-from autograder.declare import (  # fmt: skip
-    Call,
-    DataSet,
-    DriveCallback,
-    EpochLog,
-    Input,
-    Returned,
-    Setting,
-    StartModel,
-    Value,
-)
+from autograder.declare import Call, DataSet, DriveCallback, EpochLog, Input, Returned, Setting
+
+from autograder.declare import StartModel, Value  # isort: skip (two lines: one is too long)
 from autograder.exercise_spec import Exercise, Part
 from autograder.exercises.datasets import FASHION_MNIST
 from autograder.exercises.fashion_mnist.constants import MODEL_LIMITS, SUBSET_SIZE

@@ -1,10 +1,7 @@
-"""Fashion-MNIST's grading inputs and reference, made in the grader's process.
-
-`FashionSetup` is made once per grader: it builds the seeded reference model (the start of the
-short fits and the model given to `predict_classes`). `draw(seed)` then makes one grading's
-inputs (the images, callback cases and fits, start weights) and the context the graders compare
-against: the right decisions, the reference's predictions, the full data, which the child never
-sees."""
+"""Fashion-MNIST's grading inputs, made in the grader's process: `FashionSetup` saves the
+seeded reference model once per grader; `draw(seed)` makes one grading's inputs and the context
+the graders compare against (right decisions, the reference's predictions, the full data),
+which the child never sees."""
 
 from pathlib import Path
 from types import SimpleNamespace
@@ -92,9 +89,8 @@ class FashionSetup:
         return GradingInputs(seed, arrays, config, context)
 
     def _train_start(self, rng: np.random.Generator) -> SimpleNamespace:
-        """What one train_model call starts from, drawn for it alone and never handed to the
-        student's code before: weights, images (uint8) and labels, and the loss of those weights
-        on those images, which training must lower."""
+        """One train_model call's start, never handed to the student's code before: weights,
+        images (uint8), labels, and the loss on them, which training must lower."""
         count = min(c.SUBSET_SIZE, len(self.data.train_images))
         index = np.sort(rng.choice(len(self.data.train_images), count, replace=False))
         images, labels = self.data.train_images[index], self.data.train_labels[index]

@@ -1,15 +1,12 @@
-"""StopOnLoss and StopOnAccuracy, driven with this grading's logs and real short fits.
+"""StopOnLoss and StopOnAccuracy, driven with drawn logs (each decision test mixes cases that
+must stop with cases that must not, autograder.scoring.callbacks) and real short fits."""
 
-Each decision test mixes cases that must stop with cases that must not (see
-autograder.scoring.callbacks); the kinds of case are those autograder.inputs draws."""
-
-from autograder.exercises.fashion_mnist.constants import DEFAULT_ACCURACY_TARGET as TARGET
-from autograder.exercises.fashion_mnist.constants import DEFAULT_LOSS_THRESHOLD as THRESHOLD
+from autograder.exercises.fashion_mnist import constants as c
 from autograder.scoring import grader
 from autograder.scoring.callbacks import CallbackRule, check_decisions, check_fits
 
-LOSS = CallbackRule("StopOnLoss", "loss", "<", "threshold", THRESHOLD)
-ACCURACY = CallbackRule("StopOnAccuracy", "accuracy", ">=", "target", TARGET)
+LOSS = CallbackRule("StopOnLoss", "loss", "<", "threshold", c.DEFAULT_LOSS_THRESHOLD)
+ACCURACY = CallbackRule("StopOnAccuracy", "accuracy", ">=", "target", c.DEFAULT_ACCURACY_TARGET)
 
 
 @grader("StopOnLoss", "stops when loss < 0.4", points=3)

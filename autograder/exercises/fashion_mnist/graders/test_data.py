@@ -57,11 +57,9 @@ def test_scale_range(obs, ctx) -> None:
 def test_scale_shape(obs, ctx) -> None:
     result = _scaled(obs)
     if result.shape != ctx.sample_images.shape:
-        raise CheckFailed(
-            expected=f"shape {ctx.sample_images.shape} (same as the input)",
-            received=f"shape {result.shape}",
-            hint="scale_images should not reshape or flatten; the model's Flatten layer does that",
-        )
+        hint = "scale_images should not reshape or flatten; the model's Flatten layer does that"
+        raise CheckFailed(expected=f"shape {ctx.sample_images.shape} (same as the input)",
+                          received=f"shape {result.shape}", hint=hint)  # fmt: skip
 
 
 @grader("scale_images", "input array left unchanged", points=2)
@@ -84,8 +82,5 @@ def test_batch_values(obs, ctx) -> None:
     result = checks.returned_array(obs, "result", "add_batch_dimension(image)")
     image = ctx.sample_images[0].astype(np.float32) / 255.0
     if result.size != image.size or not np.allclose(result.reshape(image.shape), image):
-        raise CheckFailed(
-            expected="the same pixel values as the input image",
-            received="different values",
-            hint="add_batch_dimension must not scale, transpose or reorder pixels",
-        )
+        hint = "add_batch_dimension must not scale, transpose or reorder pixels"
+        raise CheckFailed(expected="the same pixel values as the input image", received="different values", hint=hint)  # fmt: skip

@@ -1,24 +1,17 @@
 """Graders of build_model: architecture, parameter counts, input shape and compile settings
 (the model is loaded and inspected with autograder.scoring.keras_models)."""
 
-from autograder.exercises.fashion_mnist.constants import (
-    HIDDEN_UNITS,
-    NUM_CLASSES,
-    SMALL_HIDDEN_UNITS,
-)
-from autograder.scoring import CheckFailed, grader
+from autograder.exercises.fashion_mnist.constants import HIDDEN_UNITS, NUM_CLASSES
+from autograder.exercises.fashion_mnist.constants import SMALL_HIDDEN_UNITS as SMALL
+from autograder.scoring import CheckFailed, checks, grader
 from autograder.scoring import keras_models as km
 
 EXPECTED_LAYERS = ["Flatten", "Dense", "Dense"]
 SEPARATE = ("Softmax", "Activation", "ReLU")
 
 
-def _model(obs, small: bool = False):
-    return (
-        km.model_for(obs, "small", "build_model(hidden_units=128)")
-        if small
-        else km.model_for(obs, "default", "build_model()")
-    )
+def _model(obs):
+    return km.model_for(obs, "default", "build_model()")
 
 
 def _architecture_hint(model, hidden: int) -> str:
@@ -39,23 +32,16 @@ def _architecture_hint(model, hidden: int) -> str:
     if dense and int(dense[-1].units) != NUM_CLASSES:
         return f"the output layer needs {NUM_CLASSES} units, one per class"
     units = int(dense[0].units) if len(dense) == 2 else hidden
-    if units == SMALL_HIDDEN_UNITS and hidden == HIDDEN_UNITS:
+    if units == SMALL and hidden == HIDDEN_UNITS:
         return "128 hidden units instead of 512: use the hidden_units argument (default 512)"
-    return (
-        f"the hidden layer must have hidden_units ({hidden}) units, got {units}"
-        if units != hidden
-        else ""
-    )
+    return f"the hidden layer must have hidden_units ({hidden}) units, got {units}" if units != hidden else ""  # fmt: skip
 
 
 @grader("build_model", "layer types and order", points=5)
 def test_layer_order(obs, ctx) -> None:
     model = _model(obs)
     if km.layer_names(model) != EXPECTED_LAYERS:
-        hint = (
-            _architecture_hint(model, HIDDEN_UNITS)
-            or "use exactly Flatten, Dense(hidden_units, relu), Dense(10, softmax)"
-        )
+        hint = _architecture_hint(model, HIDDEN_UNITS) or "use exactly Flatten, Dense(hidden_units, relu), Dense(10, softmax)"  # fmt: skip
         raise CheckFailed(expected=" -> ".join(EXPECTED_LAYERS),
                           received=" -> ".join(km.layer_names(model)) or "no layers", hint=hint)  # fmt: skip
 
@@ -77,15 +63,9 @@ def test_activations(obs, ctx) -> None:
 
 
 def _check_params(model, hidden: int, call: str) -> None:
-    expected = [(28 * 28 + 1) * hidden, (hidden + 1) * NUM_CLASSES]  # weights plus biases
-    got = [int(layer.count_params()) for layer in km.layers_of(model, "Dense")]
-    if got != expected:
-        raise CheckFailed(
-            expected=f"{call}: Dense parameters {expected[0]:,} and {expected[1]:,} "
-            f"((784 + 1) x {hidden} and ({hidden} + 1) x 10)",
-            received=f"{call}: Dense parameters " + (", ".join(f"{n:,}" for n in got) or "none"),
-            hint=_architecture_hint(model, hidden),
-        )
+    checks.check_dense_params(
+        model, call, 28 * 28, [hidden, NUM_CLASSES], _architecture_hint(model, hidden)
+    )
 
 
 @grader("build_model", "parameter counts 401,920 and 5,130", points=5)
@@ -95,7 +75,7 @@ def test_parameter_counts(obs, ctx) -> None:
 
 @grader("build_model", "hidden_units=128 gives 100,480 and 1,290", points=4)
 def test_hidden_units_honoured(obs, ctx) -> None:
-    model = _model(obs, small=True)
+    model = km.model_for(obs, "small", "build_model(hidden_units=128)")
     dense = km.layers_of(model, "Dense")
     if dense and int(dense[0].units) == HIDDEN_UNITS:
         raise CheckFailed(
@@ -103,7 +83,7 @@ def test_hidden_units_honoured(obs, ctx) -> None:
             received="512 units",
             hint="hidden_units is ignored: pass it to the first Dense layer instead of a fixed 512",
         )
-    _check_params(model, SMALL_HIDDEN_UNITS, "build_model(hidden_units=128)")
+    _check_params(model, SMALL, "build_model(hidden_units=128)")
 
 
 @grader("build_model", "input shape (None, 28, 28)", points=2)
@@ -112,9 +92,7 @@ def test_input_shape(obs, ctx) -> None:
     if shape != (None, 28, 28):
         hint = {(None, 784): "the model should take 28 x 28 images and flatten them itself",
                 None: "give the model an input: keras.Input((28, 28)) or input_shape=(28, 28)"}.get(shape, "")  # fmt: skip
-        raise CheckFailed(
-            expected="input shape (None, 28, 28)", received=f"input shape {shape}", hint=hint
-        )
+        raise CheckFailed(expected="input shape (None, 28, 28)", received=f"input shape {shape}", hint=hint)  # fmt: skip
 
 
 @grader("build_model", "optimizer Adam", points=2)
