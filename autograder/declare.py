@@ -28,6 +28,19 @@ What each kind of result records, under the call's `key` (default "result"):
 | "shapes"  | `key` (info), `key_shapes` (lists of ints or None, when it is a list of shapes) | `checks.returned_shapes` |
 | "value"   | `key` (info: type, shape, dtype, repr)                  | `obs.get(key)`             |
 
+"arrays" also saves the items of a nested tuple or list one level down (`key_item_0_1` for
+`return (xs, ys), (test_xs, test_ys)`). The info under `key` also says, for a History of a
+call with a model argument, `of_model_argument` (it is that model's own `model.history`, of
+its last fit), and for any call, `inputs_reshaped` (the `Input` arrays whose shape the call
+changed in place, `images.shape = ...`).
+
+Two more arguments: `DataSet("train_images")`, an array of the exercise's data set read in
+the child from its files (a whole training set, not sent per grading), and `EpochLog()`, a list
+of one grader's callback for a `callbacks=` argument (records `key_callback_epochs` and
+`key_callback_inside_fit`: were the callbacks passed on to `model.fit`?). A constant is read,
+not called, with `Value("CLASS_NAMES")` (records `value`, and `value_items` for a list of
+strings).
+
 The grader reads a returned array only when it holds at most the call's `max_elements` values:
 by default the values of the call's `Input` arrays, or DEFAULT_MAX_ELEMENTS when more (a
 function of no arrays returns a few values). A call that returns more declares it
@@ -142,7 +155,29 @@ class BuiltModel:
         return {"built_model": self.name}
 
 
-Argument = Input | Setting | StartModel | Returned | BuiltModel
+@dataclass(frozen=True)
+class DataSet:
+    """An array of the exercise's own data set (`dataset_files` name, e.g. "train_images"),
+    read in the child from the data set's files themselves (never through Keras' loader, which
+    a student may have patched), rather than sent as a drawn input."""
+
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dataset": self.name}
+
+
+@dataclass(frozen=True)
+class EpochLog:
+    """A list of one grader's Keras callback, for a `callbacks=` argument: it notes each epoch
+    it sees and whether a fit began, recorded as `<key>_callback_epochs` and
+    `<key>_callback_inside_fit` (did the function pass its callbacks on to `model.fit`?)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"epoch_log": True}
+
+
+Argument = Input | Setting | StartModel | Returned | BuiltModel | DataSet | EpochLog
 
 
 @dataclass(frozen=True)
@@ -279,6 +314,9 @@ class Call:
             keys[f"{k}_seconds"] = "number"
         if self.keep_model:
             keys[self.keep_model] = "model"
+        if any(isinstance(a, EpochLog) for a in self.arguments()):
+            keys[f"{k}_callback_epochs"] = "list"
+            keys[f"{k}_callback_inside_fit"] = "bool"
         for argument in self.arguments():
             saved = getattr(argument, "save_as", None)
             if saved:
@@ -329,6 +367,28 @@ class DriveCallback(Call):
 
     def schema(self) -> dict[str, str]:
         return {"cases": "list", "fits": "list", "fit_*": "model"}
+
+
+class Value(Call):
+    """The student's top-level value `name` (a constant such as a list of class names), read,
+    not called: records `key` (info: type, shape, repr) and, when it is a list or tuple of
+    strings, `<key>_items` (its first MAX_VALUE_ITEMS strings).
+
+    Example:
+        Part("CLASS_NAMES", timeout=30, calls=(Value("CLASS_NAMES"),))
+    """
+
+    def __init__(self, name: str, key: str = "value") -> None:
+        super().__init__(name, key=key)
+
+    def __repr__(self) -> str:
+        return f"Value({self.function!r}, key={self.key!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "value_of": True}
+
+    def schema(self) -> dict[str, str]:
+        return {self.key: "info", f"{self.key}_items": "list"}
 
 
 def check_calls(part: str, calls: tuple[Call, ...]) -> None:

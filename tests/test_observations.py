@@ -91,15 +91,15 @@ def test_malformed_observations_fail_the_check_without_raising(tmp_path: Path) -
 
 
 def test_the_schema_drops_values_of_the_wrong_kind(tmp_path: Path) -> None:
-    forged = {"input_modified": {"no": 1}, "returned_input_object": 1, "secret": True}
+    forged = {"result_changed": {"no": 1}, "result": 1, "secret": True}
     (tmp_path / "scale_images.json").write_text(json.dumps(forged))
     obs = read_observations(tmp_path, "scale_images", PartRun("ok"), EXERCISE.schema)
-    assert obs.get("input_modified") is None and obs.get("returned_input_object") is None
+    assert obs.get("result_changed") is None and obs.get("result") is None
     assert dict(obs.data) == {}
 
 
 def test_a_grader_reading_an_undeclared_key_is_a_grader_bug(tmp_path: Path) -> None:
-    (tmp_path / "scale_images.json").write_text(json.dumps({"input_modified": False}))
+    (tmp_path / "scale_images.json").write_text(json.dumps({"result_changed": []}))
     obs = read_observations(tmp_path, "scale_images", PartRun("ok"), EXERCISE.schema)
     with pytest.raises(SchemaError, match="input_changed"):
         obs.get("input_changed")  # a renamed key fails loudly instead of scoring 0
@@ -109,7 +109,7 @@ def test_the_probe_cannot_record_an_undeclared_key(tmp_path: Path) -> None:
     from autograder.child.harness import Recorder
 
     rec = Recorder(str(tmp_path), "scale_images", EXERCISE.schema)
-    rec.data["input_modified"] = True
+    rec.data["result_changed"] = []
     with pytest.raises(SchemaError, match="input_changed"):
         rec.data["input_changed"] = True
     with pytest.raises(SchemaError):

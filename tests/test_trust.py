@@ -71,12 +71,11 @@ def test_inputs_are_the_same_for_a_submission_and_unpredictable_without_the_secr
 
 
 def _probe_forger(strategy: str) -> str:
-    """Stubs for the callbacks and train_model, and a patch of the exercise's probes (reachable
-    from the harness's Probe, found in sys.modules["__main__"]) that writes the observations a
-    passing submission would, echoing whatever the grader sent."""
+    """Stubs for the callbacks and train_model, and a patch of the harness's declared-part
+    runner (reachable from the harness's Probe, found in sys.modules["__main__"]) that writes
+    the observations a passing submission would, echoing whatever the grader sent."""
     forge = f"""
     import gc as _gc, sys as _sys
-    _probe = _sys.modules["__main__"]
     STRATEGY = {strategy!r}
 
     def _decide(case):
@@ -84,14 +83,14 @@ def _probe_forger(strategy: str) -> str:
             return bool(case.get("stop", case.get("expect", True)))
         return STRATEGY == "always"
 
-    def _callbacks(h, rec, name):
+    def _callbacks(h, rec, rule):
         rec.data["cases"] = [
             {{"id": c["id"], "model_stop_training": _decide(c), "self_stop_training": False}}
-            for c in h.config["callback_cases"][name]
+            for c in h.config[rule + "_cases"]
         ]
         rec.data["fits"] = [
             {{"id": f["id"], "epochs_run": f.get("expect", 1 if STRATEGY == "always" else f["epochs"])}}
-            for f in h.config["callback_fits"][name]
+            for f in h.config[rule + "_fits"]
         ]
 
     def _train(h, rec):
@@ -105,17 +104,24 @@ def _probe_forger(strategy: str) -> str:
                 model.set_weights([w + rng.normal(0, 0.01, w.shape).astype(w.dtype)
                                    for w in model.get_weights()])
                 h.save_model(rec, key + "_model", model)
-            rec.data[key] = {{
-                "returned": {{"type": "keras.src.callbacks.history.History"}},
-                "is_history": True, "is_fit_history": True,
-                "history_epochs": list(range(epochs)), "callback_epochs": list(range(epochs)),
-                "callback_inside_fit": True, "weights_changed": True, "trained_steps": 16 * epochs,
-            }}
+            rec.data[key] = {{"type": "keras.src.callbacks.history.History",
+                              "of_model_argument": True}}
+            rec.data[key + "_is_history"] = True
+            rec.data[key + "_epochs"] = list(range(epochs))
+            rec.data[key + "_callback_epochs"] = list(range(epochs))
+            rec.data[key + "_callback_inside_fit"] = True
 
+    _FORGED = {{
+        "StopOnLoss": lambda h, rec: _callbacks(h, rec, "loss"),
+        "StopOnAccuracy": lambda h, rec: _callbacks(h, rec, "accuracy"),
+        "train_model": _train,
+    }}
     for _h in [o for o in _gc.get_objects() if type(o).__name__ == "Probe"]:
-        _h.probes.probe_StopOnLoss = lambda h, rec: _callbacks(h, rec, "StopOnLoss")
-        _h.probes.probe_StopOnAccuracy = lambda h, rec: _callbacks(h, rec, "StopOnAccuracy")
-        _h.probes.probe_train_model = _train
+        _module = _sys.modules[type(_h).__module__]
+        _run_calls = _module.run_calls
+        _module.run_calls = lambda h, rec, calls, _run=_run_calls: (
+            _FORGED[h.current](h, rec) if h.current in _FORGED else _run(h, rec, calls)
+        )
     """
     stub = body("raise NotImplementedError()")
     return hostile(

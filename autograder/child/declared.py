@@ -19,6 +19,7 @@ MAX_ITEMS = 8  # items of a returned tuple or list saved one by one ("arrays")
 MAX_EPOCHS = 10_000
 MAX_SHAPES = 64  # shapes of a returned list of shapes ("shapes"), each of at most MAX_DIMS
 MAX_DIMS = 8
+MAX_VALUE_ITEMS = 50  # strings of a Value's list recorded as `<key>_items`
 
 
 def _resolve(h, returned: dict, spec: dict, inputs: list):
@@ -35,6 +36,12 @@ def _resolve(h, returned: dict, spec: dict, inputs: list):
         if spec["start_model"]:
             model.set_weights([h.load_input(name) for name in h.config[spec["start_model"]]])
         return model
+    if "dataset" in spec:
+        return h.dataset_arrays(spec["dataset"])[0]
+    if "epoch_log" in spec:
+        recorder = h.epoch_recorder()
+        inputs.append((None, recorder, None))  # kept here: the student may empty the list
+        return [recorder]
     if "returned" in spec:
         value = returned[spec["returned"]]
         return value if spec.get("index") is None else value[spec["index"]]
@@ -87,7 +94,12 @@ def _record(h, rec, key: str, kind: str, value, bound: int) -> None:
     rec.data[key] = h.describe(value)
     if kind == "arrays" and _isinstance(value, (tuple, list)):
         for index, item in enumerate(value[:MAX_ITEMS]):
-            _save_array(h, rec, f"{key}_item_{index}", item, bound)
+            if _isinstance(item, (tuple, list)):  # one level down: ((xs, ys), (test_xs, test_ys))
+                rec.data[f"{key}_item_{index}"] = {**h.describe(item), "saved": False}
+                for inner, sub in enumerate(item[:MAX_ITEMS]):
+                    _save_array(h, rec, f"{key}_item_{index}_{inner}", sub, bound)
+            else:
+                _save_array(h, rec, f"{key}_item_{index}", item, bound)
     elif kind == "shapes":
         shapes = _plain_shapes(value)
         if shapes is not None:
@@ -104,6 +116,20 @@ def _record(h, rec, key: str, kind: str, value, bound: int) -> None:
         curves = h.history_curves(value)
         if curves is not None:
             rec.data[f"{key}_curves"] = curves
+
+
+def _record_value(h, rec, key: str, value) -> None:
+    """A `Value`: its description, and its strings when it is a list or tuple of strings."""
+    rec.data[key] = h.describe(value)
+    if _isinstance(value, (list, tuple)) and all(_type(v) is str for v in value):
+        rec.data[f"{key}_items"] = [str(v) for v in value][:MAX_VALUE_ITEMS]
+
+
+def _record_epoch_log(rec, key: str, recorders: list) -> None:
+    """What an `EpochLog` callback saw: the epochs, and whether a fit began."""
+    for recorder in recorders[:1]:
+        rec.data[f"{key}_callback_epochs"] = [int(e) for e in recorder.epochs[:MAX_EPOCHS]]
+        rec.data[f"{key}_callback_inside_fit"] = bool(recorder.inside_fit)
 
 
 def _as_number(h, value):
@@ -257,6 +283,10 @@ def run_calls(h, rec, calls: list) -> None:
             fits = h.config[drive["fits"]] if drive["fits"] else []
             drive_callback(h, rec, call["function"], h.config[drive["cases"]], fits)
             continue
+        if call.get("value_of"):
+            rec.data.setdefault("calls", []).append({"key": key, "function": call["function"]})
+            _record_value(h, rec, key, h.student(call["function"]))
+            continue
         inputs: list = []
         args = [_resolve(h, returned, spec, inputs) for spec in call["args"]]
         kwargs = {
@@ -287,12 +317,13 @@ def run_calls(h, rec, calls: list) -> None:
                 rec.data[f"{key}_seconds"] = round(h.clock() - started, 3)
         else:
             ok, value = _call_with_references(h, rec, key, references, function, args, kwargs)
+        _record_epoch_log(rec, key, [log for name, log, _ in inputs if name is None])
+        inputs = [entry for entry in inputs if entry[0] is not None]
         rec.data[f"{key}_changed"] = [
             name for name, now, before in inputs if not h.same_array(now, before)
         ]
-        rec.data[f"{key}_reshaped"] = [
-            name for name, now, before in inputs if now.shape != before.shape
-        ]
+        reshaped = [name for name, now, before in inputs if now.shape != before.shape]
+        rec.data[f"{key}_reshaped"] = reshaped
         for spec, argument in zip([*call["args"], *call["kwargs"].values()], given, strict=True):
             if spec.get("save_as"):
                 h.save_model(rec, spec["save_as"], argument)
@@ -300,5 +331,10 @@ def run_calls(h, rec, calls: list) -> None:
             return
         returned[key] = value
         _record(h, rec, key, call["returns"], value, _array_bound(call, inputs))
+        info = rec.data.get(key)
+        if _isinstance(info, dict) and call["returns"] == "history" and model is not None:
+            info["of_model_argument"] = value is getattr(model, "history", None)
+        if _isinstance(info, dict) and reshaped:
+            info["inputs_reshaped"] = reshaped
         if call.get("keep_model"):
             _keep_model(h, rec, call["keep_model"], value)

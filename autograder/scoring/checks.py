@@ -829,3 +829,359 @@ def check_model_accuracy(
         raise CheckFailed(
             expected=feedback.expected, received=feedback.received, hint=cause
         ) from None
+
+
+# -- Data parts: a constant, a data set returned, images scaled ---------------------------------
+
+
+def described(info: dict) -> str:
+    """What came back, from its recorded description: "ndarray of shape (2, 3), dtype uint8"."""
+    if "shape" in info:
+        kind = str(info.get("type", "?")).rsplit(".", 1)[-1]
+        return f"{kind} of shape {tuple(info['shape'])}, dtype {info.get('dtype', '?')}"
+    return f"{info.get('type', '?')}: {str(info.get('repr', ''))[:80]}"
+
+
+def check_names(obs, key: str, expected: tuple[str, ...], what: str = "classes") -> None:
+    """The `Value` recorded under `key` is a list or tuple of exactly the strings `expected`,
+    in order; the hint names a wrong count, an order, capitalisation or the first difference.
+
+    Example:
+        check_names(obs, "value", ("T-shirt/top", "Trouser", ...))
+    """
+    info, items = obs.get(key) or {}, obs.get(f"{key}_items")
+    if items is None:
+        raise CheckFailed(
+            expected=f"a list or tuple of {len(expected)} strings", received=described(info)
+        )
+    if list(items) == list(expected):
+        return
+    hint = ""
+    if len(items) != len(expected):
+        hint = f"there are {len(expected)} {what}; you gave {len(items)} names"
+    elif sorted(items) == sorted(expected):
+        hint = "the names are right but out of order: index i must be the name of label i"
+    elif [s.lower().strip() for s in items] == [s.lower() for s in expected]:
+        hint = f"check capitalisation and spaces: names must match exactly, e.g. {expected[0]!r}"
+    wrong = [f"{i}: {got!r} (expected {want!r})"
+             for i, (got, want) in enumerate(zip(items, expected, strict=False)) if got != want]  # fmt: skip
+    raise CheckFailed(
+        expected=", ".join(expected),
+        received=", ".join(map(repr, items)),
+        hint=hint or "first difference at " + (wrong[0] if wrong else "the end of the list"),
+    )
+
+
+def returned_pairs(obs, key: str, call: str, names: tuple[str, ...], shape: str) -> dict[str, dict]:
+    """The descriptions of what a call declared `returns="arrays"` returned as two pairs,
+    `((a, b), (c, d))` (recorded as `key_item_0_0` ...), by `names` in that order; fails when it
+    came back in another structure (`shape` says the right one)."""
+    raise_for_error(obs, key, call)
+    inner = {f"{i}_{j}": obs.get(f"{key}_item_{i}_{j}") for i in range(2) for j in range(3)}
+    found = [[inner[f"{i}_{j}"] is not None for j in range(3)] for i in range(2)]
+    if obs.get(f"{key}_item_2") is not None or found != [[True, True, False]] * 2:
+        raise CheckFailed(expected=shape, received=described(obs.get(key) or {}),
+                          hint=f"return exactly what {call} is documented to return")  # fmt: skip
+    return dict(zip(names, (inner[i] for i in ("0_0", "0_1", "1_0", "1_1")), strict=True))
+
+
+def pair_array(obs, key: str, names: tuple[str, ...], name: str) -> np.ndarray:
+    """The array `name` of `returned_pairs`, read (bounded) from its file."""
+    index = names.index(name)
+    return obs.array(f"{key}_item_{index // 2}_{index % 2}")
+
+
+def check_data_shape(name: str, got: np.ndarray, reference: np.ndarray) -> None:
+    """`got` has the shape and dtype of the grader's own `reference`; the hint names scaled
+    (float) or reshaped data."""
+    if got.shape != reference.shape or got.dtype != reference.dtype:
+        hint = ""
+        if got.dtype.kind == "f":
+            hint = "return the raw uint8 pixels; scaling them is a later step's job"
+        elif got.shape[:1] == reference.shape[:1] and got.ndim != reference.ndim:
+            hint = "do not reshape or flatten the images when loading them"
+        raise CheckFailed(expected=f"{name}: shape {reference.shape}, dtype {reference.dtype}",
+                          received=f"{name}: shape {got.shape}, dtype {got.dtype}", hint=hint)  # fmt: skip
+
+
+def check_data_values(name: str, got: np.ndarray, reference: np.ndarray, source: str,
+                      other_set: np.ndarray | None = None) -> None:  # fmt: skip
+    """`got` equals the grader's own `reference` (what `source` returns); the hint names
+    shuffled labels, or sets swapped (`got` shaped like `other_set`, the other set's images)."""
+    if got.shape == reference.shape and np.array_equal(got, reference):
+        return
+    received = f"{name} differs from the dataset"
+    if name.endswith("labels") and got.ndim == 1 and got.size >= 5:
+        received += f" (first labels {got[:5].tolist()}, expected {reference[:5].tolist()})"
+    hint = "return the arrays unchanged, in the order (train, test)"
+    if (
+        name.endswith("labels")
+        and got.size == reference.size
+        and np.array_equal(np.sort(got, axis=None), np.sort(reference, axis=None))
+    ):
+        hint = "the labels are shuffled or swapped between train and test"
+    elif other_set is not None and got.shape == other_set.shape[: got.ndim]:
+        hint = "train and test sets are swapped"
+    raise CheckFailed(expected=f"{name} equal to {source}", received=received, hint=hint)
+
+
+def returned_float_array(obs, key: str, call: str) -> np.ndarray:
+    """What `call` returned, as an array; fails with the student's own error, or says the
+    function returns nothing (a missing `return`)."""
+    raise_for_error(obs, key, call)
+    info = obs.get(key) or {}
+    _raise_over_bound(info)
+    if not info.get("saved"):
+        hint = ""
+        if info.get("type") == "builtins.NoneType":
+            name = call.split("(")[0]
+            hint = f"{name} returns nothing: end it with a `return` of the scaled array"
+        raise CheckFailed(expected="a numpy float array", received=described(info), hint=hint)
+    return obs.array(key)
+
+
+def check_scaled_pixels(got: np.ndarray, raw: np.ndarray, divisor: float = 255.0) -> None:
+    """`got` holds the pixels `raw` / `divisor` (in any shape of the same size: the shape has
+    its own check); the hint names pixels not scaled, integer division, / 256, values over 1."""
+    expected = raw.astype(np.float64) / divisor
+    if got.shape != expected.shape:
+        if got.size != expected.size:
+            raise CheckFailed(
+                expected=f"an array of shape {expected.shape} (the input's) holding pixels / {divisor:g}",
+                received=f"shape {got.shape}: the values cannot be compared pixel by pixel",
+                hint=f"return the scaled images in the input's shape: `images / {divisor}`",
+            )
+        got = got.reshape(expected.shape)
+    if np.allclose(got, expected, atol=1e-6):
+        return
+    hint = ""
+    if np.array_equal(got, raw):
+        hint = f"the images were not scaled: divide by {divisor:g}"
+    elif np.allclose(got, raw // divisor):
+        hint = (f"integer division (`// {divisor:g}`) or a cast to an integer type makes almost "
+                f"every pixel 0: use `images / {divisor}` and keep the floats")  # fmt: skip
+    elif np.allclose(got, raw / (divisor + 1), atol=1e-6):
+        hint = f"divide by {divisor:g} (the largest pixel value), not {divisor + 1:g}"
+    elif got.max() > 1.0:
+        hint = f"values above 1 remain: divide by {divisor:g}"
+    raise CheckFailed(
+        expected=f"values from {expected.min():.3f} to {expected.max():.3f} (pixels / {divisor:g})",
+        received=f"values from {float(got.min()):.3f} to {float(got.max()):.3f}",
+        hint=hint,
+    )
+
+
+def check_unit_floats(got: np.ndarray, raw: np.ndarray, divisor: float = 255.0) -> None:
+    """`got` (the scaling of `raw`) has a float dtype and values within [0, 1]."""
+    if got.dtype.kind != "f":
+        hint = ""
+        if got.dtype.kind in "iu":
+            fix = f"`images / {divisor}`"
+            if got.shape == raw.shape and np.array_equal(got, raw):
+                hint = f"the images were not scaled: {fix} gives floats in [0, 1]"
+            elif got.size and int(got.max()) <= 1:
+                hint = f"integer division (`// {divisor:g}`) or an integer cast: use {fix}"
+            else:
+                hint = f"an integer dtype cannot hold values between 0 and 1: use {fix}"
+        raise CheckFailed(expected="a float dtype (float32 or float64)",
+                          received=f"dtype {got.dtype}", hint=hint)  # fmt: skip
+    low, high = float(got.min()), float(got.max())
+    if low < 0.0 or high > 1.0:
+        raise CheckFailed(
+            expected="all values within [0, 1]", received=f"values from {low:g} to {high:g}"
+        )
+
+
+def check_input_untouched(obs, key: str, call: str, name: str) -> None:
+    """`call` left its input array `name` as it was: not modified, not reshaped in place, and
+    not divided in place (an error the call raised for an in-place ufunc on integers)."""
+    error = obs.error(key)
+    if error and "Cannot cast ufunc" in str(error.get("message", "")):
+        raise CheckFailed(
+            expected="a new array, the input left as it was",
+            received="an error from dividing the uint8 input in place",
+            hint="in-place division of a uint8 array (`images /= 255`); use `images / 255.0`",
+        )
+    raise_for_error(obs, key, call)
+    changed = obs.get(f"{key}_changed")
+    modified = None if changed is None else name in changed
+    if modified is not False:  # missing means unknown, and unknown never earns the points
+        hint = ("in-place operations (`images /= ...`, `images[...] = ...`) change the caller's "
+                "data; return a new array")  # fmt: skip
+        if name in (obs.get(key) or {}).get("inputs_reshaped", []):
+            hint = SHAPE_CHANGED_HINT
+        raise CheckFailed(
+            expected="the input array unchanged",
+            received="the input array was modified" if modified else "nothing to compare",
+            hint=hint,
+        )
+
+
+# -- A training part judged on the model it trained from the grader's start ---------------------
+
+
+def fit_from_start(
+    obs, model_key: str, call: str, start: list[np.ndarray], images, labels, start_loss: float,
+    drop: float = 0.8,
+) -> tuple[int, bool]:  # fmt: skip
+    """The model `call` trained from the grader's `start` weights, saved as `model_key`
+    (`StartModel(..., save_as=model_key)`), measured here once per part: its optimizer steps and
+    whether its weights changed. Fails when it did not come back, no step ran, its weights did
+    not start from `start` (`check_started_from`), or its loss on (`images`, `labels`), computed
+    here, is not below `drop` x `start_loss`: every check of a training rests on a real fit."""
+    from autograder.model_eval import mean_loss
+    from autograder.readers.observations import ObservationError, trained_model
+
+    if model_key not in obs.measured:
+        try:
+            steps, model = trained_model(obs.path(f"{model_key}{MODEL_SUFFIX}"), obs.model_limits())
+            weights = [np.asarray(w) for w in model.get_weights()]
+            loss = mean_loss(model, images, labels) if steps else None
+            obs.measured[model_key] = (steps, weights, loss)
+        except ObservationError as exc:
+            obs.measured[model_key] = exc
+        except Exception as exc:  # a model that loads but cannot run on the images
+            obs.measured[model_key] = ObservationError(f"it cannot be run ({type(exc).__name__})")
+    if isinstance(obs.measured[model_key], ObservationError):
+        raise CheckFailed(
+            message=f"{call}: the trained model did not come back ({obs.measured[model_key]})."
+        )
+    steps, weights, loss = obs.measured[model_key]
+    if not steps:
+        raise CheckFailed(
+            expected="model.fit to train the model that was passed in",
+            received="no training step ran (the optimizer never updated the weights)",
+            hint="return model.fit(...); do not build or fake a History yourself",
+        )
+    check_started_from(weights, start)
+    if loss is None or not loss < drop * start_loss:
+        raise CheckFailed(
+            expected=f"training to lower the loss on the training images (from {start_loss:.3f})",
+            received=f"a loss of {loss:.3f} after training"
+            if loss is not None
+            else "a model that was not trained",
+            hint="train the model that was passed in with model.fit(images, labels, ...)",
+        )
+    changed = any(
+        a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(weights, start, strict=True)
+    )
+    return steps, changed
+
+
+def check_pipeline_accuracy(
+    obs, model_key: str, scaled_key: str, images, labels, class_names, threshold: float,
+    record: dict, fix: str, curves_key: str, seconds_key: str,
+) -> None:  # fmt: skip
+    """The model a pipeline part trained (saved as `model_key`) reaches `threshold` accuracy on
+    the grader's own test `images` (raw pixels: the grader scales them / 255 itself) and
+    `labels`; fails first with the error of any of the part's calls, or when the scaling call
+    `scaled_key` returned None; a model that does better on raw pixels was trained unscaled
+    (the hint says so, with `fix`). The accuracy and curves go into `record` for the reports."""
+    from autograder.scoring.feedback import unscaled_training_cause
+    from autograder.scoring.keras_models import check_test_accuracy
+
+    calls = obs.get("calls") or []
+    for made in calls if isinstance(calls, list) else []:
+        key = made.get("key") if isinstance(made, dict) else None
+        if isinstance(key, str):
+            raise_for_error(
+                obs, key, f"{str(made.get('function', key))[:60]} (used by the pipeline)"
+            )
+            if key == scaled_key and (obs.get(key) or {}).get("type") == "builtins.NoneType":
+                # Otherwise the training is blamed for the None it was handed.
+                raise CheckFailed(
+                    message=f"{key} returned None, so the pipeline had no images to train on.",
+                    hint=f"{key} returns nothing: end it with a `return` of the scaled array",
+                )
+    try:
+        check_test_accuracy(
+            obs, key=model_key, images=images.astype(np.float32) / 255.0, labels=labels,
+            class_names=class_names, threshold=threshold, record=record,
+            hint="check the parts above: scaling, architecture and training all feed this result",
+            curves=curves_key, seconds=seconds_key,
+        )  # fmt: skip
+    except CheckFailed as failed:
+        accuracy = record.get("test_accuracy")
+        cause = isinstance(accuracy, float) and unscaled_training_cause(
+            obs, model_key, images, labels, accuracy, fix, obs.get(scaled_key)
+        )
+        if not cause:
+            raise
+        raise CheckFailed(
+            expected=failed.feedback.expected, received=failed.feedback.received, hint=cause
+        ) from None
+
+
+def check_epochs_ran(obs, key: str, steps: int, expected: int, images: int, steps_per_epoch: int,
+                     explicit: bool) -> None:  # fmt: skip
+    """The training call `key` ran `expected` epochs, as its `EpochLog` (else its History)
+    counted them, agreeing with the optimizer `steps` the grader counted in the model it trained
+    (`fit_from_start`); `explicit`: the call was given `epochs=`. The hint names epochs passed as
+    batch_size (one epoch of batches of `expected` of the `images`), epochs not passed on (one
+    epoch, `steps_per_epoch` steps), or ignored, or a wrong default."""
+    ran = len(obs.get(f"{key}_callback_epochs") or obs.get(f"{key}_epochs") or [])
+    if ran == expected and steps % expected == 0:
+        return
+    if ran == 1 and expected > 1 and steps == -(-images // expected):
+        hint = ("epochs went in as batch_size: model.fit's third positional parameter is "
+                "batch_size, so pass it by name: fit(images, labels, epochs=epochs, ...)")  # fmt: skip
+    elif ran == 1 or steps == steps_per_epoch:
+        hint = (
+            "epochs is not passed to model.fit (Keras defaults to 1 epoch): fit(..., epochs=epochs)"
+        )
+    elif explicit:
+        hint = (f"the epochs argument is ignored ({ran} epochs when {expected} were asked for): "
+                "pass it on, fit(..., epochs=epochs)")  # fmt: skip
+    else:
+        hint = f"the default must be epochs={expected}"
+    given = f"epochs={expected}" if explicit else "no epochs argument"
+    raise CheckFailed(expected=f"{expected} epochs with {given}",
+                      received=f"{ran} epochs ({steps} training steps)", hint=hint)  # fmt: skip
+
+
+def check_callbacks_passed(obs, key: str, function: str) -> None:
+    """The training call `key` passed the callbacks it was given (`EpochLog()`) on to
+    `model.fit`: they saw an epoch, inside a fit."""
+    if not obs.get(f"{key}_callback_epochs") or not obs.get(f"{key}_callback_inside_fit"):
+        raise CheckFailed(
+            expected=f"the callbacks given to {function} to be called by model.fit",
+            received="they were never called",
+            hint="callbacks are not passed to model.fit: fit(..., callbacks=callbacks)",
+        )
+
+
+def check_history_of_fit(obs, key: str, function: str, steps: int, images: int) -> None:
+    """The training call `key` returned Keras' History of the fit it ran on its model argument
+    (that model's own `model.history`), whose epochs split the `steps` the grader counted
+    evenly, at most one step per image each (batch_size=1): judged against the fit that
+    really ran, not the epochs requested, so ignoring `epochs` costs the epochs line only."""
+    returned = obs.get(key) or {}
+    if not obs.get(f"{key}_is_history"):
+        kind = str(returned.get("type", "?"))
+        raise CheckFailed(expected="the keras.callbacks.History returned by model.fit", received=kind,
+                          hint="return model.fit(...)" if kind.endswith("NoneType") else "")  # fmt: skip
+    recorded = len(obs.get(f"{key}_epochs") or [])
+    consistent = recorded >= 1 and steps % recorded == 0 and steps // recorded <= max(1, images)
+    if returned.get("of_model_argument") is not True or not consistent:
+        raise CheckFailed(
+            expected=f"the History of the fit that {function} ran",
+            received="another History object",
+            hint="return what model.fit returns; do not build a History yourself",
+        )
+
+
+def check_dense_params(model, call: str, inputs: int, units: list[int], hint: str = "") -> None:
+    """The model's Dense layers, in order, have `units` units on `inputs` values: each
+    (its inputs + 1) x its units parameters (weights plus biases)."""
+    from autograder.scoring.keras_models import layers_of
+
+    sizes = [inputs, *units[:-1]]
+    expected = [(n + 1) * u for n, u in zip(sizes, units, strict=True)]
+    got = [int(layer.count_params()) for layer in layers_of(model, "Dense")]
+    if got != expected:
+        formula = " and ".join(f"({n} + 1) x {u}" for n, u in zip(sizes, units, strict=True))
+        raise CheckFailed(
+            expected=f"{call}: Dense parameters {' and '.join(f'{n:,}' for n in expected)} ({formula})",
+            received=f"{call}: Dense parameters " + (", ".join(f"{n:,}" for n in got) or "none"),
+            hint=hint,
+        )

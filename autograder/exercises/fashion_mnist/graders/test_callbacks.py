@@ -1,32 +1,24 @@
-"""StopOnLoss and StopOnAccuracy, driven with this grading's logs and real short fits.
+"""StopOnLoss and StopOnAccuracy, driven with drawn logs (each decision test mixes cases that
+must stop with cases that must not, autograder.scoring.callbacks) and real short fits."""
 
-Each decision test mixes cases that must stop with cases that must not (see
-autograder.scoring.callbacks); the kinds of case are those autograder.inputs draws.
-"""
-
-from __future__ import annotations
-
-from autograder.exercises.fashion_mnist.constants import (
-    DEFAULT_ACCURACY_TARGET,
-    DEFAULT_LOSS_THRESHOLD,
-)
+from autograder.exercises.fashion_mnist import constants as c
 from autograder.scoring import grader
 from autograder.scoring.callbacks import CallbackRule, check_decisions, check_fits
 
-LOSS = CallbackRule("StopOnLoss", "loss", "<", "threshold", DEFAULT_LOSS_THRESHOLD)
-ACCURACY = CallbackRule("StopOnAccuracy", "accuracy", ">=", "target", DEFAULT_ACCURACY_TARGET)
+LOSS = CallbackRule("StopOnLoss", "loss", "<", "threshold", c.DEFAULT_LOSS_THRESHOLD)
+ACCURACY = CallbackRule("StopOnAccuracy", "accuracy", ">=", "target", c.DEFAULT_ACCURACY_TARGET)
 
 
 @grader("StopOnLoss", "stops when loss < 0.4", points=3)
 def test_loss_stops(obs, ctx, submission) -> None:
-    kinds = ("below", "far_below", "far_above")
-    check_decisions(obs, LOSS, ctx.expectations, kinds, submission.code)
+    check_decisions(
+        obs, LOSS, ctx.expectations, ("below", "far_below", "far_above"), submission.code
+    )
 
 
 @grader("StopOnLoss", "keeps training at or above 0.4", points=3)
 def test_loss_keeps_training(obs, ctx, submission) -> None:
-    kinds = ("above", "boundary", "below")
-    check_decisions(obs, LOSS, ctx.expectations, kinds, submission.code)
+    check_decisions(obs, LOSS, ctx.expectations, ("above", "boundary", "below"), submission.code)
 
 
 @grader("StopOnLoss", "custom threshold honoured", points=2)
@@ -41,14 +33,16 @@ def test_loss_real_fit(obs, ctx, submission) -> None:
 
 @grader("StopOnAccuracy", "stops when accuracy >= 0.9, boundary included", points=3)
 def test_accuracy_stops(obs, ctx, submission) -> None:
-    kinds = ("boundary", "above", "far_below")
-    check_decisions(obs, ACCURACY, ctx.expectations, kinds, submission.code)
+    check_decisions(
+        obs, ACCURACY, ctx.expectations, ("boundary", "above", "far_below"), submission.code
+    )
 
 
 @grader("StopOnAccuracy", "keeps training below 0.9", points=3)
 def test_accuracy_keeps_training(obs, ctx, submission) -> None:
-    kinds = ("below", "far_below", "above")
-    check_decisions(obs, ACCURACY, ctx.expectations, kinds, submission.code)
+    check_decisions(
+        obs, ACCURACY, ctx.expectations, ("below", "far_below", "above"), submission.code
+    )
 
 
 @grader("StopOnAccuracy", "custom target honoured", points=2)
