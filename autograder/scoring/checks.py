@@ -16,17 +16,25 @@ from typing import Any
 
 import numpy as np
 
-from autograder.model_eval import predict_probabilities
-from autograder.readers.observations import MODEL_SUFFIX, trained_steps
+from autograder.model_eval import mean_loss, predict_probabilities
+from autograder.readers.observations import (
+    MODEL_SUFFIX,
+    ObservationError,
+    trained_model,
+    trained_steps,
+)
 from autograder.scoring.feedback import SHAPE_CHANGED_HINT, CheckFailed, raise_for_error
 from autograder.scoring.keras_models import (
     activation_name,
     check_optimizer,
+    check_test_accuracy,
     compiled,
     input_shape,
     layer_names,
+    layers_of,
     model_for,
     normalise,
+    unscaled_training_cause,
 )
 
 # Keras' short names of its losses, and what each is: the student may write either.
@@ -809,7 +817,6 @@ def check_model_accuracy(
     `seconds`: the observations of the fit's curves and seconds). Short of it, when the model
     does better on the test images unscaled (x 255: it was trained on pixels 0-255), the hint
     is `unscaled`, else `hint`."""
-    from autograder.scoring.keras_models import check_test_accuracy, unscaled_training_cause
 
     images, labels, class_names = test
     try:
@@ -1029,8 +1036,6 @@ def fit_from_start(
     whether its weights changed. Fails when it did not come back, no step ran, its weights did
     not start from `start` (`check_started_from`), or its loss on (`images`, `labels`), computed
     here, is not below `drop` x `start_loss`: every check of a training rests on a real fit."""
-    from autograder.model_eval import mean_loss
-    from autograder.readers.observations import ObservationError, trained_model
 
     if model_key not in obs.measured:
         try:
@@ -1077,8 +1082,6 @@ def check_pipeline_accuracy(
     `labels`; fails first with the error of any of the part's calls, or when the scaling call
     `scaled_key` returned None; a model that does better on raw pixels was trained unscaled
     (the hint says so, with `fix`). The accuracy and curves go into `record` for the reports."""
-    from autograder.scoring.feedback import unscaled_training_cause
-    from autograder.scoring.keras_models import check_test_accuracy
 
     calls = obs.get("calls") or []
     for made in calls if isinstance(calls, list) else []:
@@ -1173,7 +1176,6 @@ def check_history_of_fit(obs, key: str, function: str, steps: int, images: int) 
 def check_dense_params(model, call: str, inputs: int, units: list[int], hint: str = "") -> None:
     """The model's Dense layers, in order, have `units` units on `inputs` values: each
     (its inputs + 1) x its units parameters (weights plus biases)."""
-    from autograder.scoring.keras_models import layers_of
 
     sizes = [inputs, *units[:-1]]
     expected = [(n + 1) * u for n, u in zip(sizes, units, strict=True)]
