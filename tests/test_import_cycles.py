@@ -121,3 +121,41 @@ def test_a_cycle_made_by_a_function_level_import_is_found(tmp_path: Path) -> Non
     plugin.write_text("def direct():\n    from autograder import results\n")
     (package / "results.py").write_text("")
     assert find_cycle(import_graph(package)) == []
+
+
+def unresolved_imports(package: Path = PACKAGE) -> list[str]:
+    """Every `from autograder.X import name` anywhere in the package (function bodies
+    included) whose module does not exist or defines no `name`: ruff cannot see a
+    function-level import left pointing at a name's old home after a move."""
+    import importlib
+
+    modules = package_modules(package)
+    problems = []
+    for module, path in modules.items():
+        package_name = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = package_name.split(".")[: len(package_name.split(".")) - (node.level - 1)]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            if not (source == "autograder" or source.startswith("autograder.")):
+                continue
+            where = f"{path.relative_to(package.parent)}:{node.lineno}"
+            if source not in modules:
+                problems.append(f"{where}: no module {source}")
+                continue
+            imported = importlib.import_module(source)
+            for alias in node.names:
+                if f"{source}.{alias.name}" in modules or hasattr(imported, alias.name):
+                    continue
+                problems.append(f"{where}: {source} defines no {alias.name}")
+    return problems
+
+
+def test_every_import_of_the_package_names_something_that_exists() -> None:
+    """A name moved to another module leaves no import behind, even inside a function."""
+    problems = unresolved_imports()
+    assert problems == [], "\n".join(problems)
