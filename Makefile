@@ -20,7 +20,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # nbgrader runs alembic and jupyter from the environment's bin.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install system-deps grade check test test-fast lint format release bench docs gradescope-bundle student-bundle clean
+.PHONY: install system-deps grade check test test-fast lint format release bench bench-compare docs gradescope-bundle student-bundle clean
 
 install: $(VENV)/.installed system-deps
 
@@ -102,6 +102,12 @@ bench: install
 	$(BIN)/python benchmarks/grading_time.py
 	$(BIN)/python benchmarks/class_speed.py
 	$(BIN)/python benchmarks/batch_throughput.py
+
+# Before and after in one run: each reference graded with commit BASE and with this checkout,
+# interleaved (`make bench-compare BASE=v0.1.0`).
+bench-compare: install
+	@test -n "$(BASE)" || { echo "name the commit to compare with: make bench-compare BASE=<commit>"; exit 2; }
+	$(BIN)/python benchmarks/compare_commits.py $(BASE) --repeat $(or $(REPEAT),2)
 
 # The manual: regenerate its generated pages (the rubric of each exercise, the CLI reference)
 # from the graders and the argument parser, then build it strictly into site/ (a broken link or
