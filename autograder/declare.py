@@ -1,9 +1,9 @@
 """Declared parts: "call the student's function with these inputs and record what comes back".
 
-Most parts of a Keras exercise are one or a few calls. An exercise declares them on its `Part`
-instead of writing a probe and its schema; the engine runs the calls in the sandboxed child
+Every part of a Keras exercise is one or a few calls. An exercise declares them on its `Part`
+(a part without calls is refused); the engine runs the calls in the sandboxed child
 (autograder/child/declared.py), records each result by its kind, and derives the schema the
-graders read. Hand-written probes (`probes.py`) stay possible for unusual parts.
+graders read.
 
     Part("predict_price", timeout=60, calls=(
         Call("predict_price", StartModel(weights="predict_weights"), Setting("bedrooms"),
@@ -52,7 +52,7 @@ Every call also records `key_changed` (the `Input` arrays it modified in place),
 `training=True` (the call runs inside `fast_training`, seeded with the config's `seed`),
 `key_seconds`. A model argument with `save_as="name"` is saved after the call as model `name`
 (its trained weights and optimizer steps, for the graders). An exception is recorded under
-`key` in `errors`, as a probe's `h.call` does.
+`key` in `errors` (the harness's `h.call`).
 
 A training call that builds its own model keeps it for the grader with `keep_model="name"`: the
 model of the History it returns is saved as model `name`, and the graders judge that file

@@ -1,13 +1,10 @@
 """What the engine knows about an exercise, and which one a grading uses.
 
 An exercise is one folder, `autograder/exercises/<name>/`, whose `__init__.py` defines
-`EXERCISE`, an `Exercise`. The folder also holds:
-
-- `probes.py`: one `probe_<part>(h, rec)` function per part, run inside the sandboxed child by
-  `autograder/child/harness.py` (it imports nothing from the grader);
-- `schema.py`: `OBSERVATIONS`, what each part's probe may record (used by the probe and by the
-  reader, see `autograder/child/schema.py`);
-- `graders/test_*.py`: the rubric, as pytest tests marked with `autograder.scoring.grader`.
+`EXERCISE`, an `Exercise`, whose parts declare the calls the sandboxed child makes
+(`autograder/declare.py`; the engine derives each part's observation schema from them). The
+folder also holds `graders/test_*.py`: the rubric, as pytest tests marked with
+`autograder.scoring.grader`.
 
 Its notebooks live where nbgrader wants them: `solutions/<name>/<name>.ipynb` (the instructor's
 source) and `assignments/<name>/<name>.ipynb` (the release).
@@ -32,7 +29,6 @@ from typing import Any, Protocol
 import numpy as np
 
 from autograder.child.model_vetting import ModelLimits
-from autograder.child.schema import check_schema
 from autograder.declare import Call, check_calls, part_schema, student_names
 
 EXERCISES_PACKAGE = "autograder.exercises"
@@ -47,8 +43,9 @@ class ExerciseError(ValueError):
 
 @dataclass(frozen=True)
 class Part:
-    """One graded part: a name the student defines, its time limit in the child, and the
-    student names its probe uses (when they are not just the part's own name)."""
+    """One graded part: a name the student defines, its time limit in the child, the calls the
+    child makes (autograder/declare.py), and the student names they use (when not derived
+    from the calls)."""
 
     name: str
     timeout: float
@@ -60,11 +57,16 @@ class Part:
     slow: bool = False
     # Shown under a self-check of the part (e.g. how much it trains).
     selfcheck_note: str = ""
-    # A declared part (autograder/declare.py): the calls the engine runs in the child instead
-    # of a probe, and from which it derives the part's schema.
+    # The calls the engine runs in the child (autograder/declare.py), from which it derives the
+    # part's schema. Required: a part without calls would record nothing to grade.
     calls: tuple[Call, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.calls:
+            raise ValueError(
+                f"part {self.name!r} declares no calls: give it calls=(...) "
+                "(see autograder/declare.py)"
+            )
         check_calls(self.name, self.calls)
 
     @property
@@ -163,14 +165,6 @@ class Exercise:
         return self.folder / "graders"
 
     @property
-    def probes_file(self) -> Path:
-        return self.folder / "probes.py"
-
-    @property
-    def schema_file(self) -> Path:
-        return self.folder / "schema.py"
-
-    @property
     def notebook_name(self) -> str:
         return f"{self.name}.ipynb"
 
@@ -188,10 +182,9 @@ class Exercise:
 
     @property
     def schema(self) -> dict[str, dict[str, str]]:
-        """The exercise's observation schema (see autograder.child.schema): its `schema.py`,
-        if any, and what its declared parts record."""
-        written = load_schema(self.schema_file) if self.schema_file.is_file() else {}
-        return {**written, **self.declared_schema}
+        """The exercise's observation schema (see autograder.child.schema): what each part's
+        declared calls record."""
+        return self.declared_schema
 
     @property
     def declared(self) -> dict[str, list[dict[str, Any]]]:
@@ -201,15 +194,6 @@ class Exercise:
     @property
     def declared_schema(self) -> dict[str, dict[str, str]]:
         return {p.name: part_schema(p.calls) for p in self.parts if p.calls}
-
-
-@functools.cache
-def load_schema(path: Path) -> dict[str, dict[str, str]]:
-    spec = importlib.util.spec_from_file_location(f"_schema_{path.parent.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    check_schema(module.OBSERVATIONS)  # a misspelt kind fails here, not as a silent 0
-    return module.OBSERVATIONS
 
 
 def available_exercises() -> tuple[str, ...]:

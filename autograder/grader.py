@@ -3,7 +3,7 @@ report.
 
 "Grader" here is the `Grader` class, the engine's pipeline for any exercise (see
 autograder.exercise_spec): the submission is read, the exercise draws this grading's inputs, the
-harness runs the exercise's probes in the sandbox, the observations are read and validated here,
+harness runs the parts' declared calls in the sandbox, the observations are read and validated here,
 and the exercise's graders (the `@grader` tests in its `graders/` folder) score them through
 pytest (autograder.scoring). Around it, each in its own module: the process's shared graders
 (autograder.shared_graders), the pytest bridge (autograder.scoring.direct_run), the in-kernel

@@ -2,7 +2,7 @@
 exercises draw them with.
 
 The child receives inputs only: images, callback arguments and logs, fit lengths. Every expected
-outcome stays in the grader's process (`Expectations`), so a submission that patches the probe to
+outcome stays in the grader's process (`Expectations`), so a submission that patches the harness to
 echo what it was sent has nothing to echo, and one that replays another grading's answers meets
 other values. The seed is an HMAC of the submission's bytes under the grader's secret, so a given
 submission gets the same inputs, and the same grade, on every run, and no student can predict them.
@@ -105,21 +105,6 @@ class Expectations:
     cases: dict[str, list[CallbackCase]] = field(default_factory=dict)
     fits: dict[str, list[CallbackFit]] = field(default_factory=dict)
     steps_per_epoch: int = 1  # of the short fits: the grader counts epochs from optimizer steps
-
-    @property
-    def callback_stops(self) -> dict[str, dict[str, bool]]:
-        return {part: {c.id: c.stop for c in cases} for part, cases in self.cases.items()}
-
-    def child_config(self) -> dict:
-        """The cases and fits as the child receives them: inputs only."""
-        return {
-            "callback_cases": {
-                part: [c.for_child() for c in cases] for part, cases in self.cases.items()
-            },
-            "callback_fits": {
-                part: [f.for_child() for f in fits] for part, fits in self.fits.items()
-            },
-        }
 
 
 @dataclass(frozen=True)
@@ -330,7 +315,7 @@ def fresh_weights(
 
 def weight_arrays(prefix: str, weights: list[np.ndarray]) -> dict[str, np.ndarray]:
     """Weights as the child's named input arrays `<prefix>_w0`, `<prefix>_w1`, ... in order;
-    the config lists the names (`list(...)`) for the probe to load them back."""
+    the config lists the names (`list(...)`) for the child to load them back."""
     return {f"{prefix}_w{i}": weight for i, weight in enumerate(weights)}
 
 

@@ -1,7 +1,7 @@
-"""The in-kernel self-check: a `Grader`'s probes and its exercise's graders run on objects
+"""The in-kernel self-check: a `Grader`'s declared calls and its exercise's graders run on objects
 already defined in the caller's own process (a student's kernel), without the sandbox.
 
-Same probes, same graders and same feedback as `Grader.grade`, only for students checking their
+Same calls, same graders and same feedback as `Grader.grade`, only for students checking their
 own work: grades always come from `Grader.grade`. `autograder.selfcheck` is the student's side
 (`check(part)` in the notebook); this module is the engine it calls.
 """
@@ -18,7 +18,6 @@ from autograder.grader import Grader, array_sizes
 from autograder.namespace_source import code_filenames, namespace_sources
 from autograder.results import GradingReport
 from autograder.sandbox.outcome import PartRun
-from autograder.sandbox.runner import child_files
 from autograder.scoring.run import score
 from autograder.solution_definitions import own_definitions, ran_with_own
 
@@ -37,7 +36,6 @@ def check_namespace(
     out_dir = Path(tempfile.mkdtemp(prefix="autograder-selfcheck-"))
     inputs = grader.setup.draw(secrets.randbits(64))
     inputs_dir = grader.write_inputs(inputs)
-    files = child_files(grader.exercise)
     try:
         config = {
             **grader.child_config(inputs, in_sandbox=False),
@@ -45,8 +43,6 @@ def check_namespace(
             "inputs_dir": str(inputs_dir),
             "parts": list(parts),
             "source_names": sorted(set(code_filenames(namespace))),
-            "probes_file": str(files["exercise_probes.py"]),
-            "schema_file": str(files["exercise_schema.py"]),
         }
         harness.run_in_process(config, namespace)
         runs = {part: PartRun("ok") for part in parts}

@@ -1,6 +1,6 @@
 """Self-checks for students: `check("build_model")` in the notebook, right after the part.
 
-It runs the grader's own probes and checks on the objects already defined in the student's
+It runs the grader's own declared calls and checks on the objects already defined in the student's
 kernel and prints the same feedback `autograder grade` gives for that part. It is fast: the
 callback and training checks train briefly on a small subset (as the grader does too), and the
 pipeline part, which trains for 5 epochs on all 60,000 images, is skipped unless asked for with
@@ -169,7 +169,7 @@ def set_grader(grader) -> None:
 
 @contextlib.contextmanager
 def _quiet():
-    """Hide the student's own prints, progress bars and warnings while the probes run, and
+    """Hide the student's own prints, progress bars and warnings while the part's calls run, and
     TensorFlow's C++ log lines, which bypass Python and write to file descriptor 2."""
     sink = io.StringIO()
     with (

@@ -55,9 +55,8 @@ def test_bad_arguments_name_the_argument_and_the_value() -> None:
         Call("f", key="a b")
 
 
-def test_a_declared_exercise_needs_no_probes_or_schema_file() -> None:
+def test_a_declared_exercise_derives_its_schema_and_names_from_its_calls() -> None:
     exercise = load_exercise("housing_prices")
-    assert not exercise.probes_file.exists() and not exercise.schema_file.exists()
     assert exercise.schema["predict_price"]["result_number"] == "number"
     assert exercise.part("pipeline").names == ("make_data", "build_model", "train_model")
     assert exercise.dataset is None

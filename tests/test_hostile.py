@@ -273,7 +273,7 @@ def _intrude():
             pass
     for path in {targets["delete"]!r}:
         shutil.rmtree(path, ignore_errors=True)
-    for path in ("grader/child/harness.py", "grader/exercise_probes.py", "grader/config.json", "grader/chunks.json", "inputs/sample_images.npy"):
+    for path in ("grader/child/harness.py", "grader/child/declared.py", "grader/config.json", "grader/chunks.json", "inputs/sample_images.npy"):
         try:
             with open(path, "wb") as handle:
                 handle.write(b"planted")

@@ -1,13 +1,12 @@
 """The child's harness: runs inside the sandbox, executes the submission, records what it does.
 
 This file and its siblings (the package `autograder/child/`) are copied into the child's
-read-only grader folder as the package `child`, with the exercise's `probes.py` and `schema.py`,
-and run there: they import nothing from the grader. The harness computes no score. It loads the
-submission chunk by chunk, then for each part calls the exercise's `probe_<part>(h, rec)` (or
-runs the part's declared calls, see declared.py), where
-`h` is the `Probe` (the student's namespace, guarded calls, the grader's inputs, Keras tools) and
-`rec` the part's `Recorder`, which writes plain observations (JSON, `.npy`, model files) that the
-exercise's schema declares, for the trusted parent to read.
+read-only grader folder as the package `child`, and run there: they import nothing from the
+grader. The harness computes no score. It loads the submission chunk by chunk, then for each
+part runs the part's declared calls (see declared.py and autograder/declare.py) with `h`, the
+`Probe` (the student's namespace, guarded calls, the grader's inputs, Keras tools), and `rec`,
+the part's `Recorder`, which writes plain observations (JSON, `.npy`, model files) that the
+part's schema declares, for the trusted parent to read.
 
 Security-relevant here: what is bound before student code runs, the fork guard, files created
 without following planted links, the progress protocol (`say`), and the run loop.
@@ -19,7 +18,6 @@ Usage (the grader builds this command, see autograder/sandbox/workdir.py):
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import linecache
 import os
@@ -53,8 +51,6 @@ _np_array = numpy.array
 _np_asarray = numpy.asarray
 _np_save = numpy.save
 _np_load = numpy.load
-_spec_from_file = importlib.util.spec_from_file_location
-_module_from_spec = importlib.util.module_from_spec
 _os_open = os.open
 _os_write = os.write
 _os_close = os.close
@@ -235,22 +231,12 @@ def trimmed(message: str, limit: int = 1000) -> str:
     return text[: limit // 3] + "\n...\n" + text[len(text) - (limit - limit // 3 - 5) :]
 
 
-def load_module(path: str, name: str):
-    """Load one of the exercise's files (`probes.py`, `schema.py`) by path, its builtins bound
-    before the submission runs."""
-    spec = _spec_from_file(name, path)
-    module = _module_from_spec(spec)
-    spec.loader.exec_module(module)
-    bind_builtins(module.__dict__)
-    return module
-
-
 class Probe(KerasTools):
-    """Loads the submission and runs the exercise's probe of each part.
+    """Loads the submission and runs the declared calls of each part.
 
-    The exercise's probes receive this object as `h`: `h.student(name)`, `h.call(rec, key, f,
-    *args)`, `h.load_input(name)`, `h.config`, `h.describe(value)`, `h.same_array(a, b)`, and
-    the Keras tools of `keras_tools.KerasTools` (`h.save_model`, `h.drive_callback`, ...).
+    The declared calls (child/declared.py) receive this object as `h`: `h.student(name)`,
+    `h.call(rec, key, f, *args)`, `h.load_input(name)`, `h.config`, `h.describe(value)`,
+    `h.same_array(a, b)`, and the Keras tools of `keras_tools.KerasTools` (`h.save_model`, ...).
     """
 
     describe = staticmethod(describe)
@@ -260,11 +246,9 @@ class Probe(KerasTools):
 
     def __init__(self, config: dict, namespace: dict | None = None) -> None:
         self.config = config
-        self.probes = load_module(config["probes_file"], "exercise_probes")
-        self.schema = load_module(config["schema_file"], "exercise_schema").OBSERVATIONS
-        # Declared parts (autograder/declare.py): their calls and the keys those record.
+        # The parts' declared calls (autograder/declare.py) and the keys those record.
         self.declared: dict = config.get("declared", {})
-        self.schema = {**self.schema, **config.get("declared_schema", {})}
+        self.schema: dict = config.get("declared_schema", {})
         self.out_dir = config["out_dir"]
         self.inputs = config["inputs_dir"]
         self.preloaded = namespace is not None
@@ -376,15 +360,11 @@ class Probe(KerasTools):
             rec = Recorder(self.out_dir, part, self.schema)
             started = _time()
             try:
-                probe = getattr(self.probes, f"probe_{part}", None)
-                if probe is None and part in self.declared:
-                    run_calls(self, rec, self.declared[part])
-                else:
-                    getattr(self.probes, f"probe_{part}")(self, rec)
-            except SchemaError as exc:  # a bug of the exercise's probe, never the student's
+                run_calls(self, rec, self.declared[part])
+            except SchemaError as exc:  # a bug of the engine's declared calls, never the student's
                 rec.data.setdefault("errors", {})["probe"] = {
                     "type": "SchemaError",
-                    "message": f"the grader's probe is broken: {exc}",
+                    "message": f"the grader's declared calls are broken: {exc}",
                     "frames": [],
                 }
             except LookupError as exc:

@@ -1,8 +1,7 @@
-"""Keras tools for the exercises' probes, inside the sandboxed child.
+"""Keras tools for the parts' declared calls, inside the sandboxed child.
 
-The harness's `Probe` inherits them, so an exercise's probe calls `h.save_model(rec, key,
-model)`, `h.drive_callback(rec, "StopOnLoss")`, `with h.fast_training(model): ...`. Everything
-they use is bound when the harness starts, before the submission runs. Copied into the child
+The harness's `Probe` inherits them, so child/declared.py calls `h.save_model(rec, key,
+model)`, `h.start_model()`, `with h.fast_training(model): ...`. Everything they use is bound when the harness starts, before the submission runs. Copied into the child
 next to the harness: it imports nothing from the grader.
 """
 
@@ -68,7 +67,7 @@ def _optimizer_steps(model) -> int | None:
 
 
 def bind_keras() -> dict:
-    """Import Keras and bind the objects the probes use, before student code can rebind them
+    """Import Keras and bind the objects the declared calls use, before student code can rebind them
     (`keras.callbacks.History = object` would otherwise make anything look like a History)."""
     if not _KERAS:
         import keras
@@ -101,7 +100,7 @@ def bind_keras() -> dict:
 
 
 class KerasTools:
-    """Keras helpers for probes; mixed into the harness's `Probe` (which provides `call`,
+    """Keras helpers for the declared calls; mixed into the harness's `Probe` (which provides `call`,
     `student`, `error_info`, `input_path`, `config` and `source_names`)."""
 
     def guard(self) -> None:
@@ -186,28 +185,6 @@ class KerasTools:
         self.k["set_random_seed"](seed)
         self.k["op_determinism"]()
 
-    def train_and_record(self, rec, key: str, model, function, *args, **kwargs) -> bool:
-        """Run the student's training call `function(*args, **kwargs)` of `model` inside
-        `fast_training`; record `training_seconds` and the History's curves (`history`), and
-        save the trained model as `model`. False when the call raised (recorded under `key`)."""
-        started = self.clock()
-        if self.refused(model):
-            # The grader will refuse this model when it reads it back (and say why): training
-            # it first would only spend the part's time limit.
-            rec.data["training_seconds"] = 0.0
-            self.save_model(rec, "model", model)
-            return False
-        with self.fast_training(model):
-            ok, history = self.call(rec, key, function, *args, **kwargs)
-        rec.data["training_seconds"] = round(self.clock() - started, 2)
-        if not ok:
-            return False
-        curves = self.history_curves(history)
-        if curves is not None:
-            rec.data["history"] = curves
-        self.save_model(rec, "model", model)
-        return True
-
     def dataset_arrays(self, *names: str) -> list:
         """Arrays of the exercise's data set read from the files themselves, without Keras:
         what the student may have patched (Keras' loader, numpy) cannot change them. The config
@@ -216,68 +193,6 @@ class KerasTools:
         files = self.config["dataset_files"]
         home = _join(self.config.get("root", ""), "keras_home")
         return [read_idx(_join(home, files[name])).copy() for name in names]
-
-    def drive_callback(self, rec, class_name: str) -> None:
-        """Drive a student's callback class with the grader's logs on a stand-in model, then in
-        real short fits from the grader's start model.
-
-        Config (inputs only; whether each decision is right is known to the grader alone):
-        `callback_cases[class_name]`: [{id, kwargs, logs}], `callback_fits[class_name]`:
-        [{id, kwargs, epochs}], `fit_images`/`fit_labels`: input array names, `start_model`.
-        Records `cases` (one outcome per case) and `fits` (epochs run), and saves each fit's
-        model as `fit_<id>` (the grader counts the epochs from its optimizer's steps).
-        """
-        k = self.k
-        callback_class = self.student(class_name)
-        stand_in = k["Sequential"]([k["Input"]((1,)), k["Dense"](1)])
-        results = []
-        for case in self.config["callback_cases"][class_name]:
-            outcome: dict = {"id": case["id"]}
-            ok, callback = self.call(rec, f"init {case['id']}", callback_class, **case["kwargs"])
-            if ok:
-                stand_in.stop_training = False
-                try:
-                    callback.set_model(stand_in)
-                    # Positional, as Keras' CallbackList calls it: a student may name the
-                    # parameter `log` or `metrics`.
-                    callback.on_epoch_end(0, dict(case["logs"]))
-                    outcome["model_stop_training"] = bool(stand_in.stop_training is True)
-                    outcome["self_stop_training"] = bool(
-                        getattr(callback, "stop_training", False) is True
-                    )
-                except _BaseException as exc:
-                    outcome["error"] = self.error_info(exc)
-            else:
-                outcome["error"] = rec.data["errors"][f"init {case['id']}"]
-            results.append(outcome)
-        rec.data["cases"] = results
-
-        images, labels = self.fit_data()
-        fits = []
-        for fit in self.config["callback_fits"][class_name]:
-            model = self.start_model()
-            ok, callback = self.call(rec, f"fit {fit['id']}", callback_class, **fit["kwargs"])
-            record: dict = {"id": fit["id"]}
-            if ok:
-                try:
-                    history = model.fit(
-                        images, labels, epochs=fit["epochs"], callbacks=[callback], verbose=0
-                    )
-                    record["epochs_run"] = len(history.epoch)
-                except _BaseException as exc:
-                    record["error"] = self.error_info(exc)
-                else:
-                    self.save_model(rec, f"fit_{fit['id']}", model)
-            fits.append(record)
-        rec.data["fits"] = fits
-
-    def fit_data(self):
-        """The short fits' images (scaled as the exercise's model expects) and labels."""
-        images = self.load_input(self.config["fit_images"]).astype("float32") / 255.0
-        shape = self.config.get("fit_shape")
-        if shape:
-            images = images.reshape((len(images), *shape))
-        return images, self.load_input(self.config["fit_labels"])
 
     def epoch_recorder(self):
         """A Keras callback that records the epochs it sees and whether a fit began."""

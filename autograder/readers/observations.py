@@ -315,8 +315,9 @@ def clean_history(value: Any) -> dict[str, list[float]]:
 
 
 def _curves_kind(schema: dict[str, dict[str, str]] | None, part: str) -> bool:
-    """Whether `history` holds training curves here (a hand-written probe's dict); a declared
-    call named `history` records what it returned under it instead (an info)."""
+    """Whether `history` holds training curves here: only when read without a schema (a
+    declared call named `history` records what it returned under it, an info, and its curves
+    under `history_curves`)."""
     if schema is None:
         return True
     try:
@@ -333,7 +334,7 @@ def typed_values(
     for key, value in values.items():
         try:
             kind = kind_of(schema, part, key)
-        except SchemaError:  # undeclared: the child wrote what no probe writes
+        except SchemaError:  # undeclared: the child wrote what no declared call records
             continue
         if valid(kind, value):
             kept[key] = value
@@ -376,7 +377,7 @@ def read_observations(
                 else {}
             )
         for key in list(obs.data):
-            # A probe's training curves (a declared part's are `<call>_curves`): plain numbers.
+            # Training curves (`<call>_curves`): plain numbers.
             if key.endswith("_curves") or (key == "history" and _curves_kind(schema, part)):
                 obs.data[key] = clean_history(obs.data[key])
         missing = obs.data.get("missing")

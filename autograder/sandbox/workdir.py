@@ -2,7 +2,7 @@
 
 Host layout: `base/sandbox` is the child's working directory (`/sandbox` inside the private
 root); its `out/`, `home/` and Keras cache are writable by the child. `grader/` holds the
-harness, the exercise's probes and schema, the config and the code chunks, and `inputs/` the
+harness (the package `child`), the config and the code chunks, and `inputs/` the
 grader's inputs: both read-only for the child (read-only binds in the namespace modes,
 root-owned as nobody).
 """
@@ -34,7 +34,6 @@ from autograder.threads import thread_environment
 # package `child` and started as `child.harness`.
 CHILD_PACKAGE = Path(child.__file__).parent
 CHILD_PACKAGE_NAME = "child"
-EMPTY = CHILD_PACKAGE / "empty_exercise_module.py"
 # The child's `sys.path[0]` is the read-only grader folder, as for a script there (`python -m`
 # would put its writable working directory first); then `child.harness` runs as `python -m`
 # runs a module, with the config's path as sys.argv[1].
@@ -46,15 +45,11 @@ MAX_NETWORK_LOG_BYTES = 64 * 1024
 
 
 def child_files(exercise) -> dict[str, Path]:
-    """What the child's read-only grader folder holds: the child package and the exercise's
-    probes and schema (named so that they cannot shadow the package)."""
-    files = {
+    """What the child's read-only grader folder holds: the child package. The same for every
+    `exercise`: its parts' declared calls and schema reach the child in the config."""
+    return {
         f"{CHILD_PACKAGE_NAME}/{path.name}": path for path in sorted(CHILD_PACKAGE.glob("*.py"))
     }
-    # An exercise whose parts are all declared (autograder/declare.py) needs neither file.
-    files["exercise_probes.py"] = exercise.probes_file if exercise.probes_file.is_file() else EMPTY
-    files["exercise_schema.py"] = exercise.schema_file if exercise.schema_file.is_file() else EMPTY
-    return files
 
 
 class Workdir:
@@ -85,7 +80,7 @@ class Workdir:
         paths). The grader's inputs may still be written after this (see `add_inputs`).
 
         Host layout: `base/sandbox` is the child's working directory (its `out/`, `home/` and
-        keras cache are writable), `base/sandbox/grader` holds the probe, its config and the code
+        keras cache are writable), `base/sandbox/grader` holds the harness, its config and the code
         chunks, `base/sandbox/inputs` the grader's inputs; the last two are read-only for the
         child (read-only binds in the namespace modes, root-owned as nobody).
         """
@@ -124,8 +119,6 @@ class Workdir:
             "out_dir": str(root / "out"),
             "inputs_dir": str(root / "inputs"),
             "chunks": str(root / "grader" / "chunks.json"),
-            "probes_file": str(root / "grader" / "exercise_probes.py"),
-            "schema_file": str(root / "grader" / "exercise_schema.py"),
             "root": str(root),
         }
 

@@ -194,7 +194,8 @@ def source_cause(code: list[str], part: str, text: str) -> str:
 
 
 def part_failure(obs, ungraded: dict[str, str] | None = None) -> str | None:
-    """Why a whole part could not be checked, or None when its probe ran."""
+    """Why a whole part could not be checked, or None when its calls ran (the harness records
+    an exception that escaped them under the error key `probe`)."""
     if obs.run.status != "ok":
         return (
             f"{obs.part} {obs.run.message}."
