@@ -64,6 +64,23 @@ class FakeGrader:
         )
 
 
+class FakeGraderContext(FakeGrader):
+    """A FakeGrader made as the CLI makes the real one (`Grader(options)`, used as a context)."""
+
+    def __init__(self, options) -> None:
+        super().__init__()
+        self.options = options
+
+    def __enter__(self) -> FakeGraderContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def grade(self, submission, *, release=None):
+        return super().grade(submission)
+
+
 @dataclass(frozen=True)
 class FakeFactory:
     """Picklable: what a pool worker calls to build its grader."""

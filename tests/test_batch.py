@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from batch_fakes import FakeFactory, FakeGrader, NoGrader, read_log
+from batch_fakes import FakeFactory, FakeGrader, FakeGraderContext, NoGrader, read_log
 
 from autograder import batch
 from autograder.batch import gradebook, layouts
@@ -510,16 +510,6 @@ def test_format_duration():
 
 
 # -- command line --------------------------------------------------------------------------------
-class FakeGraderContext(FakeGrader):
-    def __init__(self, options) -> None:
-        super().__init__()
-        self.options = options
-
-    def __enter__(self) -> FakeGraderContext:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
 
 
 def test_cli_batch_grades_the_folder_and_prints_a_summary(tmp_path, capsys, monkeypatch):

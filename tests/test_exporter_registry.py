@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from batch_fakes import FakeGrader
+from batch_fakes import FakeGrader, FakeGraderContext
 
 from autograder import batch, cli
 from autograder.exporters import registry
@@ -37,21 +37,6 @@ def toy(monkeypatch: pytest.MonkeyPatch) -> Exporter:
     """The toy exporter registered for one test (the registry is restored after it)."""
     monkeypatch.setattr(registry, "EXPORTERS", list(registry.EXPORTERS))
     return registry.register(TOY)
-
-
-class FakeGraderContext(FakeGrader):
-    def __init__(self, options) -> None:
-        super().__init__()
-        self.options = options
-
-    def __enter__(self) -> FakeGraderContext:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def grade(self, submission, *, release=None):
-        return super().grade(submission)
 
 
 def test_grade_offers_and_writes_a_registered_exporter(toy, tmp_path, capsys, monkeypatch):

@@ -35,18 +35,7 @@ def content_hash(data: bytes) -> str:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` in one step: readers see the old file or the new, never part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    atomic_write_with(path, lambda tmp: tmp.write_bytes(data))
 
 
 def atomic_write_with(path: Path, write: Callable[[Path], object]) -> None:
