@@ -101,3 +101,26 @@ def stub_notebook_text() -> str:
 
 def failed_parts(report) -> set[str]:
     return {t.part for t in report.tests if not t.passed}
+
+
+def grade_together(
+    sources: dict[str, str], data_dir: Path, out: Path, exercise: str = EXERCISE, jobs: int = 2
+) -> dict[str, object]:
+    """Each of `sources` (name -> a submission's Python source) graded once by the batch engine
+    that grades a class, `jobs` at a time, with the fast options on the data in `data_dir`:
+    name -> its GradingReport. A table of submissions graded this way takes about half the
+    time of grading them one by one on two cores, with the same reports."""
+    from autograder import batch
+    from autograder.batch.worker import GraderFactory
+
+    folder = out / "submissions"
+    folder.mkdir(parents=True)
+    for name, source in sources.items():
+        (folder / f"{name}.py").write_text(source)
+    factory = GraderFactory(fast_options(data_dir, exercise=exercise))
+    result = batch.grade_folder(
+        folder, factory=factory, out_dir=out / "batch", jobs=jobs, progress=False
+    )
+    reports = {Path(report.submission).stem: report for report in result}
+    assert set(reports) == set(sources), (sorted(reports), sorted(sources))
+    return reports
