@@ -139,7 +139,7 @@ def memory_bound(grader, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("warm") / "model.model"
     with path.open("wb") as handle:
-        write_keras_model(handle, grader.setup.reference)
+        write_keras_model(handle, grader.setup.scratch)  # the seeded reference model
     limits = grader.exercise.model_limits
     predict_probabilities(load_model(path, limits), grader.dataset.test_images[:10] / 255.0)
     trained_steps(path, limits)
