@@ -31,8 +31,7 @@ What each kind of result records, under the call's `key` (default "result"):
 "arrays" also saves the items of a nested tuple or list one level down (`key_item_0_1` for
 `return (xs, ys), (test_xs, test_ys)`). The info under `key` also says, for a History of a
 call with a model argument, `of_model_argument` (it is that model's own `model.history`, of
-its last fit), and for any call, `inputs_reshaped` (the `Input` arrays whose shape the call
-changed in place, `images.shape = ...`).
+its last fit).
 
 Two more arguments: `DataSet("train_images")`, an array of the exercise's data set read in
 the child from its files (a whole training set, not sent per grading), and `EpochLog()`, a list

@@ -122,7 +122,7 @@ def _record_value(h, rec, key: str, value) -> None:
     """A `Value`: its description, and its strings when it is a list or tuple of strings."""
     rec.data[key] = h.describe(value)
     if _isinstance(value, (list, tuple)) and all(_type(v) is str for v in value):
-        rec.data[f"{key}_items"] = [str(v) for v in value][:MAX_VALUE_ITEMS]
+        rec.data[f"{key}_items"] = [str(v) for v in value[:MAX_VALUE_ITEMS]]
 
 
 def _record_epoch_log(rec, key: str, recorders: list) -> None:
@@ -322,8 +322,9 @@ def run_calls(h, rec, calls: list) -> None:
         rec.data[f"{key}_changed"] = [
             name for name, now, before in inputs if not h.same_array(now, before)
         ]
-        reshaped = [name for name, now, before in inputs if now.shape != before.shape]
-        rec.data[f"{key}_reshaped"] = reshaped
+        rec.data[f"{key}_reshaped"] = [
+            name for name, now, before in inputs if now.shape != before.shape
+        ]
         for spec, argument in zip([*call["args"], *call["kwargs"].values()], given, strict=True):
             if spec.get("save_as"):
                 h.save_model(rec, spec["save_as"], argument)
@@ -334,7 +335,5 @@ def run_calls(h, rec, calls: list) -> None:
         info = rec.data.get(key)
         if _isinstance(info, dict) and call["returns"] == "history" and model is not None:
             info["of_model_argument"] = value is getattr(model, "history", None)
-        if _isinstance(info, dict) and reshaped:
-            info["inputs_reshaped"] = reshaped
         if call.get("keep_model"):
             _keep_model(h, rec, call["keep_model"], value)

@@ -1015,7 +1015,7 @@ def check_input_untouched(obs, key: str, call: str, name: str) -> None:
     if modified is not False:  # missing means unknown, and unknown never earns the points
         hint = ("in-place operations (`images /= ...`, `images[...] = ...`) change the caller's "
                 "data; return a new array")  # fmt: skip
-        if name in (obs.get(key) or {}).get("inputs_reshaped", []):
+        if name in (obs.get(f"{key}_reshaped") or []):
             hint = SHAPE_CHANGED_HINT
         raise CheckFailed(
             expected="the input array unchanged",
