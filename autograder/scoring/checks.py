@@ -810,15 +810,19 @@ def check_model_accuracy(
     unscaled: str = "",
     curves: str = "history",
     seconds: str = "training_seconds",
+    raw_images=None,
+    scaled_info: dict | None = None,
 ) -> float:
     """The model a pipeline trained and saved as `model_key` reaches `threshold` accuracy on
     the grader's own test set `test` (images scaled as the model expects, labels, class names),
     computed and recorded for the reports by keras_models.check_test_accuracy (`curves`,
     `seconds`: the observations of the fit's curves and seconds). Short of it, when the model
-    does better on the test images unscaled (x 255: it was trained on pixels 0-255), the hint
-    is `unscaled`, else `hint`."""
+    does better on the test images unscaled (`raw_images`, else the images x 255: it was
+    trained on pixels 0-255; `scaled_info`, the recorded description of the images it was
+    trained on, when known), the hint is `unscaled`, else `hint`."""
 
     images, labels, class_names = test
+    raw = images * 255.0 if raw_images is None else raw_images
     try:
         return check_test_accuracy(obs, key=model_key, images=images, labels=labels,
                                    class_names=class_names, threshold=threshold, record=record,
@@ -828,7 +832,9 @@ def check_model_accuracy(
         cause = (
             isinstance(accuracy, float)
             and unscaled
-            and unscaled_training_cause(obs, model_key, images * 255.0, labels, accuracy, unscaled)
+            and unscaled_training_cause(
+                obs, model_key, raw, labels, accuracy, unscaled, scaled_info
+            )
         )
         if not cause:
             raise
@@ -1096,23 +1102,12 @@ def check_pipeline_accuracy(
                     message=f"{key} returned None, so the pipeline had no images to train on.",
                     hint=f"{key} returns nothing: end it with a `return` of the scaled array",
                 )
-    try:
-        check_test_accuracy(
-            obs, key=model_key, images=images.astype(np.float32) / 255.0, labels=labels,
-            class_names=class_names, threshold=threshold, record=record,
-            hint="check the parts above: scaling, architecture and training all feed this result",
-            curves=curves_key, seconds=seconds_key,
-        )  # fmt: skip
-    except CheckFailed as failed:
-        accuracy = record.get("test_accuracy")
-        cause = isinstance(accuracy, float) and unscaled_training_cause(
-            obs, model_key, images, labels, accuracy, fix, obs.get(scaled_key)
-        )
-        if not cause:
-            raise
-        raise CheckFailed(
-            expected=failed.feedback.expected, received=failed.feedback.received, hint=cause
-        ) from None
+    check_model_accuracy(
+        obs, model_key, (images.astype(np.float32) / 255.0, labels, class_names), threshold,
+        record, hint="check the parts above: scaling, architecture and training all feed this result",
+        unscaled=fix, curves=curves_key, seconds=seconds_key, raw_images=images,
+        scaled_info=obs.get(scaled_key),
+    )  # fmt: skip
 
 
 def check_epochs_ran(obs, key: str, steps: int, expected: int, images: int, steps_per_epoch: int,
