@@ -45,3 +45,38 @@ def test_only_a_bounded_list_of_integer_shapes_crosses_back() -> None:
     assert _plain_shapes([(True, 2)]) is None  # a bool is not a dimension
     assert _plain_shapes([Dims()]) is None
     assert _plain_shapes(None) is None and _plain_shapes("(1, 2)") is None
+
+
+class _Harness:
+    """Just what `_record` uses of the child's harness: describe a value."""
+
+    @staticmethod
+    def describe(value) -> dict:
+        return {"type": type(value).__name__}
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.data: dict = {}
+        self.saved: list[str] = []
+
+    def save_array(self, key: str, value) -> None:
+        self.saved.append(key)
+
+
+def test_nested_returned_arrays_save_at_most_eight_in_all() -> None:
+    """`returns="arrays"` saves one level down for `((xs, ys), (tx, ty))`, but a submission
+    returning eight tuples of eight arrays gets eight saved in all, not sixty-four."""
+    from autograder.child.declared import MAX_ITEMS, _record
+
+    array = np.zeros(3)
+    pairs, recorder = ((array, array), (array, array)), _Recorder()
+    _record(_Harness(), recorder, "result", "arrays", pairs, bound=10)
+    assert recorder.saved == ["result_item_0_0", "result_item_0_1", "result_item_1_0",
+                              "result_item_1_1"]  # fmt: skip
+    hostile, recorder = tuple((array,) * 8 for _ in range(8)), _Recorder()
+    _record(_Harness(), recorder, "result", "arrays", hostile, bound=10)
+    assert len(recorder.saved) == MAX_ITEMS
+    flat, recorder = (array,) * 12, _Recorder()
+    _record(_Harness(), recorder, "result", "arrays", flat, bound=10)
+    assert recorder.saved == [f"result_item_{i}" for i in range(MAX_ITEMS)]

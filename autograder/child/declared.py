@@ -93,13 +93,16 @@ def _record(h, rec, key: str, kind: str, value, bound: int) -> None:
         return
     rec.data[key] = h.describe(value)
     if kind == "arrays" and _isinstance(value, (tuple, list)):
+        room = MAX_ITEMS  # arrays saved in all, nested ones included: never 8 x 8 of them
         for index, item in enumerate(value[:MAX_ITEMS]):
             if _isinstance(item, (tuple, list)):  # one level down: ((xs, ys), (test_xs, test_ys))
                 rec.data[f"{key}_item_{index}"] = {**h.describe(item), "saved": False}
-                for inner, sub in enumerate(item[:MAX_ITEMS]):
+                for inner, sub in enumerate(item[:room]):
                     _save_array(h, rec, f"{key}_item_{index}_{inner}", sub, bound)
-            else:
+                    room -= 1
+            elif room:
                 _save_array(h, rec, f"{key}_item_{index}", item, bound)
+                room -= 1
     elif kind == "shapes":
         shapes = _plain_shapes(value)
         if shapes is not None:
