@@ -56,11 +56,17 @@ grade: install
 check: install
 	$(BIN)/autograder check $(SUBMISSION) --exercise $(EXERCISE)
 
+# Test files run side by side, one per core (pytest-xdist); a file's tests stay together in one
+# process, so its module fixtures (an nbgrader course, a trained model) are built once.
+# `make test TEST_JOBS=0` runs everything in this process, one test after another.
+TEST_JOBS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile)
+
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/pytest -m "not real_data and not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not real_data and not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check autograder tests benchmarks
