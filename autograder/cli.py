@@ -384,6 +384,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
         + (f" ({skipped} already graded earlier, not regraded)" if skipped else "")
         + f". Results in {args.out}"
     )
+    unwritten = getattr(reports, "unwritten", {})
+    if unwritten:
+        # The grades are safe in the records, but a stale class file must not pass for a new one.
+        print(
+            f"autograder: {len(unwritten)} file(s) could not be written (the grades are recorded; "
+            "`autograder batch` again rewrites them without regrading): "
+            + "; ".join(f"{path} ({why})" for path, why in unwritten.items()),
+            file=sys.stderr,
+        )
+        return 1
     return EXIT_OK
 
 

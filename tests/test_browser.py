@@ -191,9 +191,15 @@ def jupyter_notebook(jupyter: Path, folder: Path, env: dict[str, str], log: Path
 @contextlib.contextmanager
 def step(driver, name: str, server: Jupyter | None = None) -> Iterator[None]:
     """A step of a route: when it fails, its screenshot, the page's text and the server's log
-    are kept in results/browser-artifacts/ (what the page showed, for CI)."""
+    are kept in results/browser-artifacts/ (what the page showed, for CI). With
+    BROWSER_SCREENSHOTS=<folder>, every step that passes leaves its screenshot there too, for a
+    person to look at the pages."""
     try:
         yield
+        if os.environ.get("BROWSER_SCREENSHOTS"):
+            folder = Path(os.environ["BROWSER_SCREENSHOTS"])
+            folder.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(folder / f"{name}.png"))
     except BaseException:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(Exception):

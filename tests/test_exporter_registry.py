@@ -98,3 +98,60 @@ def test_an_exporter_that_clashes_or_writes_nothing_is_refused(toy) -> None:
         registry.register(Exporter("gradescope2", "results.json", write=write_toy))
     with pytest.raises(ValueError, match="has no writer"):
         registry.register(Exporter("nothing", "nothing.txt"))
+
+
+def write_class_broken(graded, path, max_score) -> Path:
+    raise OSError("disk quota exceeded")
+
+
+BROKEN = Exporter("broken", "broken.csv", help="a class file that cannot be written",
+                  write_class=write_class_broken)  # fmt: skip
+
+
+@pytest.fixture
+def broken(monkeypatch: pytest.MonkeyPatch) -> Exporter:
+    """A class exporter that always fails, registered for one test."""
+    monkeypatch.setattr(registry, "EXPORTERS", list(registry.EXPORTERS))
+    return registry.register(BROKEN)
+
+
+def test_a_failing_class_exporter_is_noted_and_stops_nothing(broken, tmp_path, capsys):
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    (folder / "alice.py").write_text("alice\n")
+    (folder / "bob.py").write_text("bob\n")
+    out = tmp_path / "out"
+    reports = batch.grade_folder(folder, FakeGrader(), out, progress=False, version="1")
+    assert [r.score for r in reports] == [15, 4]  # every submission graded and recorded
+    assert reports.unwritten == {out / "broken.csv": "OSError: disk quota exceeded"}
+    assert not (out / "broken.csv").exists()
+    for name in ("grades.csv", "parts.csv", "junit.xml"):  # the other class files are written
+        assert (out / name).is_file()
+    assert (out / "grades.csv").read_text().count("\n") == 3  # header, alice, bob
+    printed = capsys.readouterr().err
+    # Printed once, not once per submission whose grading rewrote the class files.
+    assert printed.count(f"could not write {out / 'broken.csv'}: OSError") == 1
+
+
+def test_batch_exits_1_and_names_a_class_file_it_could_not_write(broken, tmp_path, capsys,
+                                                                 monkeypatch):  # fmt: skip
+    import autograder.grader
+
+    monkeypatch.setattr(autograder.grader, "Grader", FakeGraderContext)
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    (folder / "alice.py").write_text("alice\n")
+    out = tmp_path / "out"
+    argv = ["batch", str(folder), "--exercise", "fashion_mnist", "--jobs", "1", "--out", str(out)]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "1 file(s) could not be written (the grades are recorded" in err
+    assert f"{out / 'broken.csv'} (OSError: disk quota exceeded)" in err
+    # Once the exporter works, a second run writes the file without grading anyone again.
+    mended = Exporter("broken", "broken.csv", write_class=write_toy_class)
+    monkeypatch.setattr(
+        registry, "EXPORTERS", [mended if e is broken else e for e in registry.EXPORTERS]
+    )
+    assert cli.main(argv) == 0
+    assert "1 already graded earlier, not regraded" in capsys.readouterr().out
+    assert (out / "broken.csv").read_text() == "alice 15/15\n"

@@ -34,7 +34,7 @@ from autograder.batch.layouts import LAYOUTS, SUFFIXES, Submission, discover
 from autograder.batch.progress import Progress, format_duration
 from autograder.batch.store import ERROR_NOTE, Store, content_hash, grader_version
 from autograder.batch.worker import GraderFactory, GraderUnavailable, error_report
-from autograder.exporters.registry import student_exporters
+from autograder.exporters.registry import class_exporters, student_exporters
 from autograder.results import GradingReport
 
 __all__ = [
@@ -78,19 +78,37 @@ class BatchResult(list):
     def __init__(self, reports=(), *, graded=0, skipped=0, notes=(), engine="") -> None:
         super().__init__(reports)
         self.graded, self.skipped, self.notes, self.engine = graded, skipped, list(notes), engine
+        # {path: why} for each file an exporter could not write (the grades are in the records).
+        self.unwritten: dict[Path, str] = {}
 
 
-def _exports(report: GradingReport, target: Path, bar: Progress) -> None:
-    """The per-student files (autograder.exporters.registry), each replaced in one step."""
+def _exports(report: GradingReport, target: Path, bar: Progress, unwritten: dict) -> None:
+    """The per-student files (autograder.exporters.registry), each replaced in one step; a file
+    that cannot be written is printed and added to `unwritten`."""
     for exporter in student_exporters():
         name = exporter.file_name
         tmp = target / f".{name}.tmp"
         try:
             exporter.write(report, tmp)
             tmp.replace(target / name)
+            unwritten.pop(target / name, None)
         except Exception as exc:  # e.g. a plot of odd artifacts: keep the grade and the other files
             tmp.unlink(missing_ok=True)
-            bar.message(f"autograder: could not write {target / name}: {type(exc).__name__}: {exc}")
+            unwritten[target / name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            bar.message(f"autograder: could not write {target / name}: {unwritten[target / name]}")
+
+
+def _class_files(out_dir: Path, done: dict, max_score: float, bar: Progress, unwritten: dict):
+    """Rewrite the class files; a failure is printed once per file and reason, and kept in
+    `unwritten` until a later rewrite of that file succeeds."""
+    failed = gradebook.write_all(out_dir, list(done.values()), max_score)
+    for exporter in class_exporters():
+        path = out_dir / exporter.file_name
+        if path not in failed:
+            unwritten.pop(path, None)
+        elif unwritten.get(path) != failed[path]:
+            unwritten[path] = failed[path]
+            bar.message(f"autograder: could not write {path}: {failed[path]}")
 
 
 def _label(submission: Submission) -> str:
@@ -119,6 +137,7 @@ def grade_submissions(
     stream = stream or sys.stderr
     store = Store(out_dir)
     bar = Progress(len(submissions), stream, enabled=progress)
+    unwritten: dict[Path, str] = {}
     done: dict[str, tuple[Submission, GradingReport]] = {}
     todo: list[Submission] = []
     for submission in submissions:
@@ -130,7 +149,7 @@ def grade_submissions(
             done[submission.key] = (submission, report)
             folder = store.folder(submission.key)
             if not all((folder / e.file_name).is_file() for e in student_exporters()):
-                _exports(report, folder, bar)
+                _exports(report, folder, bar, unwritten)
         else:
             todo.append(submission)
     bar.skip(len(done))
@@ -168,7 +187,7 @@ def grade_submissions(
                     f"autograder: error grading {_label(submission)}: {report.part_notes[ERROR_NOTE]}"
                 )
             folder = store.folder(submission.key)
-            _exports(report, folder, bar)
+            _exports(report, folder, bar, unwritten)
             store.save(
                 submission.key,
                 {
@@ -186,12 +205,12 @@ def grade_submissions(
             )
             done[submission.key] = (submission, report)
             max_score = max(max_score, report.max_score)
-            gradebook.write_all(store.out_dir, list(done.values()), max_score)
+            _class_files(store.out_dir, done, max_score, bar, unwritten)
             bar.finish(_label(submission), _result_text(report), failed=is_error(report))
     finally:
         bar.close()
     max_score = max([max_score, *(r.max_score for _, r in done.values())])
-    gradebook.write_all(store.out_dir, list(done.values()), max_score)
+    _class_files(store.out_dir, done, max_score, bar, unwritten)
     reports = [done[s.key][1] for s in submissions if s.key in done]
     result = BatchResult(
         reports,
@@ -200,6 +219,7 @@ def grade_submissions(
         engine=getattr(engine, "description", ""),
     )
     result.seconds = time.monotonic() - started
+    result.unwritten = unwritten
     return result
 
 

@@ -16,11 +16,18 @@ __all__ = ["NBGRADER_COLUMNS", "nbgrader_row", "write_all"]
 
 def write_all(
     out_dir: Path, graded: list[tuple[Submission, GradingReport]], max_score: float
-) -> None:
-    """Rewrite every class exporter's file, each atomically, in student order."""
+) -> dict[Path, str]:
+    """Rewrite every class exporter's file, each atomically, in student order.
+
+    An exporter that fails never stops the others nor the batch: the file it was replacing is
+    left as it was, and the failure is returned, `{path: "TypeError: ..."}` (empty when every
+    file was written). The grades themselves are already in the batch's records."""
     graded = sorted(graded, key=lambda item: item[0].key)
+    failed: dict[Path, str] = {}
     for exporter in class_exporters():
-        write = exporter.write_class
-        atomic_write_with(
-            out_dir / exporter.file_name, lambda tmp, w=write: w(graded, tmp, max_score)
-        )
+        write, path = exporter.write_class, out_dir / exporter.file_name
+        try:
+            atomic_write_with(path, lambda tmp, w=write: w(graded, tmp, max_score))
+        except Exception as exc:  # a noted failure, never a stopped batch
+            failed[path] = f"{type(exc).__name__}: {str(exc)[:300]}"
+    return failed
