@@ -57,10 +57,11 @@ check: install
 	$(BIN)/autograder check $(SUBMISSION) --exercise $(EXERCISE)
 
 # Test files run side by side, one per core (pytest-xdist); a file's tests stay together in one
-# process, so its module fixtures (an nbgrader course, a trained model) are built once.
-# `make test TEST_JOBS=0` runs everything in this process, one test after another.
+# process, so its module fixtures (an nbgrader course, a trained model) are built once, and the
+# longest files are handed out first (tests/suite_order.py, not xdist's default of the files
+# with most tests first). `make test TEST_JOBS=0` runs everything in one process.
 TEST_JOBS ?= 2
-PYTEST_PARALLEL := $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile)
+PYTEST_PARALLEL := $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder)
 
 test: install
 	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)

@@ -1,5 +1,6 @@
 """Shared fixtures: a small learnable Fashion-MNIST data set, graders on it and on the real files,
-the reference solution as a file. What they are made from lives in tests/fashion.py."""
+the reference solution as a file. What they are made from lives in tests/fashion.py. And the
+order in which `make test`'s workers take the test files (tests/suite_order.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fashion import EXERCISE, fast_options, reference_source, write_synthetic_dataset
+from suite_order import file_rank
 
 from autograder.data import DataError, locate_data
 from autograder.exercises.datasets import FASHION_MNIST
@@ -48,3 +50,9 @@ def reference_py(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("reference") / "reference.py"
     path.write_text(reference_source())
     return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the longest files are handed out first (tests/suite_order.py)."""
+    if hasattr(config, "workerinput"):  # a run in one process keeps the files' usual order
+        items.sort(key=file_rank)  # stable: a file's tests keep their order
