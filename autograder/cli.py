@@ -386,7 +386,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     )
     unwritten = getattr(reports, "unwritten", {})
     if unwritten:
-        # The grades are safe in the records, but a stale class file must not pass for a new one.
+        # The grades are safe in the records, but a script must not go on without these files.
         print(
             f"autograder: {len(unwritten)} file(s) could not be written (the grades are recorded; "
             "`autograder batch` again rewrites them without regrading): "

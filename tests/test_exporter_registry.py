@@ -121,10 +121,12 @@ def test_a_failing_class_exporter_is_noted_and_stops_nothing(broken, tmp_path, c
     (folder / "alice.py").write_text("alice\n")
     (folder / "bob.py").write_text("bob\n")
     out = tmp_path / "out"
+    out.mkdir()
+    (out / "broken.csv").write_text("an earlier run's gradebook\n")
     reports = batch.grade_folder(folder, FakeGrader(), out, progress=False, version="1")
     assert [r.score for r in reports] == [15, 4]  # every submission graded and recorded
     assert reports.unwritten == {out / "broken.csv": "OSError: disk quota exceeded"}
-    assert not (out / "broken.csv").exists()
+    assert not (out / "broken.csv").exists()  # not left to pass for this run's
     for name in ("grades.csv", "parts.csv", "junit.xml"):  # the other class files are written
         assert (out / name).is_file()
     assert (out / "grades.csv").read_text().count("\n") == 3  # header, alice, bob
@@ -155,3 +157,37 @@ def test_batch_exits_1_and_names_a_class_file_it_could_not_write(broken, tmp_pat
     assert cli.main(argv) == 0
     assert "1 already graded earlier, not regraded" in capsys.readouterr().out
     assert (out / "broken.csv").read_text() == "alice 15/15\n"
+
+
+def write_student_broken(report, path) -> Path:
+    raise ValueError("cannot draw these artifacts")
+
+
+def test_a_per_student_file_that_cannot_be_written_is_removed_then_written_next_run(
+    tmp_path, monkeypatch
+):
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    (folder / "alice.py").write_text("alice\n")
+    out = tmp_path / "out"
+    batch.grade_folder(folder, FakeGrader(), out, progress=False, version="1")
+    assert (out / "alice" / "report.html").is_file()
+    (folder / "alice.py").write_text("alice\n# changed: graded again\n")
+    html = next(e for e in registry.EXPORTERS if e.file_name == "report.html")
+    failing = Exporter(html.name, html.file_name, write=write_student_broken)
+    monkeypatch.setattr(
+        registry, "EXPORTERS", [failing if e is html else e for e in registry.EXPORTERS]
+    )
+    reports = batch.grade_folder(folder, FakeGrader(), out, progress=False, version="1")
+    assert reports.graded == 1 and reports[0].score == 15
+    assert reports.unwritten == {
+        out / "alice" / "report.html": "ValueError: cannot draw these artifacts"
+    }
+    assert not (out / "alice" / "report.html").exists()  # the first grading's page is gone
+    assert (out / "alice" / "results.json").is_file()
+    monkeypatch.setattr(
+        registry, "EXPORTERS", [html if e is failing else e for e in registry.EXPORTERS]
+    )
+    again = batch.grade_folder(folder, FakeGrader(), out, progress=False, version="1")
+    assert again.graded == 0 and again.unwritten == {}
+    assert (out / "alice" / "report.html").is_file()  # written from the record, no regrading

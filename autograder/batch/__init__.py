@@ -84,7 +84,8 @@ class BatchResult(list):
 
 def _exports(report: GradingReport, target: Path, bar: Progress, unwritten: dict) -> None:
     """The per-student files (autograder.exporters.registry), each replaced in one step; a file
-    that cannot be written is printed and added to `unwritten`."""
+    that cannot be written is printed, added to `unwritten` and removed (an earlier grading's
+    file must not pass for this one's; the next run writes it from the record)."""
     for exporter in student_exporters():
         name = exporter.file_name
         tmp = target / f".{name}.tmp"
@@ -94,6 +95,7 @@ def _exports(report: GradingReport, target: Path, bar: Progress, unwritten: dict
             unwritten.pop(target / name, None)
         except Exception as exc:  # e.g. a plot of odd artifacts: keep the grade and the other files
             tmp.unlink(missing_ok=True)
+            (target / name).unlink(missing_ok=True)
             unwritten[target / name] = f"{type(exc).__name__}: {str(exc)[:300]}"
             bar.message(f"autograder: could not write {target / name}: {unwritten[target / name]}")
 

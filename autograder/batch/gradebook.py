@@ -19,9 +19,9 @@ def write_all(
 ) -> dict[Path, str]:
     """Rewrite every class exporter's file, each atomically, in student order.
 
-    An exporter that fails never stops the others nor the batch: the file it was replacing is
-    left as it was, and the failure is returned, `{path: "TypeError: ..."}` (empty when every
-    file was written). The grades themselves are already in the batch's records."""
+    An exporter that fails never stops the others nor the batch: its file is removed (an older
+    run's file must not pass for this one's) and the failure returned, `{path: "OSError: ..."}`
+    (empty when every file was written). The grades themselves are in the batch's records."""
     graded = sorted(graded, key=lambda item: item[0].key)
     failed: dict[Path, str] = {}
     for exporter in class_exporters():
@@ -30,4 +30,5 @@ def write_all(
             atomic_write_with(path, lambda tmp, w=write: w(graded, tmp, max_score))
         except Exception as exc:  # a noted failure, never a stopped batch
             failed[path] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            path.unlink(missing_ok=True)
     return failed
