@@ -160,6 +160,8 @@ def _write_outputs(args: argparse.Namespace, report) -> None:
     failure is printed and noted in the report at once (the outputs after it carry the note),
     and the files written before it are written again with the note. `--github`, which appends,
     comes last and is written once."""
+    from autograder.exporters.registry import export_failure
+
     exporters = _exporters(args)
     failed: dict[str, str] = {}
     written: list[str] = []
@@ -167,7 +169,7 @@ def _write_outputs(args: argparse.Namespace, report) -> None:
         try:
             done = write(report)
         except Exception as exc:  # a noted failure, never a lost grading
-            failed[name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            failed[name] = export_failure(exc)
             print(f"autograder: {name} could not be written ({failed[name]})", file=sys.stderr)
             report.part_notes[EXPORT_NOTE] = "not written: " + "; ".join(
                 f"{option} ({reason})" for option, reason in failed.items()

@@ -34,7 +34,7 @@ from autograder.batch.layouts import LAYOUTS, SUFFIXES, Submission, discover
 from autograder.batch.progress import Progress, format_duration
 from autograder.batch.store import ERROR_NOTE, Store, content_hash, grader_version
 from autograder.batch.worker import GraderFactory, GraderUnavailable, error_report
-from autograder.exporters.registry import class_exporters, student_exporters
+from autograder.exporters.registry import export_failure, student_exporters
 from autograder.results import GradingReport
 
 __all__ = [
@@ -92,25 +92,23 @@ def _exports(report: GradingReport, target: Path, bar: Progress, unwritten: dict
         try:
             exporter.write(report, tmp)
             tmp.replace(target / name)
-            unwritten.pop(target / name, None)
         except Exception as exc:  # e.g. a plot of odd artifacts: keep the grade and the other files
             tmp.unlink(missing_ok=True)
             (target / name).unlink(missing_ok=True)
-            unwritten[target / name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            unwritten[target / name] = export_failure(exc)
             bar.message(f"autograder: could not write {target / name}: {unwritten[target / name]}")
 
 
-def _class_files(out_dir: Path, done: dict, max_score: float, bar: Progress, unwritten: dict):
-    """Rewrite the class files; a failure is printed once per file and reason, and kept in
-    `unwritten` until a later rewrite of that file succeeds."""
+def _class_files(
+    out_dir: Path, done: dict, max_score: float, bar: Progress, before: dict[Path, str]
+) -> dict[Path, str]:
+    """Rewrite the class files; the files this rewrite could not write, each printed unless
+    the rewrite `before` it failed the same way (they are rewritten after every grading)."""
     failed = gradebook.write_all(out_dir, list(done.values()), max_score)
-    for exporter in class_exporters():
-        path = out_dir / exporter.file_name
-        if path not in failed:
-            unwritten.pop(path, None)
-        elif unwritten.get(path) != failed[path]:
-            unwritten[path] = failed[path]
-            bar.message(f"autograder: could not write {path}: {failed[path]}")
+    for path, why in failed.items():
+        if before.get(path) != why:
+            bar.message(f"autograder: could not write {path}: {why}")
+    return failed
 
 
 def _label(submission: Submission) -> str:
@@ -139,7 +137,8 @@ def grade_submissions(
     stream = stream or sys.stderr
     store = Store(out_dir)
     bar = Progress(len(submissions), stream, enabled=progress)
-    unwritten: dict[Path, str] = {}
+    unwritten: dict[Path, str] = {}  # per-student files; the class files' in class_unwritten
+    class_unwritten: dict[Path, str] = {}
     done: dict[str, tuple[Submission, GradingReport]] = {}
     todo: list[Submission] = []
     for submission in submissions:
@@ -207,12 +206,12 @@ def grade_submissions(
             )
             done[submission.key] = (submission, report)
             max_score = max(max_score, report.max_score)
-            _class_files(store.out_dir, done, max_score, bar, unwritten)
+            class_unwritten = _class_files(store.out_dir, done, max_score, bar, class_unwritten)
             bar.finish(_label(submission), _result_text(report), failed=is_error(report))
     finally:
         bar.close()
     max_score = max([max_score, *(r.max_score for _, r in done.values())])
-    _class_files(store.out_dir, done, max_score, bar, unwritten)
+    class_unwritten = _class_files(store.out_dir, done, max_score, bar, class_unwritten)
     reports = [done[s.key][1] for s in submissions if s.key in done]
     result = BatchResult(
         reports,
@@ -221,7 +220,7 @@ def grade_submissions(
         engine=getattr(engine, "description", ""),
     )
     result.seconds = time.monotonic() - started
-    result.unwritten = unwritten
+    result.unwritten = {**unwritten, **class_unwritten}
     return result
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from autograder.batch.layouts import Submission
 from autograder.batch.store import atomic_write_with
 from autograder.exporters.gradebooks import NBGRADER_COLUMNS, nbgrader_row
-from autograder.exporters.registry import class_exporters
+from autograder.exporters.registry import class_exporters, export_failure
 from autograder.results import GradingReport
 
 __all__ = ["NBGRADER_COLUMNS", "nbgrader_row", "write_all"]
@@ -29,6 +29,6 @@ def write_all(
         try:
             atomic_write_with(path, lambda tmp, w=write: w(graded, tmp, max_score))
         except Exception as exc:  # a noted failure, never a stopped batch
-            failed[path] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            failed[path] = export_failure(exc)
             path.unlink(missing_ok=True)
     return failed

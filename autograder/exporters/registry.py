@@ -43,6 +43,16 @@ class Exporter:
     per_student: bool = True  # batch writes `write`'s file in each student's folder
 
 
+def export_failure(exc: BaseException) -> str:
+    """How a writer's failure is reported, by `grade` and `batch` alike: its type and message.
+
+    Example:
+        >>> export_failure(OSError("disk quota exceeded"))
+        'OSError: disk quota exceeded'
+    """
+    return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
 def lazy(reference: str) -> Callable[..., object]:
     """The function `"module:name"`, imported when first called: the CLI builds its options
     from this registry, and `autograder --help` need not import NumPy for the HTML report."""
